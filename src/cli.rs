@@ -1,0 +1,97 @@
+//! Command-line arguments as clap sees them; no I/O and no validation beyond types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "minpriv",
+    version,
+    about = "Discover least-privilege AWS IAM policies from CloudTrail",
+    long_about = "Reads the CloudTrail records of a reference deployment, keeps the calls one \
+                  principal made in one time window, maps each call to the IAM actions it \
+                  needed, and prints a minimal IAM policy grouped by service."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read a trail and print the minimal policy for the calls it recorded.
+    Discover(Box<DiscoverArgs>),
+    /// Print what minpriv knows about the embedded IAM reference data.
+    Reference,
+}
+
+#[derive(Debug, Args)]
+#[allow(clippy::struct_excessive_bools, reason = "independent command-line switches")]
+pub struct DiscoverArgs {
+    /// A local copy of a trail bucket (`aws s3 sync` layout), or any tree of CloudTrail
+    /// `.json.gz` / `.json` files.
+    #[arg(long, value_name = "DIR", required_unless_present = "events", conflicts_with = "events")]
+    pub trail_dir: Option<PathBuf>,
+
+    /// CloudTrail records in a file (`-` for stdin): `{"Records":[…]}`, JSON lines, or
+    /// LookupEvents output (`{"Events":[{"CloudTrailEvent":"…"}]}`); gzip is detected.
+    #[arg(long, value_name = "FILE")]
+    pub events: Option<PathBuf>,
+
+    /// Keep calls of this principal: a role ARN matches every session of the role, a user
+    /// ARN that user. `*` and `?` globs allowed. Repeatable; without it, all principals.
+    #[arg(long, value_name = "ARN")]
+    pub principal: Vec<String>,
+
+    /// Keep only role sessions whose name matches this glob. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub session: Vec<String>,
+
+    /// Start of the window: RFC 3339 (`2026-11-20T10:00:00Z`), a date, or a time before
+    /// now (`90m`, `6h`, `2d`).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// End of the window (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Keep calls made in this region (repeatable). Calls to global services such as IAM,
+    /// recorded in us-east-1, are kept too.
+    #[arg(long, value_name = "REGION")]
+    pub region: Vec<String>,
+
+    /// Keep calls recorded in this account's logs (repeatable).
+    #[arg(long, value_name = "ID")]
+    pub account: Vec<String>,
+
+    /// Keep calls whose user agent matches this glob, e.g. `*terraform*` (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub user_agent: Vec<String>,
+
+    /// Keep events AWS services made on their own behalf (excluded by default).
+    #[arg(long)]
+    pub include_service_events: bool,
+
+    /// How much later than its last event a log file may be delivered; log files named
+    /// after a time past --until plus this are not opened.
+    #[arg(long, value_name = "DURATION", default_value = "30m")]
+    pub delivery_slack: String,
+
+    /// Largest decompressed size of one input file.
+    #[arg(long, value_name = "BYTES", default_value = "512MiB")]
+    pub max_file_size: String,
+
+    /// Write the policy here instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Fail (exit 4) if any file or record was unreadable or any call could not be mapped.
+    #[arg(long)]
+    pub strict: bool,
+
+    /// No progress bar and no summary on stderr; problems are still reported.
+    #[arg(short, long)]
+    pub quiet: bool,
+}

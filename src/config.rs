@@ -1,0 +1,229 @@
+//! Arguments → a validated `Config`: times parsed, globs compiled, defaults applied.
+
+use std::path::PathBuf;
+
+use jiff::{SignedDuration, Timestamp};
+
+use crate::cli::DiscoverArgs;
+use crate::filter::Filter;
+
+/// Where records come from.
+#[derive(Debug, Clone)]
+pub enum Input {
+    TrailDir(PathBuf),
+    /// A file, or stdin for `-`.
+    Events(PathBuf),
+}
+
+/// Everything `discover` needs, resolved.
+#[derive(Debug)]
+pub struct Config {
+    pub input: Input,
+    pub filter: Filter,
+    pub delivery_slack: SignedDuration,
+    pub max_file_size: u64,
+    pub output: Option<PathBuf>,
+    pub strict: bool,
+    pub quiet: bool,
+}
+
+/// An argument that does not make sense.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("--{flag} {value:?}: {reason}")]
+    Invalid {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("--since {since} is after --until {until}")]
+    EmptyWindow { since: Timestamp, until: Timestamp },
+}
+
+impl Config {
+    /// Resolves arguments relative to `now`.
+    ///
+    /// # Errors
+    /// Unparseable times, sizes or durations, or an empty window.
+    pub fn from_args(args: &DiscoverArgs, now: Timestamp) -> Result<Self, ConfigError> {
+        let since = args.since.as_deref().map(|v| parse_time("since", v, now)).transpose()?;
+        let until = args.until.as_deref().map(|v| parse_time("until", v, now)).transpose()?;
+        if let (Some(since), Some(until)) = (since, until) {
+            if since > until {
+                return Err(ConfigError::EmptyWindow { since, until });
+            }
+        }
+        let input = match (&args.trail_dir, &args.events) {
+            (Some(dir), _) => Input::TrailDir(dir.clone()),
+            (None, Some(file)) => Input::Events(file.clone()),
+            (None, None) => {
+                return Err(ConfigError::Invalid {
+                    flag: "trail-dir",
+                    value: String::new(),
+                    reason: "give --trail-dir or --events".to_owned(),
+                })
+            }
+        };
+        let filter = Filter::new(&crate::filter::Criteria {
+            principals: &args.principal,
+            sessions: &args.session,
+            since,
+            until,
+            regions: &args.region,
+            accounts: &args.account,
+            user_agents: &args.user_agent,
+            include_service_events: args.include_service_events,
+        })
+        .map_err(|(flag, value, reason)| ConfigError::Invalid { flag, value, reason })?;
+        Ok(Self {
+            input,
+            filter,
+            delivery_slack: parse_duration("delivery-slack", &args.delivery_slack)?,
+            max_file_size: parse_size("max-file-size", &args.max_file_size)?,
+            output: args.output.clone(),
+            strict: args.strict,
+            quiet: args.quiet,
+        })
+    }
+}
+
+/// RFC 3339, a bare date (midnight UTC), `now`, or a duration before `now` (`90m`, `2d`).
+///
+/// # Errors
+/// A value of none of those forms.
+pub fn parse_time(flag: &'static str, value: &str, now: Timestamp) -> Result<Timestamp, ConfigError> {
+    let value = value.trim();
+    if value.eq_ignore_ascii_case("now") {
+        return Ok(now);
+    }
+    if let Ok(at) = value.parse::<Timestamp>() {
+        return Ok(at);
+    }
+    if let Ok(date) = value.parse::<jiff::civil::Date>() {
+        if let Ok(zoned) = date.to_zoned_datetime(jiff::tz::TimeZone::UTC) {
+            return Ok(zoned.timestamp());
+        }
+    }
+    if let Ok(ago) = parse_duration(flag, value) {
+        if let Ok(at) = now.checked_sub(ago) {
+            return Ok(at);
+        }
+    }
+    Err(ConfigError::Invalid {
+        flag,
+        value: value.to_owned(),
+        reason: "expected RFC 3339 (2026-11-20T10:00:00Z), a date, `now`, or a time before now (90m, 6h, 2d)"
+            .to_owned(),
+    })
+}
+
+/// `30s`, `90m`, `6h`, `2d`, or a combination jiff understands (`1h30m`).
+///
+/// # Errors
+/// A value that is not a non-negative duration.
+pub fn parse_duration(flag: &'static str, value: &str) -> Result<SignedDuration, ConfigError> {
+    let invalid = |reason: &str| ConfigError::Invalid {
+        flag,
+        value: value.to_owned(),
+        reason: reason.to_owned(),
+    };
+    let trimmed = value.trim();
+    let (digits, unit) = trimmed.split_at(trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len()));
+    let seconds_per_unit = match unit {
+        "s" => Some(1),
+        "m" => Some(60),
+        "h" => Some(3600),
+        "d" => Some(86_400),
+        _ => None,
+    };
+    if let (Ok(count), Some(unit)) = (digits.parse::<i64>(), seconds_per_unit) {
+        return count
+            .checked_mul(unit)
+            .map(SignedDuration::from_secs)
+            .ok_or_else(|| invalid("too large"));
+    }
+    let span: jiff::Span = trimmed
+        .parse()
+        .map_err(|_| invalid("expected a duration such as 30m, 6h or 2d"))?;
+    let duration = SignedDuration::try_from(span)
+        .map_err(|_| invalid("use hours, minutes and seconds (days are 24h)"))?;
+    if duration.is_negative() {
+        return Err(invalid("must not be negative"));
+    }
+    Ok(duration)
+}
+
+/// `1048576`, `64KiB`, `512MiB`, `2GiB` (also KB/MB/GB as powers of ten).
+///
+/// # Errors
+/// A value that is not a size.
+pub fn parse_size(flag: &'static str, value: &str) -> Result<u64, ConfigError> {
+    let trimmed = value.trim();
+    let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+    let (digits, unit) = trimmed.split_at(split);
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" | "k" => 1 << 10,
+        "mib" | "m" => 1 << 20,
+        "gib" | "g" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => 0,
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(factor))
+        .filter(|n| *n > 0)
+        .ok_or_else(|| ConfigError::Invalid {
+            flag,
+            value: value.to_owned(),
+            reason: "expected a size such as 512MiB".to_owned(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use test_case::test_case;
+
+    fn now() -> Timestamp {
+        "2026-11-20T12:00:00Z".parse().unwrap()
+    }
+
+    #[test_case("2026-11-20T10:00:00Z", "2026-11-20T10:00:00Z")]
+    #[test_case("2026-11-20T11:00:00+01:00", "2026-11-20T10:00:00Z")]
+    #[test_case("2026-11-20", "2026-11-20T00:00:00Z")]
+    #[test_case("90m", "2026-11-20T10:30:00Z")]
+    #[test_case("6h", "2026-11-20T06:00:00Z")]
+    #[test_case("2d", "2026-11-18T12:00:00Z")]
+    #[test_case("1h30m", "2026-11-20T10:30:00Z")]
+    #[test_case("now", "2026-11-20T12:00:00Z")]
+    fn times_parse(value: &str, expected: &str) {
+        assert_eq!(parse_time("since", value, now()).unwrap(), expected.parse::<Timestamp>().unwrap());
+    }
+
+    #[test_case("yesterday")]
+    #[test_case("10:00")]
+    #[test_case("-5m")]
+    fn bad_times_name_the_flag(value: &str) {
+        let message = parse_time("since", value, now()).unwrap_err().to_string();
+        assert!(message.starts_with("--since"), "{message}");
+    }
+
+    #[test_case("512MiB", 512 << 20)]
+    #[test_case("64KiB", 64 << 10)]
+    #[test_case("1000", 1000)]
+    #[test_case("2GB", 2_000_000_000)]
+    fn sizes_parse(value: &str, expected: u64) {
+        assert_eq!(parse_size("max-file-size", value).unwrap(), expected);
+    }
+
+    #[test_case("0")]
+    #[test_case("12XB")]
+    #[test_case("")]
+    fn bad_sizes_are_rejected(value: &str) {
+        assert!(parse_size("max-file-size", value).is_err());
+    }
+}

@@ -1,0 +1,391 @@
+//! Which events to keep: time window, event type, AWS service events, principal, session,
+//! region, account and user agent. The first test an event fails is the reason counted.
+
+use std::collections::BTreeSet;
+
+use jiff::Timestamp;
+use wildmatch::WildMatch;
+
+use crate::iam::Rules;
+use crate::parse::Event;
+
+/// Why an event was left out. The order is the order of the checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Exclusion {
+    OutsideWindow,
+    NotApiCall,
+    ServiceEvent,
+    OtherPrincipal,
+    OtherSession,
+    OtherRegion,
+    OtherAccount,
+    OtherUserAgent,
+}
+
+impl Exclusion {
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::OutsideWindow => "outside the time window",
+            Self::NotApiCall => "not API calls (console sign-ins, Insights, …)",
+            Self::ServiceEvent => "made by AWS services on their own behalf",
+            Self::OtherPrincipal => "other principals",
+            Self::OtherSession => "other session names",
+            Self::OtherRegion => "other regions",
+            Self::OtherAccount => "other accounts",
+            Self::OtherUserAgent => "other user agents",
+        }
+    }
+}
+
+/// The user's filters, as given.
+pub struct Criteria<'a> {
+    pub principals: &'a [String],
+    pub sessions: &'a [String],
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    pub regions: &'a [String],
+    pub accounts: &'a [String],
+    pub user_agents: &'a [String],
+    pub include_service_events: bool,
+}
+
+/// The compiled filters.
+#[derive(Debug, Default)]
+pub struct Filter {
+    principals: Vec<WildMatch>,
+    pub principal_args: Vec<String>,
+    sessions: Vec<WildMatch>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    since_text: Option<String>,
+    until_text: Option<String>,
+    pub regions: BTreeSet<String>,
+    pub accounts: BTreeSet<String>,
+    user_agents: Vec<WildMatch>,
+    pub include_service_events: bool,
+}
+
+impl Filter {
+    /// Compiles the criteria.
+    ///
+    /// # Errors
+    /// `(flag, value, reason)` for a principal that is not an ARN or an account that is not
+    /// twelve digits.
+    pub fn new(criteria: &Criteria<'_>) -> Result<Self, (&'static str, String, String)> {
+        let mut principals = Vec::new();
+        for arn in criteria.principals {
+            if arn != "*" && !arn.starts_with("arn:") {
+                return Err((
+                    "principal",
+                    arn.clone(),
+                    "expected an IAM role or user ARN, e.g. arn:aws:iam::111122223333:role/ci-provisioner"
+                        .to_owned(),
+                ));
+            }
+            principals.push(WildMatch::new(arn));
+            if let Some(short) = without_role_path(arn) {
+                principals.push(WildMatch::new(&short));
+            }
+        }
+        for account in criteria.accounts {
+            if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(("account", account.clone(), "expected a 12-digit account id".to_owned()));
+            }
+        }
+        Ok(Self {
+            principals,
+            principal_args: criteria.principals.to_vec(),
+            sessions: criteria.sessions.iter().map(|g| WildMatch::new(g)).collect(),
+            since: criteria.since,
+            until: criteria.until,
+            since_text: criteria.since.map(|t| canonical(ceil_second(t))),
+            until_text: criteria.until.map(canonical),
+            regions: criteria.regions.iter().cloned().collect(),
+            accounts: criteria.accounts.iter().cloned().collect(),
+            user_agents: criteria.user_agents.iter().map(|g| WildMatch::new(g)).collect(),
+            include_service_events: criteria.include_service_events,
+        })
+    }
+
+    /// Keeps the event, or says why not.
+    ///
+    /// # Errors
+    /// The first exclusion that applies.
+    pub fn check(&self, event: &Event<'_>, rules: &Rules) -> Result<(), Exclusion> {
+        if !self.in_window(&event.time) {
+            return Err(Exclusion::OutsideWindow);
+        }
+        let service_event = is_service_event(event);
+        if !service_event
+            && (event.event_type.as_deref().is_some_and(|t| t != "AwsApiCall")
+                || event.category.as_deref() == Some("Insight"))
+        {
+            return Err(Exclusion::NotApiCall);
+        }
+        if service_event && !self.include_service_events {
+            return Err(Exclusion::ServiceEvent);
+        }
+        if !self.principals.is_empty() && !self.principal_matches(event) {
+            return Err(Exclusion::OtherPrincipal);
+        }
+        if !self.sessions.is_empty() {
+            let session = session_name(event).unwrap_or_default();
+            if !self.sessions.iter().any(|glob| glob.matches(session)) {
+                return Err(Exclusion::OtherSession);
+            }
+        }
+        if !self.regions.is_empty()
+            && !self.regions.contains(event.region.as_ref())
+            && !(rules.is_global(&event.source) && event.region == rules.global_region)
+        {
+            return Err(Exclusion::OtherRegion);
+        }
+        if !self.accounts.is_empty() {
+            let account = event
+                .recipient_account
+                .as_deref()
+                .or(event.identity.account.as_deref())
+                .unwrap_or_default();
+            if !self.accounts.contains(account) {
+                return Err(Exclusion::OtherAccount);
+            }
+        }
+        if !self.user_agents.is_empty() {
+            let agent = event.user_agent.as_deref().unwrap_or_default();
+            if !self.user_agents.iter().any(|glob| glob.matches(agent)) {
+                return Err(Exclusion::OtherUserAgent);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether an event time lies in the window (both ends included). CloudTrail writes
+    /// `YYYY-MM-DDTHH:MM:SSZ`, which compares as text; anything else is parsed.
+    fn in_window(&self, time: &str) -> bool {
+        if self.since_text.is_none() && self.until_text.is_none() {
+            return true;
+        }
+        if is_canonical(time) {
+            return self.since_text.as_deref().is_none_or(|since| time >= since)
+                && self.until_text.as_deref().is_none_or(|until| time <= until);
+        }
+        let Ok(at) = time.parse::<Timestamp>() else {
+            return false;
+        };
+        self.since.is_none_or(|since| at >= since) && self.until.is_none_or(|until| at <= until)
+    }
+
+    fn principal_matches(&self, event: &Event<'_>) -> bool {
+        let identity = &event.identity;
+        let derived = identity.arn.as_deref().and_then(role_of_session);
+        [identity.issuer_arn.as_deref(), identity.arn.as_deref(), derived.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(|candidate| self.principals.iter().any(|p| p.matches(candidate)))
+    }
+}
+
+/// Whether AWS made the call on its own behalf, not with the principal's credentials.
+#[must_use]
+pub fn is_service_event(event: &Event<'_>) -> bool {
+    event.identity.kind.as_deref() == Some("AWSService")
+        || event.event_type.as_deref() == Some("AwsServiceEvent")
+        || event
+            .identity
+            .issuer_arn
+            .as_deref()
+            .is_some_and(|arn| arn.contains(":role/aws-service-role/"))
+}
+
+/// The session name of an assumed-role caller.
+#[must_use]
+pub fn session_name<'e>(event: &'e Event<'_>) -> Option<&'e str> {
+    let arn = event.identity.arn.as_deref()?;
+    let (_, rest) = arn.split_once(":assumed-role/")?;
+    rest.split_once('/').map(|(_, session)| session)
+}
+
+/// `arn:aws:sts::1:assumed-role/NAME/SESSION` → `arn:aws:iam::1:role/NAME`.
+fn role_of_session(arn: &str) -> Option<String> {
+    let (head, rest) = arn.split_once(":assumed-role/")?;
+    let (name, _) = rest.split_once('/')?;
+    let head = head.replacen(":sts:", ":iam:", 1);
+    Some(format!("{head}:role/{name}"))
+}
+
+/// A role ARN with a path, without it: session ARNs do not carry role paths.
+fn without_role_path(arn: &str) -> Option<String> {
+    let (head, rest) = arn.split_once(":role/")?;
+    let (_, name) = rest.rsplit_once('/')?;
+    Some(format!("{head}:role/{name}"))
+}
+
+fn is_canonical(time: &str) -> bool {
+    let b = time.as_bytes();
+    b.len() == 20 && b[4] == b'-' && b[10] == b'T' && b[19] == b'Z'
+}
+
+fn canonical(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+fn ceil_second(at: Timestamp) -> Timestamp {
+    if at.subsec_nanosecond() == 0 {
+        at
+    } else {
+        Timestamp::from_second(at.as_second() + 1).unwrap_or(at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::Identity;
+    use std::borrow::Cow;
+    use test_case::test_case;
+
+    const ROLE: &str = "arn:aws:iam::111122223333:role/ci-provisioner";
+
+    fn event(kind: &str, arn: &str, issuer: Option<&str>) -> Event<'static> {
+        Event {
+            time: Cow::Borrowed("2026-11-20T10:15:00Z"),
+            source: Cow::Borrowed("lambda.amazonaws.com"),
+            name: Cow::Borrowed("CreateFunction20150331"),
+            region: Cow::Borrowed("eu-west-1"),
+            identity: Identity {
+                kind: Some(Cow::Owned(kind.to_owned())),
+                arn: Some(Cow::Owned(arn.to_owned())),
+                account: Some(Cow::Borrowed("111122223333")),
+                issuer_arn: issuer.map(|i| Cow::Owned(i.to_owned())),
+                invoked_by: None,
+            },
+            event_type: Some(Cow::Borrowed("AwsApiCall")),
+            user_agent: Some(Cow::Borrowed("APN/1.0 HashiCorp/1.0 Terraform/1.9.5")),
+            ..Event::default()
+        }
+    }
+
+    fn filter(principals: &[&str], sessions: &[&str], regions: &[&str]) -> Filter {
+        let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        Filter::new(&Criteria {
+            principals: &owned(principals),
+            sessions: &owned(sessions),
+            since: Some("2026-11-20T10:00:00Z".parse().unwrap()),
+            until: Some("2026-11-20T11:00:00Z".parse().unwrap()),
+            regions: &owned(regions),
+            accounts: &[],
+            user_agents: &[],
+            include_service_events: false,
+        })
+        .unwrap()
+    }
+
+    fn session() -> Event<'static> {
+        event("AssumedRole", "arn:aws:sts::111122223333:assumed-role/ci-provisioner/tf-run-7", Some(ROLE))
+    }
+
+    #[test]
+    fn a_role_arn_matches_every_session_of_the_role() {
+        let rules = Rules::embedded().unwrap();
+        assert_eq!(filter(&[ROLE], &[], &[]).check(&session(), rules), Ok(()));
+        let other = event("AssumedRole", "arn:aws:sts::111122223333:assumed-role/other/x", Some("arn:aws:iam::111122223333:role/other"));
+        assert_eq!(filter(&[ROLE], &[], &[]).check(&other, rules), Err(Exclusion::OtherPrincipal));
+    }
+
+    #[test]
+    fn a_role_matches_without_session_context_and_with_a_path() {
+        let rules = Rules::embedded().unwrap();
+        let bare = event("AssumedRole", "arn:aws:sts::111122223333:assumed-role/ci-provisioner/s", None);
+        assert_eq!(filter(&[ROLE], &[], &[]).check(&bare, rules), Ok(()));
+        let with_path = "arn:aws:iam::111122223333:role/deploy/ci-provisioner";
+        assert_eq!(filter(&[with_path], &[], &[]).check(&bare, rules), Ok(()));
+    }
+
+    #[test_case("arn:aws:iam::111122223333:user/erik", true)]
+    #[test_case("arn:aws:iam::*:user/er*", true)]
+    #[test_case("arn:aws:iam::111122223333:user/someone", false)]
+    fn user_arns_and_globs(pattern: &str, kept: bool) {
+        let rules = Rules::embedded().unwrap();
+        let user = event("IAMUser", "arn:aws:iam::111122223333:user/erik", None);
+        assert_eq!(filter(&[pattern], &[], &[]).check(&user, rules).is_ok(), kept);
+    }
+
+    #[test]
+    fn session_globs_narrow_role_sessions() {
+        let rules = Rules::embedded().unwrap();
+        assert!(filter(&[ROLE], &["tf-*"], &[]).check(&session(), rules).is_ok());
+        assert_eq!(filter(&[ROLE], &["manual-*"], &[]).check(&session(), rules), Err(Exclusion::OtherSession));
+    }
+
+    #[test]
+    fn the_window_includes_both_ends_and_parses_odd_times() {
+        let rules = Rules::embedded().unwrap();
+        let f = filter(&[], &[], &[]);
+        for (time, kept) in [
+            ("2026-11-20T10:00:00Z", true),
+            ("2026-11-20T11:00:00Z", true),
+            ("2026-11-20T11:00:01Z", false),
+            ("2026-11-20T09:59:59Z", false),
+            ("2026-11-20T10:30:00.123Z", true),
+            ("2026-11-20T12:30:00+02:00", true),
+            ("not a time", false),
+        ] {
+            let mut e = session();
+            e.time = Cow::Borrowed(time);
+            assert_eq!(f.check(&e, rules).is_ok(), kept, "{time}");
+        }
+    }
+
+    #[test]
+    fn service_events_and_non_api_events_are_excluded() {
+        let rules = Rules::embedded().unwrap();
+        let f = filter(&[], &[], &[]);
+        let service = event("AWSService", "", None);
+        assert_eq!(f.check(&service, rules), Err(Exclusion::ServiceEvent));
+        let linked = event("AssumedRole", "arn:aws:sts::1:assumed-role/AWSServiceRoleForX/x",
+            Some("arn:aws:iam::1:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX"));
+        assert_eq!(f.check(&linked, rules), Err(Exclusion::ServiceEvent));
+        let mut signin = session();
+        signin.event_type = Some(Cow::Borrowed("AwsConsoleSignIn"));
+        assert_eq!(f.check(&signin, rules), Err(Exclusion::NotApiCall));
+    }
+
+    #[test]
+    fn forward_access_calls_made_with_the_principals_credentials_are_kept() {
+        let rules = Rules::embedded().unwrap();
+        let mut via_s3 = session();
+        via_s3.identity.invoked_by = Some(Cow::Borrowed("s3.amazonaws.com"));
+        assert_eq!(filter(&[ROLE], &[], &[]).check(&via_s3, rules), Ok(()));
+    }
+
+    #[test]
+    fn a_region_filter_keeps_global_service_events() {
+        let rules = Rules::embedded().unwrap();
+        let f = filter(&[], &[], &["eu-west-1"]);
+        assert!(f.check(&session(), rules).is_ok());
+        let mut iam = session();
+        iam.source = Cow::Borrowed("iam.amazonaws.com");
+        iam.region = Cow::Borrowed("us-east-1");
+        assert!(f.check(&iam, rules).is_ok());
+        let mut elsewhere = session();
+        elsewhere.region = Cow::Borrowed("us-east-1");
+        assert_eq!(f.check(&elsewhere, rules), Err(Exclusion::OtherRegion));
+    }
+
+    #[test]
+    fn principals_must_be_arns() {
+        let bad = ["ci-provisioner".to_owned()];
+        let result = Filter::new(&Criteria {
+            principals: &bad,
+            sessions: &[],
+            since: None,
+            until: None,
+            regions: &[],
+            accounts: &[],
+            user_agents: &[],
+            include_service_events: false,
+        });
+        assert!(result.is_err());
+    }
+}

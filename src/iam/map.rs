@@ -1,0 +1,425 @@
+//! Event → IAM actions: the event source gives the service prefix, the event name is
+//! normalised (API versions stripped) and looked up in the reference and the tables, and
+//! the request parameters decide the dependent actions CloudTrail never shows.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::reference::Reference;
+use super::rules::{qualify, Dependent, Rules};
+use crate::parse::Event;
+
+/// A request field a mapping rule looks at, with the values found there.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fact {
+    pub path: Box<str>,
+    /// String values at the path; `…` stands for a non-empty object or array.
+    pub values: Vec<Box<str>>,
+}
+
+/// What the map stage needs of a call. Identical calls aggregate into one `Call`; this is
+/// also the shape an external engine (CloudTrail Lake, Athena) can hand in pre-aggregated.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Call {
+    pub source: Box<str>,
+    pub name: Box<str>,
+    pub facts: Vec<Fact>,
+}
+
+/// Why an action is in the policy.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Reason {
+    /// The event is named after the action.
+    Direct,
+    /// A table entry maps the event name to the action.
+    Renamed,
+    /// A naming pattern of the service (API Gateway's HTTP verbs).
+    Pattern,
+    /// A request parameter shows the call also needed this action.
+    Dependent { why: String },
+    /// The reference data lists the action as a dependency of another.
+    Reference { of: String },
+}
+
+/// One action a call needed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Grant {
+    /// `prefix:Action` in the reference's spelling.
+    pub action: String,
+    pub reason: Reason,
+    /// Concrete resources the request named for this action (a passed role's ARN).
+    pub resources: Vec<String>,
+}
+
+/// Why a call could not be mapped with confidence.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, thiserror::Error)]
+pub enum Unmapped {
+    #[error("no IAM service for this event source")]
+    UnknownSource,
+    #[error("{0} is not an action in the IAM reference")]
+    UnknownAction(String),
+}
+
+/// The outcome of mapping one call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mapping {
+    Actions(Vec<Grant>),
+    /// The call needs no IAM permission (`sts:GetCallerIdentity`).
+    Free,
+    Unmapped(Unmapped),
+}
+
+/// An event resolved to a service and a normalised name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Resolved {
+    prefix: String,
+    name: String,
+    base: Base,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Base {
+    Actions(Vec<String>, Reason),
+    Free,
+}
+
+/// Maps calls using the embedded reference and tables.
+#[derive(Debug, Clone, Copy)]
+pub struct Mapper {
+    reference: &'static Reference,
+    rules: &'static Rules,
+}
+
+impl Mapper {
+    #[must_use]
+    pub fn new(reference: &'static Reference, rules: &'static Rules) -> Self {
+        Self { reference, rules }
+    }
+
+    #[must_use]
+    pub fn rules(&self) -> &'static Rules {
+        self.rules
+    }
+
+    #[must_use]
+    pub fn reference(&self) -> &'static Reference {
+        self.reference
+    }
+
+    /// The IAM service prefix of an event source.
+    #[must_use]
+    pub fn prefix_of<'s>(&'s self, source: &'s str) -> Option<&'s str> {
+        if let Some(prefix) = self.rules.source_prefix(source) {
+            return Some(prefix);
+        }
+        let label = source.strip_suffix(".amazonaws.com")?;
+        self.reference.service(label).map(|service| &*service.prefix)
+    }
+
+    /// The aggregation key of an event: its source, name, and only the request fields the
+    /// mapping rules for that event look at (so most events never have their request parsed).
+    #[must_use]
+    pub fn call(&self, event: &Event<'_>) -> Call {
+        let mut facts = Vec::new();
+        if let Ok(resolved) = self.resolve(&event.source, &event.name) {
+            let rules = self.rules.dependents(&format!("{}:{}", resolved.prefix, resolved.name));
+            if !rules.is_empty() {
+                let request: Option<Value> =
+                    event.request.and_then(|raw| serde_json::from_str(raw.get()).ok());
+                let paths: BTreeSet<&str> =
+                    rules.iter().flat_map(|r| r.when.iter().map(String::as_str)).collect();
+                for path in paths {
+                    let mut values = Vec::new();
+                    if let Some(request) = &request {
+                        collect(request, path.split('.'), &mut values);
+                    }
+                    if !values.is_empty() {
+                        values.sort();
+                        values.dedup();
+                        facts.push(Fact { path: path.into(), values });
+                    }
+                }
+            }
+        }
+        Call {
+            source: event.source.as_ref().into(),
+            name: event.name.as_ref().into(),
+            facts,
+        }
+    }
+
+    /// The actions a call needed.
+    #[must_use]
+    pub fn map(&self, call: &Call) -> Mapping {
+        let resolved = match self.resolve(&call.source, &call.name) {
+            Ok(resolved) => resolved,
+            Err(unmapped) => return Mapping::Unmapped(unmapped),
+        };
+        let (base, reason) = match resolved.base {
+            Base::Free => return Mapping::Free,
+            Base::Actions(actions, reason) => (actions, reason),
+        };
+        let key = format!("{}:{}", resolved.prefix, resolved.name);
+        let mut grants = Vec::new();
+        let mut replaced = false;
+        for rule in self.rules.dependents(&key) {
+            if !rule.when.iter().all(|path| fact(call, path).is_some()) {
+                continue;
+            }
+            replaced |= rule.replace;
+            grants.extend(self.dependent_grants(call, rule));
+        }
+        if !replaced {
+            for action in &base {
+                match self.canonical(&qualify(&resolved.prefix, action)) {
+                    Some(action) => grants.push(Grant { action, reason: reason.clone(), resources: Vec::new() }),
+                    None => return Mapping::Unmapped(Unmapped::UnknownAction(qualify(&resolved.prefix, action))),
+                }
+            }
+        }
+        let mut from_reference = Vec::new();
+        for grant in &grants {
+            if let Some((_, action)) = self.reference.action(&grant.action) {
+                for dependent in &action.dependents {
+                    if let Some(name) = self.canonical(dependent) {
+                        from_reference.push(Grant {
+                            action: name,
+                            reason: Reason::Reference { of: grant.action.clone() },
+                            resources: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+        grants.extend(from_reference);
+        grants.sort();
+        grants.dedup();
+        Mapping::Actions(grants)
+    }
+
+    fn dependent_grants<'r>(&'r self, call: &'r Call, rule: &'r Dependent) -> impl Iterator<Item = Grant> + 'r {
+        let resources: Vec<String> = rule
+            .resource_from
+            .as_deref()
+            .and_then(|path| fact(call, path))
+            .map(|values| values.iter().filter(|v| &***v != "…").map(|v| v.to_string()).collect())
+            .unwrap_or_default();
+        rule.actions.iter().filter_map(move |action| {
+            Some(Grant {
+                action: self.canonical(action)?,
+                reason: Reason::Dependent { why: rule.why.clone() },
+                resources: resources.clone(),
+            })
+        })
+    }
+
+    /// `prefix:Action` in the reference's spelling, if the reference has it.
+    fn canonical(&self, qualified: &str) -> Option<String> {
+        let (service, action) = self.reference.action(qualified)?;
+        Some(format!("{}:{}", service.prefix, action.name))
+    }
+
+    fn resolve(&self, source: &str, name: &str) -> Result<Resolved, Unmapped> {
+        let prefix = self.prefix_of(source).ok_or(Unmapped::UnknownSource)?.to_owned();
+        let stripped = strip_api_version(name);
+        for candidate in std::iter::once(name).chain(stripped) {
+            let key = format!("{prefix}:{candidate}");
+            let base = if self.rules.is_free(&key) {
+                Some(Base::Free)
+            } else if let Some(actions) = self.rules.renamed(&key) {
+                Some(Base::Actions(actions.to_vec(), Reason::Renamed))
+            } else if self.reference.action(&key).is_some() {
+                Some(Base::Actions(vec![candidate.to_owned()], Reason::Direct))
+            } else {
+                self.rules
+                    .patterned(&prefix, candidate)
+                    .map(|actions| Base::Actions(actions.to_vec(), Reason::Pattern))
+            };
+            if let Some(base) = base {
+                return Ok(Resolved { prefix, name: candidate.to_owned(), base });
+            }
+        }
+        let shown = stripped.unwrap_or(name);
+        Err(Unmapped::UnknownAction(format!("{prefix}:{shown}")))
+    }
+}
+
+fn fact<'c>(call: &'c Call, path: &str) -> Option<&'c [Box<str>]> {
+    call.facts
+        .iter()
+        .find(|f| &*f.path == path)
+        .map(|f| f.values.as_slice())
+}
+
+/// Values at a dotted path; arrays on the way are searched element by element.
+fn collect<'p>(value: &Value, mut path: impl Iterator<Item = &'p str> + Clone, out: &mut Vec<Box<str>>) {
+    match value {
+        Value::Array(items) => {
+            for item in items {
+                collect(item, path.clone(), out);
+            }
+        }
+        _ => match path.next() {
+            Some(segment) => {
+                if let Some(next) = value.as_object().and_then(|o| o.get(segment)) {
+                    collect(next, path, out);
+                }
+            }
+            None => match value {
+                Value::String(s) if !s.is_empty() => out.push(s.as_str().into()),
+                Value::Number(n) => out.push(n.to_string().into()),
+                Value::Bool(b) => out.push(b.to_string().into()),
+                Value::Object(o) if !o.is_empty() => out.push("…".into()),
+                _ => {}
+            },
+        },
+    }
+}
+
+/// Strips the API version some services put into event names:
+/// `CreateFunction20150331`, `UpdateFunctionConfiguration20150331v2` (Lambda),
+/// `UpdateDistribution2017_03_25` (CloudFront).
+#[must_use]
+pub fn strip_api_version(name: &str) -> Option<&str> {
+    let bytes = name.as_bytes();
+    // Optional `v<digits>` suffix.
+    let mut end = bytes.len();
+    let digits_at = bytes.iter().rposition(|b| !b.is_ascii_digit()).map_or(0, |i| i + 1);
+    if digits_at < end && digits_at > 0 && bytes[digits_at - 1] == b'v' {
+        end = digits_at - 1;
+    }
+    let head = &name[..end];
+    let h = head.as_bytes();
+    let date_len = if h.len() >= 8 && h[h.len() - 8..].iter().all(u8::is_ascii_digit) {
+        8
+    } else if h.len() >= 10 && {
+        let t = &h[h.len() - 10..];
+        t[..4].iter().all(u8::is_ascii_digit)
+            && t[4] == b'_'
+            && t[5..7].iter().all(u8::is_ascii_digit)
+            && t[7] == b'_'
+            && t[8..].iter().all(u8::is_ascii_digit)
+    } {
+        10
+    } else {
+        return None;
+    };
+    let stem = &head[..head.len() - date_len];
+    stem.ends_with(|c: char| c.is_ascii_alphabetic()).then_some(stem)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::RawRecord;
+    use test_case::test_case;
+
+    fn mapper() -> Mapper {
+        Mapper::new(Reference::embedded().unwrap(), Rules::embedded().unwrap())
+    }
+
+    /// Maps one event given as (source, name, requestParameters JSON).
+    fn actions(source: &str, name: &str, request: &str) -> Vec<String> {
+        let json = format!(
+            r#"{{"eventTime":"2026-11-20T10:00:00Z","eventSource":"{source}","eventName":"{name}","requestParameters":{request}}}"#
+        );
+        let raw: RawRecord = serde_json::from_str(&json).unwrap();
+        let event = Event::try_from(raw).unwrap();
+        let m = mapper();
+        match m.map(&m.call(&event)) {
+            Mapping::Actions(grants) => {
+                let mut names: Vec<String> = grants.into_iter().map(|g| g.action).collect();
+                names.dedup();
+                names
+            }
+            Mapping::Free => vec!["(free)".to_owned()],
+            Mapping::Unmapped(why) => vec![format!("(unmapped: {why})")],
+        }
+    }
+
+    #[test_case("CreateFunction20150331", Some("CreateFunction"))]
+    #[test_case("UpdateFunctionConfiguration20150331v2", Some("UpdateFunctionConfiguration"))]
+    #[test_case("ListTags20170331", Some("ListTags"))]
+    #[test_case("UpdateDistribution2017_03_25", Some("UpdateDistribution"))]
+    #[test_case("CreateFunction", None)]
+    #[test_case("ListObjectsV2", None)]
+    #[test_case("20150331", None)]
+    #[test_case("GetObjectv2", None)]
+    fn api_versions_are_stripped(name: &str, expected: Option<&str>) {
+        assert_eq!(strip_api_version(name), expected);
+    }
+
+    // Every special case of the mapping, with the actions it must produce.
+    #[test_case("s3.amazonaws.com", "HeadBucket", "{}", &["s3:ListBucket"] ; "s3 head bucket")]
+    #[test_case("s3.amazonaws.com", "ListObjects", "{}", &["s3:ListBucket"] ; "s3 list objects")]
+    #[test_case("s3.amazonaws.com", "ListObjectsV2", "{}", &["s3:ListBucket"] ; "s3 list objects v2")]
+    #[test_case("s3.amazonaws.com", "ListBuckets", "{}", &["s3:ListAllMyBuckets"] ; "s3 list buckets")]
+    #[test_case("s3.amazonaws.com", "HeadObject", "{}", &["s3:GetObject"] ; "s3 head object")]
+    #[test_case("s3.amazonaws.com", "GetBucketEncryption", "{}", &["s3:GetEncryptionConfiguration"] ; "s3 get encryption")]
+    #[test_case("s3.amazonaws.com", "PutBucketLifecycle", "{}", &["s3:PutLifecycleConfiguration"] ; "s3 put lifecycle")]
+    #[test_case("s3.amazonaws.com", "PutBucketLifecycleConfiguration", "{}", &["s3:PutLifecycleConfiguration"] ; "s3 put lifecycle configuration")]
+    #[test_case("s3.amazonaws.com", "DeleteBucketCors", "{}", &["s3:PutBucketCORS"] ; "s3 delete cors")]
+    #[test_case("s3.amazonaws.com", "CreateMultipartUpload", "{}", &["s3:PutObject"] ; "s3 multipart create")]
+    #[test_case("s3.amazonaws.com", "UploadPart", "{}", &["s3:PutObject"] ; "s3 upload part")]
+    #[test_case("s3.amazonaws.com", "CompleteMultipartUpload", "{}", &["s3:PutObject"] ; "s3 multipart complete")]
+    #[test_case("s3.amazonaws.com", "CopyObject", "{}", &["s3:GetObject", "s3:PutObject"] ; "s3 copy object")]
+    #[test_case("s3.amazonaws.com", "GetObject", r#"{"versionId":"abc"}"#, &["s3:GetObjectVersion"] ; "s3 get object version")]
+    #[test_case("s3.amazonaws.com", "DeleteObject", r#"{"versionId":"abc"}"#, &["s3:DeleteObjectVersion"] ; "s3 delete object version")]
+    #[test_case("s3.amazonaws.com", "DeleteObject", r#"{"bucketName":"b"}"#, &["s3:DeleteObject"] ; "s3 delete object")]
+    #[test_case("s3.amazonaws.com", "GetBucketPolicy", "{}", &["s3:GetBucketPolicy"] ; "s3 direct")]
+    #[test_case("kms.amazonaws.com", "ReEncrypt", "{}", &["kms:ReEncryptFrom", "kms:ReEncryptTo"] ; "kms reencrypt")]
+    #[test_case("kms.amazonaws.com", "CreateKey", r#"{"tags":[{"tagKey":"a","tagValue":"b"}]}"#, &["kms:CreateKey", "kms:TagResource"] ; "kms tags on create")]
+    #[test_case("monitoring.amazonaws.com", "PutMetricAlarm", "{}", &["cloudwatch:PutMetricAlarm"] ; "cloudwatch source")]
+    #[test_case("tagging.amazonaws.com", "GetResources", "{}", &["tag:GetResources"] ; "tagging source")]
+    #[test_case("lambda.amazonaws.com", "CreateFunction20150331", r#"{"functionName":"f"}"#, &["lambda:CreateFunction"] ; "lambda versioned name")]
+    #[test_case("lambda.amazonaws.com", "CreateFunction", r#"{"role":"arn:aws:iam::1:role/r","tags":{"a":"b"}}"#, &["iam:PassRole", "lambda:CreateFunction", "lambda:TagResource"] ; "lambda create with role and tags")]
+    #[test_case("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", r#"{"role":"arn:aws:iam::1:role/r"}"#, &["iam:PassRole", "lambda:UpdateFunctionConfiguration"] ; "lambda update passes role")]
+    #[test_case("lambda.amazonaws.com", "UpdateFunctionConfiguration20150331v2", r#"{"timeout":3}"#, &["lambda:UpdateFunctionConfiguration"] ; "lambda update without role")]
+    #[test_case("lambda.amazonaws.com", "CreateFunction", r#"{"layers":["arn:aws:lambda:us-east-1:1:layer:l:1"]}"#, &["lambda:CreateFunction", "lambda:GetLayerVersion"] ; "lambda layers")]
+    #[test_case("iam.amazonaws.com", "CreateRole", r#"{"roleName":"r","tags":[{"key":"a","value":"b"}]}"#, &["iam:CreateRole", "iam:TagRole"] ; "iam role tags")]
+    #[test_case("iam.amazonaws.com", "CreateRole", r#"{"roleName":"r","tags":[]}"#, &["iam:CreateRole"] ; "iam role empty tags")]
+    #[test_case("iam.amazonaws.com", "CreatePolicy", r#"{"tags":[{"key":"a"}]}"#, &["iam:CreatePolicy", "iam:TagPolicy"] ; "iam policy tags")]
+    #[test_case("sqs.amazonaws.com", "CreateQueue", r#"{"queueName":"q","tags":{"a":"b"}}"#, &["sqs:CreateQueue", "sqs:TagQueue"] ; "sqs tags")]
+    #[test_case("logs.amazonaws.com", "CreateLogGroup", r#"{"logGroupName":"g","tags":{"a":"b"}}"#, &["logs:CreateLogGroup", "logs:TagResource"] ; "logs tags")]
+    #[test_case("ssm.amazonaws.com", "PutParameter", r#"{"name":"p","tags":[{"key":"a"}]}"#, &["ssm:AddTagsToResource", "ssm:PutParameter"] ; "ssm tags")]
+    #[test_case("events.amazonaws.com", "PutRule", r#"{"roleArn":"arn:aws:iam::1:role/r"}"#, &["events:PutRule", "iam:PassRole"] ; "events rule role")]
+    #[test_case("events.amazonaws.com", "PutTargets", r#"{"targets":[{"id":"1","roleArn":"arn:aws:iam::1:role/r"}]}"#, &["events:PutTargets", "iam:PassRole"] ; "events target role")]
+    #[test_case("events.amazonaws.com", "PutTargets", r#"{"targets":[{"id":"1","arn":"x"}]}"#, &["events:PutTargets"] ; "events target without role")]
+    #[test_case("ec2.amazonaws.com", "RunInstances", r#"{"iamInstanceProfile":{"name":"p"},"tagSpecificationSet":{"items":[{"resourceType":"instance"}]}}"#, &["ec2:CreateTags", "ec2:RunInstances", "iam:PassRole"] ; "ec2 run instances")]
+    #[test_case("ecs.amazonaws.com", "RegisterTaskDefinition", r#"{"taskRoleArn":"arn:aws:iam::1:role/t","executionRoleArn":"arn:aws:iam::1:role/e"}"#, &["ecs:RegisterTaskDefinition", "iam:PassRole"] ; "ecs roles")]
+    #[test_case("states.amazonaws.com", "CreateStateMachine", r#"{"roleArn":"arn:aws:iam::1:role/s"}"#, &["iam:PassRole", "states:CreateStateMachine"] ; "step functions role")]
+    #[test_case("cloudformation.amazonaws.com", "CreateStack", r#"{"roleARN":"arn:aws:iam::1:role/c"}"#, &["cloudformation:CreateStack", "iam:PassRole"] ; "cloudformation role")]
+    #[test_case("apigateway.amazonaws.com", "CreateRestApi", "{}", &["apigateway:POST"] ; "apigateway create")]
+    #[test_case("apigateway.amazonaws.com", "GetRestApis", "{}", &["apigateway:GET"] ; "apigateway get")]
+    #[test_case("apigateway.amazonaws.com", "UpdateStage", "{}", &["apigateway:PATCH"] ; "apigateway update")]
+    #[test_case("apigateway.amazonaws.com", "DeleteRestApi", "{}", &["apigateway:DELETE"] ; "apigateway delete")]
+    #[test_case("apigateway.amazonaws.com", "FlushStageCache", "{}", &["(unmapped: apigateway:FlushStageCache is not an action in the IAM reference)"] ; "apigateway unknown verb")]
+    #[test_case("sts.amazonaws.com", "GetCallerIdentity", "{}", &["(free)"] ; "sts caller identity")]
+    #[test_case("nosuch.amazonaws.com", "DoThing", "{}", &["(unmapped: no IAM service for this event source)"] ; "unknown source")]
+    #[test_case("s3.amazonaws.com", "NoSuchCall", "{}", &["(unmapped: s3:NoSuchCall is not an action in the IAM reference)"] ; "unknown action")]
+    #[test_case("lambda.amazonaws.com", "NoSuchCall20150331", "{}", &["(unmapped: lambda:NoSuchCall is not an action in the IAM reference)"] ; "unknown versioned action")]
+    #[test_case("iam.amazonaws.com", "createrole", "{}", &["iam:CreateRole"] ; "case is canonicalised")]
+    fn special_cases(source: &str, name: &str, request: &str, expected: &[&str]) {
+        assert_eq!(actions(source, name, request), expected);
+    }
+
+    #[test]
+    fn pass_role_carries_the_role_from_the_request() {
+        let json = r#"{"eventTime":"t","eventSource":"lambda.amazonaws.com","eventName":"CreateFunction20150331",
+            "requestParameters":{"functionName":"f","role":"arn:aws:iam::1:role/exec"}}"#;
+        let event = Event::try_from(serde_json::from_str::<RawRecord>(json).unwrap()).unwrap();
+        let m = mapper();
+        let Mapping::Actions(grants) = m.map(&m.call(&event)) else { panic!() };
+        let pass = grants.iter().find(|g| g.action == "iam:PassRole").unwrap();
+        assert_eq!(pass.resources, ["arn:aws:iam::1:role/exec"]);
+        assert!(matches!(pass.reason, Reason::Dependent { .. }));
+    }
+
+    #[test]
+    fn calls_without_rules_keep_no_request_facts() {
+        let json = r#"{"eventTime":"t","eventSource":"s3.amazonaws.com","eventName":"GetBucketAcl","requestParameters":{"bucketName":"b"}}"#;
+        let event = Event::try_from(serde_json::from_str::<RawRecord>(json).unwrap()).unwrap();
+        assert!(mapper().call(&event).facts.is_empty());
+    }
+}

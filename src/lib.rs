@@ -1,0 +1,18 @@
+//! minpriv: least-privilege AWS IAM policies discovered from CloudTrail.
+//!
+//! Data flows one way: `source` lists inputs → `parse` decodes records → `filter` keeps the
+//! principal's calls in the window → `scan` aggregates them into distinct calls → `iam`
+//! maps calls to actions (`evidence`) → `policy` merges them → `render` writes the output.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod evidence;
+pub mod filter;
+pub mod iam;
+pub mod parse;
+pub mod policy;
+pub mod render;
+pub mod scan;
+pub mod source;

@@ -1,0 +1,374 @@
+//! Bytes → CloudTrail events: gzip detection and decompression, then the three shapes a
+//! record can arrive in (a trail log `{"Records":[…]}`, LookupEvents output
+//! `{"Events":[{"CloudTrailEvent":"…"}]}`, or JSON lines), decoded without copying.
+
+mod record;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::io::Read;
+
+use flate2::read::MultiGzDecoder;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+
+pub use record::{BadRecord, Event, Identity, RawRecord};
+
+/// What went wrong with a whole input; the run names the input and goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("empty file")]
+    Empty,
+    #[error("corrupt or truncated gzip data: {0}")]
+    Gzip(#[source] std::io::Error),
+    #[error("more than {limit} bytes once decompressed (raise --max-file-size to read it)")]
+    TooLarge { limit: u64 },
+    #[error("not a CloudTrail log: {0}")]
+    NotCloudTrail(String),
+    #[error("invalid JSON after {records} records: {source}")]
+    Json {
+        records: u64,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// One record's outcome, handed to the caller as soon as it is decoded.
+pub type RecordResult<'r> = Result<Event<'r>, BadRecord>;
+
+/// Receives every record of an input in order.
+pub type Sink<'s> = dyn for<'r> FnMut(RecordResult<'r>) + 's;
+
+/// Turns raw input bytes into JSON text: gunzips when the gzip magic is present.
+/// `buffer` is reused across calls to keep allocations flat.
+///
+/// # Errors
+/// Corrupt gzip data, or more than `limit` bytes of output.
+pub fn decode<'b>(raw: &'b [u8], buffer: &'b mut Vec<u8>, limit: u64) -> Result<&'b [u8], ParseError> {
+    if raw.is_empty() {
+        return Err(ParseError::Empty);
+    }
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    buffer.clear();
+    // The gzip trailer holds the size modulo 2^32: a good first guess for one member.
+    if let Some(tail) = raw.len().checked_sub(4).and_then(|at| raw.get(at..)) {
+        let hint = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+        buffer.reserve(usize::try_from(u64::from(hint).min(limit)).unwrap_or(0));
+    }
+    let mut decoder = MultiGzDecoder::new(raw).take(limit.saturating_add(1));
+    decoder.read_to_end(buffer).map_err(ParseError::Gzip)?;
+    if buffer.len() as u64 > limit {
+        return Err(ParseError::TooLarge { limit });
+    }
+    Ok(buffer)
+}
+
+/// Decodes every record in `json` and hands each to `sink`; returns the number of records.
+///
+/// # Errors
+/// Input that is not a CloudTrail document or not valid JSON. Records already handed to the
+/// sink stay handed; the error says how many there were.
+pub fn records(json: &[u8], sink: &mut Sink<'_>) -> Result<u64, ParseError> {
+    let start = json
+        .iter()
+        .position(|b| !b.is_ascii_whitespace() && *b != 0xef && *b != 0xbb && *b != 0xbf);
+    let Some(start) = start else {
+        return Err(ParseError::Empty);
+    };
+    let body = &json[start..];
+    let mut counter = Counter { records: 0, sink };
+    let result = match body[0] {
+        b'[' => {
+            let mut de = serde_json::Deserializer::from_slice(body);
+            RecordList(&mut counter)
+                .deserialize(&mut de)
+                .and_then(|()| de.end())
+        }
+        b'{' if matches!(first_key(body), Some("Records" | "Events")) => {
+            document(body, &mut counter)
+        }
+        b'{' => return json_lines(body, &mut counter),
+        _ => {
+            return Err(ParseError::NotCloudTrail(
+                "expected a JSON object or array".to_owned(),
+            ))
+        }
+    };
+    let records = counter.records;
+    result.map_err(|source| classify(source, records))?;
+    Ok(records)
+}
+
+/// A document holding a `Records` or `Events` array, in any key order.
+fn document(body: &[u8], counter: &mut Counter<'_, '_>) -> serde_json::Result<()> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let mut found = false;
+    Document { counter, found: &mut found }.deserialize(&mut de)?;
+    de.end()?;
+    if found {
+        Ok(())
+    } else {
+        Err(serde::de::Error::custom("no \"Records\" or \"Events\" array"))
+    }
+}
+
+/// One record per line; a lone record or document (on one line or many) is read whole.
+fn json_lines(body: &[u8], counter: &mut Counter<'_, '_>) -> Result<u64, ParseError> {
+    let mut lines = body.split(|b| *b == b'\n');
+    let first_line = lines.next().unwrap_or(body);
+    let more = lines.any(|line| !line.iter().all(u8::is_ascii_whitespace));
+    if !more || serde_json::from_slice::<IgnoredAny>(first_line).is_err() {
+        return single_value(body, counter);
+    }
+    for (index, line) in body.split(|b| *b == b'\n').enumerate() {
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let record: RawRecord = serde_json::from_slice(line).map_err(|source| {
+            ParseError::NotCloudTrail(format!("line {}: {source}", index + 1))
+        })?;
+        if counter.records == 0 && !looks_like_record(&record) {
+            return Err(ParseError::NotCloudTrail(format!(
+                "line {}: no eventTime, eventSource or eventName",
+                index + 1
+            )));
+        }
+        counter.push(record);
+    }
+    Ok(counter.records)
+}
+
+/// One JSON value: a document with `Records`/`Events` in any key order, or one record.
+fn single_value(body: &[u8], counter: &mut Counter<'_, '_>) -> Result<u64, ParseError> {
+    let mut found = false;
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let as_document = Document { counter: &mut *counter, found: &mut found }
+        .deserialize(&mut de)
+        .and_then(|()| de.end());
+    if found {
+        as_document.map_err(|source| classify(source, counter.records))?;
+        return Ok(counter.records);
+    }
+    let record: RawRecord = serde_json::from_slice(body).map_err(|e| classify(e, 0))?;
+    if !looks_like_record(&record) {
+        return Err(ParseError::NotCloudTrail(
+            "no \"Records\" array, and not a CloudTrail record".to_owned(),
+        ));
+    }
+    counter.push(record);
+    Ok(counter.records)
+}
+
+fn looks_like_record(record: &RawRecord<'_>) -> bool {
+    record.event_time.is_some() || record.event_source.is_some() || record.event_name.is_some()
+}
+
+/// The first key of an object, when it is a plain string.
+fn first_key(body: &[u8]) -> Option<&str> {
+    let rest = body.get(1..)?;
+    let open = rest.iter().position(|b| !b.is_ascii_whitespace())?;
+    let rest = rest.get(open..)?.strip_prefix(b"\"")?;
+    let close = memchr::memchr2(b'"', b'\\', rest)?;
+    std::str::from_utf8(&rest[..close]).ok()
+}
+
+fn classify(source: serde_json::Error, records: u64) -> ParseError {
+    if source.is_data() || records == 0 && !source.is_eof() && !source.is_syntax() {
+        ParseError::NotCloudTrail(source.to_string())
+    } else {
+        ParseError::Json { records, source }
+    }
+}
+
+struct Counter<'c, 's> {
+    records: u64,
+    sink: &'c mut Sink<'s>,
+}
+
+impl Counter<'_, '_> {
+    fn push(&mut self, raw: RawRecord<'_>) {
+        self.records += 1;
+        (self.sink)(Event::try_from(raw));
+    }
+}
+
+struct Document<'c, 'x, 's> {
+    counter: &'c mut Counter<'x, 's>,
+    found: &'c mut bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Document<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Document<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CloudTrail document")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "Records" => {
+                    *self.found = true;
+                    map.next_value_seed(RecordList(self.counter))?;
+                }
+                "Events" => {
+                    *self.found = true;
+                    map.next_value_seed(LookupList(self.counter))?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `[record, record, …]`
+struct RecordList<'c, 'x, 's>(&'c mut Counter<'x, 's>);
+
+impl<'de> DeserializeSeed<'de> for RecordList<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordList<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of CloudTrail records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(record) = seq.next_element::<RawRecord<'de>>()? {
+            self.0.push(record);
+        }
+        Ok(())
+    }
+}
+
+/// LookupEvents output: `[{"CloudTrailEvent": "<record as a JSON string>", …}, …]`
+struct LookupList<'c, 'x, 's>(&'c mut Counter<'x, 's>);
+
+#[derive(Deserialize)]
+struct LookupEntry<'a> {
+    #[serde(borrow, rename = "CloudTrailEvent")]
+    event: Option<Cow<'a, str>>,
+}
+
+impl<'de> DeserializeSeed<'de> for LookupList<'_, '_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, de: D) -> Result<(), D::Error> {
+        de.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for LookupList<'_, '_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of LookupEvents results")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(entry) = seq.next_element::<LookupEntry<'de>>()? {
+            let parsed = entry
+                .event
+                .as_deref()
+                .and_then(|text| serde_json::from_str::<RawRecord>(text).ok());
+            match parsed {
+                Some(record) => self.0.push(record),
+                None => {
+                    self.0.records += 1;
+                    (self.0.sink)(Err(BadRecord::BadLookupEvent));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn names(json: &str) -> Result<Vec<String>, ParseError> {
+        let mut seen = Vec::new();
+        records(json.as_bytes(), &mut |r: RecordResult<'_>| {
+            seen.push(r.map_or_else(|e| format!("bad: {e}"), |e| e.name.into_owned()));
+        })
+        .map(|_| seen)
+    }
+
+    const A: &str = r#"{"eventTime":"2026-11-20T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"A"}"#;
+    const B: &str = r#"{"eventTime":"2026-11-20T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"B"}"#;
+
+    #[test]
+    fn trail_documents_yield_every_record() {
+        let doc = format!(r#"{{"Records":[{A},{B}]}}"#);
+        assert_eq!(names(&doc).unwrap(), ["A", "B"]);
+    }
+
+    #[test]
+    fn records_key_need_not_come_first() {
+        let doc = format!(r#"{{"x":1,"Records":[{A}]}}"#);
+        assert_eq!(names(&doc).unwrap(), ["A"]);
+    }
+
+    #[test]
+    fn lookup_events_output_is_unwrapped() {
+        let quoted = serde_json::to_string(A).unwrap();
+        let doc = format!(r#"{{"Events":[{{"EventId":"1","CloudTrailEvent":{quoted}}},{{"EventId":"2"}}]}}"#);
+        assert_eq!(
+            names(&doc).unwrap(),
+            ["A", "bad: CloudTrailEvent string is not a CloudTrail record"]
+        );
+    }
+
+    #[test]
+    fn json_lines_and_arrays_are_read() {
+        assert_eq!(names(&format!("{A}\n\n{B}\n")).unwrap(), ["A", "B"]);
+        assert_eq!(names(&format!("[{A},{B}]")).unwrap(), ["A", "B"]);
+        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(A).unwrap()).unwrap();
+        assert_eq!(names(&pretty).unwrap(), ["A"]);
+    }
+
+    #[test]
+    fn records_missing_fields_are_handed_on_as_bad() {
+        let doc = r#"{"Records":[{"eventName":"X"}]}"#;
+        assert_eq!(names(doc).unwrap(), ["bad: record without eventTime"]);
+    }
+
+    #[test]
+    fn bad_documents_say_what_is_wrong() {
+        assert!(matches!(names(""), Err(ParseError::Empty)));
+        assert!(matches!(names("  \n"), Err(ParseError::Empty)));
+        assert!(matches!(names("42"), Err(ParseError::NotCloudTrail(_))));
+        assert!(matches!(names(r#"{"foo":[1,2]}"#), Err(ParseError::NotCloudTrail(_))));
+        assert!(matches!(names(r#"{"Records":{"a":1}}"#), Err(ParseError::NotCloudTrail(_))));
+        let truncated = format!(r#"{{"Records":[{A},{B}"#);
+        match names(&truncated) {
+            Err(ParseError::Json { records, .. }) => assert_eq!(records, 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn gzip_is_detected_and_bounded() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(A.as_bytes()).unwrap();
+        let gz = encoder.finish().unwrap();
+        let mut buffer = Vec::new();
+        assert_eq!(decode(&gz, &mut buffer, 1 << 20).unwrap(), A.as_bytes());
+        assert!(matches!(decode(&gz, &mut buffer, 10), Err(ParseError::TooLarge { limit: 10 })));
+        assert!(matches!(decode(&gz[..gz.len() / 2], &mut buffer, 1 << 20), Err(ParseError::Gzip(_))));
+        assert!(matches!(decode(b"", &mut buffer, 10), Err(ParseError::Empty)));
+        assert_eq!(decode(b"{}", &mut buffer, 10).unwrap(), b"{}");
+    }
+}

@@ -1,0 +1,116 @@
+//! The run summary for stderr: what was read, passed over, kept and excluded, the actions
+//! found per service, and everything that could not be read or mapped.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use crate::evidence::Discovery;
+use crate::filter::Filter;
+use crate::scan::Tally;
+use crate::source::Listing;
+
+/// Everything the summary speaks of.
+pub struct Run<'a> {
+    pub listing: &'a Listing,
+    pub tally: &'a Tally,
+    pub discovery: &'a Discovery,
+    pub filter: &'a Filter,
+}
+
+/// The summary text, one fact per line.
+#[must_use]
+pub fn render(run: &Run<'_>) -> String {
+    let mut out = String::new();
+    let Run { listing, tally, discovery, filter } = run;
+    let _ = writeln!(
+        out,
+        "read {} files ({} on disk, {} of JSON), {} records",
+        tally.files_read,
+        bytes(tally.bytes_read),
+        bytes(tally.bytes_json),
+        tally.records
+    );
+    for (reason, n) in &listing.ignored {
+        let _ = writeln!(out, "  passed over {n} files: {}", reason.label());
+    }
+    let unreadable = listing.problems.len() + tally.problems.len();
+    if unreadable > 0 {
+        let _ = writeln!(out, "  {unreadable} inputs unreadable or partly read (listed below)");
+    }
+    for (reason, n) in &tally.bad_records {
+        let _ = writeln!(out, "  skipped {n} records: {reason}");
+    }
+    let _ = writeln!(out, "kept {} events; excluded {}", tally.kept, tally.excluded.values().sum::<u64>());
+    for (reason, n) in &tally.excluded {
+        let _ = writeln!(out, "  {n} {}", reason.label());
+    }
+    if filter.principal_args.is_empty() {
+        let principals: std::collections::BTreeSet<&String> =
+            tally.calls.values().flat_map(|seen| &seen.principals).collect();
+        let _ = writeln!(
+            out,
+            "  no --principal given: calls of all {} principals kept",
+            principals.len()
+        );
+    }
+    let mut per_service: BTreeMap<&str, usize> = BTreeMap::new();
+    for action in discovery.actions.keys() {
+        *per_service.entry(action.split(':').next().unwrap_or(action)).or_default() += 1;
+    }
+    let services: Vec<String> = per_service.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    let _ = writeln!(
+        out,
+        "actions: {} across {} services ({})",
+        discovery.actions.len(),
+        per_service.len(),
+        services.join(", ")
+    );
+    let failed: Vec<String> = discovery
+        .failed()
+        .map(|(action, e)| {
+            let codes: Vec<String> = e.errors.iter().map(|(c, n)| format!("{c} ×{n}")).collect();
+            format!("  {action} ({})", codes.join(", "))
+        })
+        .collect();
+    if !failed.is_empty() {
+        let _ = writeln!(out, "failed calls, kept in the policy ({}):", failed.len());
+        for line in failed {
+            let _ = writeln!(out, "{line}");
+        }
+    }
+    if !discovery.free.is_empty() {
+        let free: Vec<String> = discovery.free.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+        let _ = writeln!(out, "need no permission, left out: {}", free.join(", "));
+    }
+    if !discovery.unmapped.is_empty() {
+        let _ = writeln!(
+            out,
+            "not mapped ({} calls, {} events) — not in the policy; check these by hand:",
+            discovery.unmapped.len(),
+            discovery.unmapped.values().sum::<u64>()
+        );
+        for (call, n) in &discovery.unmapped {
+            let _ = writeln!(out, "  {} {} ×{n}: {}", call.source, call.name, call.reason);
+        }
+    }
+    if unreadable > 0 {
+        let _ = writeln!(out, "problems:");
+        for problem in listing.problems.iter().chain(&tally.problems) {
+            let _ = writeln!(out, "  {}: {}", problem.path, problem.message);
+        }
+    }
+    out
+}
+
+/// `12.3 MB`, decimal units.
+#[must_use]
+pub fn bytes(n: u64) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "a display figure")]
+    let value = n as f64;
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", value / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", value / 1e6),
+        _ => format!("{:.2} GB", value / 1e9),
+    }
+}

@@ -1,0 +1,268 @@
+//! Runs parse → filter → call aggregation over every input in parallel (rayon across
+//! files) and tallies what was read, skipped and kept. Memory stays flat: one decompressed
+//! file per worker, and kept events collapse into distinct calls as they are seen.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::filter::{Exclusion, Filter};
+use crate::iam::{Call, Mapper};
+use crate::parse::{self, BadRecord, Event};
+use crate::source::{Blob, Problem};
+
+/// Evidence for one distinct call.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seen {
+    pub count: u64,
+    /// Error code → count, for calls that failed (they still count: the role attempted them).
+    pub errors: BTreeMap<String, u64>,
+    pub first: String,
+    pub last: String,
+    pub regions: BTreeSet<String>,
+    /// Session issuer (role) or caller ARN.
+    pub principals: BTreeSet<String>,
+    /// Services that made the call with the principal's credentials (`invokedBy`).
+    pub via: BTreeSet<String>,
+}
+
+impl Seen {
+    fn add(&mut self, event: &Event<'_>) {
+        if self.count == 0 || *event.time < *self.first {
+            self.first = event.time.to_string();
+        }
+        if self.count == 0 || *event.time > *self.last {
+            self.last = event.time.to_string();
+        }
+        self.count += 1;
+        if let Some(code) = &event.error_code {
+            *self.errors.entry(code.to_string()).or_default() += 1;
+        }
+        if !self.regions.contains(event.region.as_ref()) {
+            self.regions.insert(event.region.to_string());
+        }
+        let principal = event.identity.issuer_arn.as_deref().or(event.identity.arn.as_deref());
+        if let Some(principal) = principal {
+            if !self.principals.contains(principal) {
+                self.principals.insert(principal.to_owned());
+            }
+        }
+        if let Some(via) = &event.identity.invoked_by {
+            if !self.via.contains(via.as_ref()) {
+                self.via.insert(via.to_string());
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Self) {
+        if self.count == 0 || (other.count > 0 && other.first < self.first) {
+            self.first = other.first;
+        }
+        if self.count == 0 || (other.count > 0 && other.last > self.last) {
+            self.last = other.last;
+        }
+        self.count += other.count;
+        for (code, n) in other.errors {
+            *self.errors.entry(code).or_default() += n;
+        }
+        self.regions.extend(other.regions);
+        self.principals.extend(other.principals);
+        self.via.extend(other.via);
+    }
+}
+
+/// What the run read, skipped and kept.
+#[derive(Debug, Default)]
+pub struct Tally {
+    pub files_read: u64,
+    pub bytes_read: u64,
+    pub bytes_json: u64,
+    /// Inputs that could not be read or parsed (wholly or in part).
+    pub problems: Vec<Problem>,
+    pub records: u64,
+    pub bad_records: BTreeMap<BadRecord, u64>,
+    pub excluded: BTreeMap<Exclusion, u64>,
+    pub kept: u64,
+    pub calls: HashMap<Call, Seen>,
+}
+
+impl Tally {
+    fn merge(mut self, other: Self) -> Self {
+        self.files_read += other.files_read;
+        self.bytes_read += other.bytes_read;
+        self.bytes_json += other.bytes_json;
+        self.problems.extend(other.problems);
+        self.records += other.records;
+        for (reason, n) in other.bad_records {
+            *self.bad_records.entry(reason).or_default() += n;
+        }
+        for (reason, n) in other.excluded {
+            *self.excluded.entry(reason).or_default() += n;
+        }
+        self.kept += other.kept;
+        for (call, seen) in other.calls {
+            self.calls.entry(call).or_default().merge(seen);
+        }
+        self
+    }
+
+    /// Tallies one input's bytes.
+    fn scan(&mut self, name: &str, raw: &[u8], json_buffer: &mut Vec<u8>, context: &Context<'_>) {
+        self.files_read += 1;
+        self.bytes_read += raw.len() as u64;
+        let json = match parse::decode(raw, json_buffer, context.max_file_size) {
+            Ok(json) => json,
+            Err(error) => {
+                self.problems.push(Problem { path: name.to_owned(), message: error.to_string() });
+                return;
+            }
+        };
+        self.bytes_json += json.len() as u64;
+        let mut bad_here = 0_u64;
+        let result = parse::records(json, &mut |record| match record {
+            Ok(event) => match context.filter.check(&event, context.mapper.rules()) {
+                Ok(()) => {
+                    self.kept += 1;
+                    let call = context.mapper.call(&event);
+                    self.calls.entry(call).or_default().add(&event);
+                }
+                Err(reason) => *self.excluded.entry(reason).or_default() += 1,
+            },
+            Err(bad) => {
+                bad_here += 1;
+                *self.bad_records.entry(bad).or_default() += 1;
+            }
+        });
+        match result {
+            Ok(records) => self.records += records,
+            Err(error) => {
+                if let parse::ParseError::Json { records, .. } = &error {
+                    self.records += records;
+                }
+                self.problems.push(Problem { path: name.to_owned(), message: error.to_string() });
+            }
+        }
+        if bad_here > 0 {
+            self.problems.push(Problem {
+                path: name.to_owned(),
+                message: format!("{bad_here} records without the fields every CloudTrail record has"),
+            });
+        }
+    }
+}
+
+/// What every worker needs.
+pub struct Context<'a> {
+    pub filter: &'a Filter,
+    pub mapper: Mapper,
+    pub max_file_size: u64,
+    pub progress: bool,
+}
+
+/// Scans every input in parallel.
+#[must_use]
+pub fn scan(blobs: &[Blob], context: &Context<'_>) -> Tally {
+    let bar = if context.progress && std::io::stderr().is_terminal() {
+        let total: u64 = blobs
+            .iter()
+            .map(|b| match b {
+                Blob::File { size, .. } => *size,
+                Blob::Stdin => 0,
+            })
+            .sum();
+        let bar = ProgressBar::new(total);
+        if let Ok(style) = ProgressStyle::with_template(
+            "{spinner} reading {bytes}/{total_bytes} ({bytes_per_sec}, {msg}) {wide_bar} {eta}",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let mut tally = blobs
+        .par_iter()
+        .fold(
+            || (Tally::default(), Vec::new(), Vec::new()),
+            |(mut tally, mut raw, mut json), blob| {
+                let name = blob.display();
+                match blob.read_into(&mut raw) {
+                    Ok(()) => tally.scan(&name, &raw, &mut json, context),
+                    Err(error) => tally.problems.push(Problem { path: name, message: error.to_string() }),
+                }
+                bar.inc(raw.len() as u64);
+                bar.set_message(format!("{} files", tally.files_read));
+                // Keep one big file from pinning its buffers for the rest of the run.
+                if raw.capacity() > 64 << 20 {
+                    raw = Vec::new();
+                }
+                if json.capacity() > 256 << 20 {
+                    json = Vec::new();
+                }
+                (tally, raw, json)
+            },
+        )
+        .map(|(tally, _, _)| tally)
+        .reduce(Tally::default, Tally::merge);
+    bar.finish_and_clear();
+    tally.problems.sort();
+    tally
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::Criteria;
+    use crate::iam::{Reference, Rules};
+
+    #[test]
+    fn seen_keeps_first_last_and_errors_across_merges() {
+        let mk = |time: &'static str, error: Option<&'static str>| Event {
+            time: time.into(),
+            region: "eu-west-1".into(),
+            error_code: error.map(Into::into),
+            ..Event::default()
+        };
+        let mut a = Seen::default();
+        a.add(&mk("2026-11-20T10:05:00Z", None));
+        a.add(&mk("2026-11-20T10:01:00Z", Some("AccessDenied")));
+        let mut b = Seen::default();
+        b.add(&mk("2026-11-20T10:09:00Z", None));
+        a.merge(b);
+        assert_eq!(a.count, 3);
+        assert_eq!(a.first, "2026-11-20T10:01:00Z");
+        assert_eq!(a.last, "2026-11-20T10:09:00Z");
+        assert_eq!(a.errors.get("AccessDenied"), Some(&1));
+    }
+
+    #[test]
+    fn a_bad_input_is_a_problem_and_the_rest_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.json");
+        std::fs::write(&good, r#"{"Records":[{"eventTime":"2026-11-20T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets"},{"eventName":"x"}]}"#).unwrap();
+        let bad = dir.path().join("bad.json.gz");
+        std::fs::write(&bad, [0x1f, 0x8b, 8, 0, 0]).unwrap();
+        let blobs = vec![
+            Blob::File { path: good, size: 1 },
+            Blob::File { path: bad, size: 1 },
+            Blob::File { path: dir.path().join("gone.json"), size: 1 },
+        ];
+        let filter = Filter::new(&Criteria {
+            principals: &[], sessions: &[], since: None, until: None, regions: &[], accounts: &[],
+            user_agents: &[], include_service_events: false,
+        }).unwrap();
+        let context = Context {
+            filter: &filter,
+            mapper: Mapper::new(Reference::embedded().unwrap(), Rules::embedded().unwrap()),
+            max_file_size: 1 << 20,
+            progress: false,
+        };
+        let tally = scan(&blobs, &context);
+        assert_eq!(tally.records, 2);
+        assert_eq!(tally.kept, 1);
+        assert_eq!(tally.bad_records.get(&BadRecord::NoTime), Some(&1));
+        assert_eq!(tally.problems.len(), 3, "{:?}", tally.problems);
+    }
+}

@@ -1,0 +1,89 @@
+//! Where records come from: a local trail directory (pruned by key layout) or one file /
+//! stdin. The source lists inputs and reads their bytes; everything after is synchronous.
+
+mod dir;
+pub mod layout;
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+
+pub use layout::{Ignored, Scope};
+
+/// One input to parse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Blob {
+    File { path: PathBuf, size: u64 },
+    Stdin,
+}
+
+impl Blob {
+    /// How the input is named in messages.
+    #[must_use]
+    pub fn display(&self) -> String {
+        match self {
+            Self::File { path, .. } => path.display().to_string(),
+            Self::Stdin => "<stdin>".to_owned(),
+        }
+    }
+
+    /// The input's bytes, into a reused buffer.
+    ///
+    /// # Errors
+    /// The file or stdin could not be read.
+    pub fn read_into(&self, buffer: &mut Vec<u8>) -> std::io::Result<()> {
+        buffer.clear();
+        match self {
+            Self::File { path, size } => {
+                let mut file = std::fs::File::open(path)?;
+                buffer.reserve(usize::try_from(*size).unwrap_or(0));
+                file.read_to_end(buffer)?;
+            }
+            Self::Stdin => {
+                std::io::stdin().lock().read_to_end(buffer)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An entry the source could not list or read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Problem {
+    pub path: String,
+    pub message: String,
+}
+
+/// The inputs to read and what was passed over.
+#[derive(Debug, Default)]
+pub struct Listing {
+    pub blobs: Vec<Blob>,
+    /// Files passed over by reason (pruned folders count their files).
+    pub ignored: BTreeMap<Ignored, u64>,
+    pub problems: Vec<Problem>,
+}
+
+/// Lists the log files of a trail directory.
+#[must_use]
+pub fn list_dir(root: &std::path::Path, scope: &Scope) -> Listing {
+    dir::list(root, scope)
+}
+
+/// A single file, or stdin for `-`.
+#[must_use]
+pub fn list_file(path: &std::path::Path) -> Listing {
+    let mut listing = Listing::default();
+    if path.as_os_str() == "-" {
+        listing.blobs.push(Blob::Stdin);
+        return listing;
+    }
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => listing.blobs.push(Blob::File { path: path.to_owned(), size: meta.len() }),
+        Ok(_) => listing.problems.push(Problem {
+            path: path.display().to_string(),
+            message: "not a file (use --trail-dir for a folder)".to_owned(),
+        }),
+        Err(error) => listing.problems.push(Problem { path: path.display().to_string(), message: error.to_string() }),
+    }
+    listing
+}
