@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 
 use crate::cli::{Cli, Command, DiscoverArgs};
 use crate::config::{Config, Input};
@@ -82,13 +82,14 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     }
     let policy = Policy::from_actions(discovery.actions.keys().map(String::as_str), mapper.rules());
     let text = render::json::policy(&policy)?;
-    match &config.output {
-        Some(path) => std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes()).context("writing the policy to stdout")?;
-            stdout.flush().context("writing the policy to stdout")?;
-        }
+    if let Some(path) = &config.output {
+        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
+    } else {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .context("writing the policy to stdout")?;
+        stdout.flush().context("writing the policy to stdout")?;
     }
     if config.strict && problems {
         eprintln!("minpriv: --strict: inputs were skipped or calls not mapped (see above)");

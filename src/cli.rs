@@ -27,11 +27,19 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-#[allow(clippy::struct_excessive_bools, reason = "independent command-line switches")]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line switches"
+)]
 pub struct DiscoverArgs {
     /// A local copy of a trail bucket (`aws s3 sync` layout), or any tree of CloudTrail
     /// `.json.gz` / `.json` files.
-    #[arg(long, value_name = "DIR", required_unless_present = "events", conflicts_with = "events")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "events",
+        conflicts_with = "events"
+    )]
     pub trail_dir: Option<PathBuf>,
 
     /// CloudTrail records in a file (`-` for stdin): `{"Records":[…]}`, JSON lines, or

@@ -46,12 +46,20 @@ impl Config {
     /// # Errors
     /// Unparseable times, sizes or durations, or an empty window.
     pub fn from_args(args: &DiscoverArgs, now: Timestamp) -> Result<Self, ConfigError> {
-        let since = args.since.as_deref().map(|v| parse_time("since", v, now)).transpose()?;
-        let until = args.until.as_deref().map(|v| parse_time("until", v, now)).transpose()?;
-        if let (Some(since), Some(until)) = (since, until) {
-            if since > until {
-                return Err(ConfigError::EmptyWindow { since, until });
-            }
+        let since = args
+            .since
+            .as_deref()
+            .map(|v| parse_time("since", v, now))
+            .transpose()?;
+        let until = args
+            .until
+            .as_deref()
+            .map(|v| parse_time("until", v, now))
+            .transpose()?;
+        if let (Some(since), Some(until)) = (since, until)
+            && since > until
+        {
+            return Err(ConfigError::EmptyWindow { since, until });
         }
         let input = match (&args.trail_dir, &args.events) {
             (Some(dir), _) => Input::TrailDir(dir.clone()),
@@ -61,7 +69,7 @@ impl Config {
                     flag: "trail-dir",
                     value: String::new(),
                     reason: "give --trail-dir or --events".to_owned(),
-                })
+                });
             }
         };
         let filter = Filter::new(&crate::filter::Criteria {
@@ -74,7 +82,11 @@ impl Config {
             user_agents: &args.user_agent,
             include_service_events: args.include_service_events,
         })
-        .map_err(|(flag, value, reason)| ConfigError::Invalid { flag, value, reason })?;
+        .map_err(|(flag, value, reason)| ConfigError::Invalid {
+            flag,
+            value,
+            reason,
+        })?;
         Ok(Self {
             input,
             filter,
@@ -91,7 +103,11 @@ impl Config {
 ///
 /// # Errors
 /// A value of none of those forms.
-pub fn parse_time(flag: &'static str, value: &str, now: Timestamp) -> Result<Timestamp, ConfigError> {
+pub fn parse_time(
+    flag: &'static str,
+    value: &str,
+    now: Timestamp,
+) -> Result<Timestamp, ConfigError> {
     let value = value.trim();
     if value.eq_ignore_ascii_case("now") {
         return Ok(now);
@@ -99,15 +115,15 @@ pub fn parse_time(flag: &'static str, value: &str, now: Timestamp) -> Result<Tim
     if let Ok(at) = value.parse::<Timestamp>() {
         return Ok(at);
     }
-    if let Ok(date) = value.parse::<jiff::civil::Date>() {
-        if let Ok(zoned) = date.to_zoned_datetime(jiff::tz::TimeZone::UTC) {
-            return Ok(zoned.timestamp());
-        }
+    if let Ok(date) = value.parse::<jiff::civil::Date>()
+        && let Ok(zoned) = date.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+    {
+        return Ok(zoned.timestamp());
     }
-    if let Ok(ago) = parse_duration(flag, value) {
-        if let Ok(at) = now.checked_sub(ago) {
-            return Ok(at);
-        }
+    if let Ok(ago) = parse_duration(flag, value)
+        && let Ok(at) = now.checked_sub(ago)
+    {
+        return Ok(at);
     }
     Err(ConfigError::Invalid {
         flag,
@@ -128,7 +144,11 @@ pub fn parse_duration(flag: &'static str, value: &str) -> Result<SignedDuration,
         reason: reason.to_owned(),
     };
     let trimmed = value.trim();
-    let (digits, unit) = trimmed.split_at(trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len()));
+    let (digits, unit) = trimmed.split_at(
+        trimmed
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(trimmed.len()),
+    );
     let seconds_per_unit = match unit {
         "s" => Some(1),
         "m" => Some(60),
@@ -159,7 +179,9 @@ pub fn parse_duration(flag: &'static str, value: &str) -> Result<SignedDuration,
 /// A value that is not a size.
 pub fn parse_size(flag: &'static str, value: &str) -> Result<u64, ConfigError> {
     let trimmed = value.trim();
-    let split = trimmed.find(|c: char| !c.is_ascii_digit()).unwrap_or(trimmed.len());
+    let split = trimmed
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(trimmed.len());
     let (digits, unit) = trimmed.split_at(split);
     let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
         "" | "b" => 1,
@@ -201,7 +223,10 @@ mod tests {
     #[test_case("1h30m", "2026-11-20T10:30:00Z")]
     #[test_case("now", "2026-11-20T12:00:00Z")]
     fn times_parse(value: &str, expected: &str) {
-        assert_eq!(parse_time("since", value, now()).unwrap(), expected.parse::<Timestamp>().unwrap());
+        assert_eq!(
+            parse_time("since", value, now()).unwrap(),
+            expected.parse::<Timestamp>().unwrap()
+        );
     }
 
     #[test_case("yesterday")]

@@ -56,10 +56,17 @@ impl Discovery {
                 }
                 Mapping::Free => {
                     let prefix = mapper.prefix_of(&call.source).unwrap_or(&call.source);
-                    *discovery.free.entry(format!("{prefix}:{}", call.name)).or_default() += seen.count;
+                    *discovery
+                        .free
+                        .entry(format!("{prefix}:{}", call.name))
+                        .or_default() += seen.count;
                 }
                 Mapping::Unmapped(reason) => {
-                    let key = UnmappedCall { source: call.source.to_string(), name: call.name.to_string(), reason };
+                    let key = UnmappedCall {
+                        source: call.source.to_string(),
+                        name: call.name.to_string(),
+                        reason,
+                    };
                     *discovery.unmapped.entry(key).or_default() += seen.count;
                 }
             }

@@ -90,20 +90,32 @@ impl Filter {
         }
         for account in criteria.accounts {
             if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(("account", account.clone(), "expected a 12-digit account id".to_owned()));
+                return Err((
+                    "account",
+                    account.clone(),
+                    "expected a 12-digit account id".to_owned(),
+                ));
             }
         }
         Ok(Self {
             principals,
             principal_args: criteria.principals.to_vec(),
-            sessions: criteria.sessions.iter().map(|g| WildMatch::new(g)).collect(),
+            sessions: criteria
+                .sessions
+                .iter()
+                .map(|g| WildMatch::new(g))
+                .collect(),
             since: criteria.since,
             until: criteria.until,
             since_text: criteria.since.map(|t| canonical(ceil_second(t))),
             until_text: criteria.until.map(canonical),
             regions: criteria.regions.iter().cloned().collect(),
             accounts: criteria.accounts.iter().cloned().collect(),
-            user_agents: criteria.user_agents.iter().map(|g| WildMatch::new(g)).collect(),
+            user_agents: criteria
+                .user_agents
+                .iter()
+                .map(|g| WildMatch::new(g))
+                .collect(),
             include_service_events: criteria.include_service_events,
         })
     }
@@ -118,7 +130,10 @@ impl Filter {
         }
         let service_event = is_service_event(event);
         if !service_event
-            && (event.event_type.as_deref().is_some_and(|t| t != "AwsApiCall")
+            && (event
+                .event_type
+                .as_deref()
+                .is_some_and(|t| t != "AwsApiCall")
                 || event.category.as_deref() == Some("Insight"))
         {
             return Err(Exclusion::NotApiCall);
@@ -137,7 +152,7 @@ impl Filter {
         }
         if !self.regions.is_empty()
             && !self.regions.contains(event.region.as_ref())
-            && !(rules.is_global(&event.source) && event.region == rules.global_region)
+            && (!rules.is_global(&event.source) || event.region != rules.global_region)
         {
             return Err(Exclusion::OtherRegion);
         }
@@ -179,10 +194,14 @@ impl Filter {
     fn principal_matches(&self, event: &Event<'_>) -> bool {
         let identity = &event.identity;
         let derived = identity.arn.as_deref().and_then(role_of_session);
-        [identity.issuer_arn.as_deref(), identity.arn.as_deref(), derived.as_deref()]
-            .into_iter()
-            .flatten()
-            .any(|candidate| self.principals.iter().any(|p| p.matches(candidate)))
+        [
+            identity.issuer_arn.as_deref(),
+            identity.arn.as_deref(),
+            derived.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|candidate| self.principals.iter().any(|p| p.matches(candidate)))
     }
 }
 
@@ -282,21 +301,36 @@ mod tests {
     }
 
     fn session() -> Event<'static> {
-        event("AssumedRole", "arn:aws:sts::111122223333:assumed-role/ci-provisioner/tf-run-7", Some(ROLE))
+        event(
+            "AssumedRole",
+            "arn:aws:sts::111122223333:assumed-role/ci-provisioner/tf-run-7",
+            Some(ROLE),
+        )
     }
 
     #[test]
     fn a_role_arn_matches_every_session_of_the_role() {
         let rules = Rules::embedded().unwrap();
         assert_eq!(filter(&[ROLE], &[], &[]).check(&session(), rules), Ok(()));
-        let other = event("AssumedRole", "arn:aws:sts::111122223333:assumed-role/other/x", Some("arn:aws:iam::111122223333:role/other"));
-        assert_eq!(filter(&[ROLE], &[], &[]).check(&other, rules), Err(Exclusion::OtherPrincipal));
+        let other = event(
+            "AssumedRole",
+            "arn:aws:sts::111122223333:assumed-role/other/x",
+            Some("arn:aws:iam::111122223333:role/other"),
+        );
+        assert_eq!(
+            filter(&[ROLE], &[], &[]).check(&other, rules),
+            Err(Exclusion::OtherPrincipal)
+        );
     }
 
     #[test]
     fn a_role_matches_without_session_context_and_with_a_path() {
         let rules = Rules::embedded().unwrap();
-        let bare = event("AssumedRole", "arn:aws:sts::111122223333:assumed-role/ci-provisioner/s", None);
+        let bare = event(
+            "AssumedRole",
+            "arn:aws:sts::111122223333:assumed-role/ci-provisioner/s",
+            None,
+        );
         assert_eq!(filter(&[ROLE], &[], &[]).check(&bare, rules), Ok(()));
         let with_path = "arn:aws:iam::111122223333:role/deploy/ci-provisioner";
         assert_eq!(filter(&[with_path], &[], &[]).check(&bare, rules), Ok(()));
@@ -308,14 +342,24 @@ mod tests {
     fn user_arns_and_globs(pattern: &str, kept: bool) {
         let rules = Rules::embedded().unwrap();
         let user = event("IAMUser", "arn:aws:iam::111122223333:user/erik", None);
-        assert_eq!(filter(&[pattern], &[], &[]).check(&user, rules).is_ok(), kept);
+        assert_eq!(
+            filter(&[pattern], &[], &[]).check(&user, rules).is_ok(),
+            kept
+        );
     }
 
     #[test]
     fn session_globs_narrow_role_sessions() {
         let rules = Rules::embedded().unwrap();
-        assert!(filter(&[ROLE], &["tf-*"], &[]).check(&session(), rules).is_ok());
-        assert_eq!(filter(&[ROLE], &["manual-*"], &[]).check(&session(), rules), Err(Exclusion::OtherSession));
+        assert!(
+            filter(&[ROLE], &["tf-*"], &[])
+                .check(&session(), rules)
+                .is_ok()
+        );
+        assert_eq!(
+            filter(&[ROLE], &["manual-*"], &[]).check(&session(), rules),
+            Err(Exclusion::OtherSession)
+        );
     }
 
     #[test]
@@ -343,8 +387,11 @@ mod tests {
         let f = filter(&[], &[], &[]);
         let service = event("AWSService", "", None);
         assert_eq!(f.check(&service, rules), Err(Exclusion::ServiceEvent));
-        let linked = event("AssumedRole", "arn:aws:sts::1:assumed-role/AWSServiceRoleForX/x",
-            Some("arn:aws:iam::1:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX"));
+        let linked = event(
+            "AssumedRole",
+            "arn:aws:sts::1:assumed-role/AWSServiceRoleForX/x",
+            Some("arn:aws:iam::1:role/aws-service-role/x.amazonaws.com/AWSServiceRoleForX"),
+        );
         assert_eq!(f.check(&linked, rules), Err(Exclusion::ServiceEvent));
         let mut signin = session();
         signin.event_type = Some(Cow::Borrowed("AwsConsoleSignIn"));

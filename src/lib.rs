@@ -16,3 +16,5 @@ pub mod policy;
 pub mod render;
 pub mod scan;
 pub mod source;
+#[doc(hidden)]
+pub mod synth;

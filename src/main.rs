@@ -3,14 +3,18 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use minpriv::error::{is_broken_pipe, Exit};
+use minpriv::error::{Exit, is_broken_pipe};
 
 fn main() -> ExitCode {
     let cli = match minpriv::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
             let _ = error.print();
-            return if error.use_stderr() { Exit::Usage.into() } else { Exit::Success.into() };
+            return if error.use_stderr() {
+                Exit::Usage.into()
+            } else {
+                Exit::Success.into()
+            };
         }
     };
     match minpriv::app::run(cli) {

@@ -55,12 +55,17 @@ impl Policy {
                 resource: Resource::One("*".to_owned()),
             })
             .collect();
-        Self { version: "2012-10-17", statements }
+        Self {
+            version: "2012-10-17",
+            statements,
+        }
     }
 
     /// Every action, in statement order.
     pub fn actions(&self) -> impl Iterator<Item = &str> {
-        self.statements.iter().flat_map(|s| s.actions.iter().map(String::as_str))
+        self.statements
+            .iter()
+            .flat_map(|s| s.actions.iter().map(String::as_str))
     }
 }
 
@@ -72,13 +77,25 @@ mod tests {
     fn one_sorted_statement_per_service() {
         let rules = Rules::embedded().unwrap();
         let policy = Policy::from_actions(
-            ["s3:PutObject", "iam:CreateRole", "s3:GetObject", "s3:PutObject", "lambda:CreateFunction"],
+            [
+                "s3:PutObject",
+                "iam:CreateRole",
+                "s3:GetObject",
+                "s3:PutObject",
+                "lambda:CreateFunction",
+            ],
             rules,
         );
         let sids: Vec<&str> = policy.statements.iter().map(|s| s.sid.as_str()).collect();
         assert_eq!(sids, ["IAM", "Lambda", "S3"]);
-        assert_eq!(policy.statements[2].actions, ["s3:GetObject", "s3:PutObject"]);
+        assert_eq!(
+            policy.statements[2].actions,
+            ["s3:GetObject", "s3:PutObject"]
+        );
         let json = serde_json::to_string(&policy.statements[0]).unwrap();
-        assert_eq!(json, r#"{"Sid":"IAM","Effect":"Allow","Action":["iam:CreateRole"],"Resource":"*"}"#);
+        assert_eq!(
+            json,
+            r#"{"Sid":"IAM","Effect":"Allow","Action":["iam:CreateRole"],"Resource":"*"}"#
+        );
     }
 }

@@ -43,16 +43,20 @@ impl Seen {
         if !self.regions.contains(event.region.as_ref()) {
             self.regions.insert(event.region.to_string());
         }
-        let principal = event.identity.issuer_arn.as_deref().or(event.identity.arn.as_deref());
-        if let Some(principal) = principal {
-            if !self.principals.contains(principal) {
-                self.principals.insert(principal.to_owned());
-            }
+        let principal = event
+            .identity
+            .issuer_arn
+            .as_deref()
+            .or(event.identity.arn.as_deref());
+        if let Some(principal) = principal
+            && !self.principals.contains(principal)
+        {
+            self.principals.insert(principal.to_owned());
         }
-        if let Some(via) = &event.identity.invoked_by {
-            if !self.via.contains(via.as_ref()) {
-                self.via.insert(via.to_string());
-            }
+        if let Some(via) = &event.identity.invoked_by
+            && !self.via.contains(via.as_ref())
+        {
+            self.via.insert(via.to_string());
         }
     }
 
@@ -115,7 +119,10 @@ impl Tally {
         let json = match parse::decode(raw, json_buffer, context.max_file_size) {
             Ok(json) => json,
             Err(error) => {
-                self.problems.push(Problem { path: name.to_owned(), message: error.to_string() });
+                self.problems.push(Problem {
+                    path: name.to_owned(),
+                    message: error.to_string(),
+                });
                 return;
             }
         };
@@ -141,13 +148,18 @@ impl Tally {
                 if let parse::ParseError::Json { records, .. } = &error {
                     self.records += records;
                 }
-                self.problems.push(Problem { path: name.to_owned(), message: error.to_string() });
+                self.problems.push(Problem {
+                    path: name.to_owned(),
+                    message: error.to_string(),
+                });
             }
         }
         if bad_here > 0 {
             self.problems.push(Problem {
                 path: name.to_owned(),
-                message: format!("{bad_here} records without the fields every CloudTrail record has"),
+                message: format!(
+                    "{bad_here} records without the fields every CloudTrail record has"
+                ),
             });
         }
     }
@@ -190,7 +202,10 @@ pub fn scan(blobs: &[Blob], context: &Context<'_>) -> Tally {
                 let name = blob.display();
                 match blob.read_into(&mut raw) {
                     Ok(()) => tally.scan(&name, &raw, &mut json, context),
-                    Err(error) => tally.problems.push(Problem { path: name, message: error.to_string() }),
+                    Err(error) => tally.problems.push(Problem {
+                        path: name,
+                        message: error.to_string(),
+                    }),
                 }
                 bar.inc(raw.len() as u64);
                 bar.set_message(format!("{} files", tally.files_read));
@@ -245,14 +260,27 @@ mod tests {
         let bad = dir.path().join("bad.json.gz");
         std::fs::write(&bad, [0x1f, 0x8b, 8, 0, 0]).unwrap();
         let blobs = vec![
-            Blob::File { path: good, size: 1 },
+            Blob::File {
+                path: good,
+                size: 1,
+            },
             Blob::File { path: bad, size: 1 },
-            Blob::File { path: dir.path().join("gone.json"), size: 1 },
+            Blob::File {
+                path: dir.path().join("gone.json"),
+                size: 1,
+            },
         ];
         let filter = Filter::new(&Criteria {
-            principals: &[], sessions: &[], since: None, until: None, regions: &[], accounts: &[],
-            user_agents: &[], include_service_events: false,
-        }).unwrap();
+            principals: &[],
+            sessions: &[],
+            since: None,
+            until: None,
+            regions: &[],
+            accounts: &[],
+            user_agents: &[],
+            include_service_events: false,
+        })
+        .unwrap();
         let context = Context {
             filter: &filter,
             mapper: Mapper::new(Reference::embedded().unwrap(), Rules::embedded().unwrap()),

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::reference::Reference;
-use super::rules::{qualify, Dependent, Rules};
+use super::rules::{Dependent, Rules, qualify};
 use crate::parse::Event;
 
 /// A request field a mapping rule looks at, with the values found there.
@@ -114,7 +114,9 @@ impl Mapper {
             return Some(prefix);
         }
         let label = source.strip_suffix(".amazonaws.com")?;
-        self.reference.service(label).map(|service| &*service.prefix)
+        self.reference
+            .service(label)
+            .map(|service| &*service.prefix)
     }
 
     /// The aggregation key of an event: its source, name, and only the request fields the
@@ -123,12 +125,17 @@ impl Mapper {
     pub fn call(&self, event: &Event<'_>) -> Call {
         let mut facts = Vec::new();
         if let Ok(resolved) = self.resolve(&event.source, &event.name) {
-            let rules = self.rules.dependents(&format!("{}:{}", resolved.prefix, resolved.name));
+            let rules = self
+                .rules
+                .dependents(&format!("{}:{}", resolved.prefix, resolved.name));
             if !rules.is_empty() {
-                let request: Option<Value> =
-                    event.request.and_then(|raw| serde_json::from_str(raw.get()).ok());
-                let paths: BTreeSet<&str> =
-                    rules.iter().flat_map(|r| r.when.iter().map(String::as_str)).collect();
+                let request: Option<Value> = event
+                    .request
+                    .and_then(|raw| serde_json::from_str(raw.get()).ok());
+                let paths: BTreeSet<&str> = rules
+                    .iter()
+                    .flat_map(|r| r.when.iter().map(String::as_str))
+                    .collect();
                 for path in paths {
                     let mut values = Vec::new();
                     if let Some(request) = &request {
@@ -137,7 +144,10 @@ impl Mapper {
                     if !values.is_empty() {
                         values.sort();
                         values.dedup();
-                        facts.push(Fact { path: path.into(), values });
+                        facts.push(Fact {
+                            path: path.into(),
+                            values,
+                        });
                     }
                 }
             }
@@ -173,8 +183,17 @@ impl Mapper {
         if !replaced {
             for action in &base {
                 match self.canonical(&qualify(&resolved.prefix, action)) {
-                    Some(action) => grants.push(Grant { action, reason: reason.clone(), resources: Vec::new() }),
-                    None => return Mapping::Unmapped(Unmapped::UnknownAction(qualify(&resolved.prefix, action))),
+                    Some(action) => grants.push(Grant {
+                        action,
+                        reason: reason.clone(),
+                        resources: Vec::new(),
+                    }),
+                    None => {
+                        return Mapping::Unmapped(Unmapped::UnknownAction(qualify(
+                            &resolved.prefix,
+                            action,
+                        )));
+                    }
                 }
             }
         }
@@ -185,7 +204,9 @@ impl Mapper {
                     if let Some(name) = self.canonical(dependent) {
                         from_reference.push(Grant {
                             action: name,
-                            reason: Reason::Reference { of: grant.action.clone() },
+                            reason: Reason::Reference {
+                                of: grant.action.clone(),
+                            },
                             resources: Vec::new(),
                         });
                     }
@@ -198,17 +219,29 @@ impl Mapper {
         Mapping::Actions(grants)
     }
 
-    fn dependent_grants<'r>(&'r self, call: &'r Call, rule: &'r Dependent) -> impl Iterator<Item = Grant> + 'r {
+    fn dependent_grants<'r>(
+        &'r self,
+        call: &'r Call,
+        rule: &'r Dependent,
+    ) -> impl Iterator<Item = Grant> + 'r {
         let resources: Vec<String> = rule
             .resource_from
             .as_deref()
             .and_then(|path| fact(call, path))
-            .map(|values| values.iter().filter(|v| &***v != "…").map(|v| v.to_string()).collect())
+            .map(|values| {
+                values
+                    .iter()
+                    .filter(|v| &***v != "…")
+                    .map(ToString::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         rule.actions.iter().filter_map(move |action| {
             Some(Grant {
                 action: self.canonical(action)?,
-                reason: Reason::Dependent { why: rule.why.clone() },
+                reason: Reason::Dependent {
+                    why: rule.why.clone(),
+                },
                 resources: resources.clone(),
             })
         })
@@ -221,7 +254,10 @@ impl Mapper {
     }
 
     fn resolve(&self, source: &str, name: &str) -> Result<Resolved, Unmapped> {
-        let prefix = self.prefix_of(source).ok_or(Unmapped::UnknownSource)?.to_owned();
+        let prefix = self
+            .prefix_of(source)
+            .ok_or(Unmapped::UnknownSource)?
+            .to_owned();
         let stripped = strip_api_version(name);
         for candidate in std::iter::once(name).chain(stripped) {
             let key = format!("{prefix}:{candidate}");
@@ -237,7 +273,11 @@ impl Mapper {
                     .map(|actions| Base::Actions(actions.to_vec(), Reason::Pattern))
             };
             if let Some(base) = base {
-                return Ok(Resolved { prefix, name: candidate.to_owned(), base });
+                return Ok(Resolved {
+                    prefix,
+                    name: candidate.to_owned(),
+                    base,
+                });
             }
         }
         let shown = stripped.unwrap_or(name);
@@ -253,7 +293,11 @@ fn fact<'c>(call: &'c Call, path: &str) -> Option<&'c [Box<str>]> {
 }
 
 /// Values at a dotted path; arrays on the way are searched element by element.
-fn collect<'p>(value: &Value, mut path: impl Iterator<Item = &'p str> + Clone, out: &mut Vec<Box<str>>) {
+fn collect<'p>(
+    value: &Value,
+    mut path: impl Iterator<Item = &'p str> + Clone,
+    out: &mut Vec<Box<str>>,
+) {
     match value {
         Value::Array(items) => {
             for item in items {
@@ -285,7 +329,10 @@ pub fn strip_api_version(name: &str) -> Option<&str> {
     let bytes = name.as_bytes();
     // Optional `v<digits>` suffix.
     let mut end = bytes.len();
-    let digits_at = bytes.iter().rposition(|b| !b.is_ascii_digit()).map_or(0, |i| i + 1);
+    let digits_at = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |i| i + 1);
     if digits_at < end && digits_at > 0 && bytes[digits_at - 1] == b'v' {
         end = digits_at - 1;
     }
@@ -306,7 +353,8 @@ pub fn strip_api_version(name: &str) -> Option<&str> {
         return None;
     };
     let stem = &head[..head.len() - date_len];
-    stem.ends_with(|c: char| c.is_ascii_alphabetic()).then_some(stem)
+    stem.ends_with(|c: char| c.is_ascii_alphabetic())
+        .then_some(stem)
 }
 
 #[cfg(test)]
@@ -339,7 +387,10 @@ mod tests {
     }
 
     #[test_case("CreateFunction20150331", Some("CreateFunction"))]
-    #[test_case("UpdateFunctionConfiguration20150331v2", Some("UpdateFunctionConfiguration"))]
+    #[test_case(
+        "UpdateFunctionConfiguration20150331v2",
+        Some("UpdateFunctionConfiguration")
+    )]
     #[test_case("ListTags20170331", Some("ListTags"))]
     #[test_case("UpdateDistribution2017_03_25", Some("UpdateDistribution"))]
     #[test_case("CreateFunction", None)]
@@ -410,7 +461,9 @@ mod tests {
             "requestParameters":{"functionName":"f","role":"arn:aws:iam::1:role/exec"}}"#;
         let event = Event::try_from(serde_json::from_str::<RawRecord>(json).unwrap()).unwrap();
         let m = mapper();
-        let Mapping::Actions(grants) = m.map(&m.call(&event)) else { panic!() };
+        let Mapping::Actions(grants) = m.map(&m.call(&event)) else {
+            panic!()
+        };
         let pass = grants.iter().find(|g| g.action == "iam:PassRole").unwrap();
         assert_eq!(pass.resources, ["arn:aws:iam::1:role/exec"]);
         assert!(matches!(pass.reason, Reason::Dependent { .. }));

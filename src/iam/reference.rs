@@ -150,11 +150,15 @@ impl Reference {
                     });
                 }
                 ["R", name, arn] => {
-                    let service = current.as_mut().ok_or_else(|| error("resource before service"))?;
+                    let service = current
+                        .as_mut()
+                        .ok_or_else(|| error("resource before service"))?;
                     service.resource_types.insert((*name).into(), (*arn).into());
                 }
                 ["A", name, level, resources, dependents] => {
-                    let service = current.as_mut().ok_or_else(|| error("action before service"))?;
+                    let service = current
+                        .as_mut()
+                        .ok_or_else(|| error("action before service"))?;
                     let action = Action {
                         name: (*name).into(),
                         access: Access::from_code(level),

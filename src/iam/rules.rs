@@ -111,7 +111,10 @@ impl Rules {
             toml::from_str(services).map_err(|e| RulesError(format!("services.toml: {e}")))?;
         let mut dependents: HashMap<String, Vec<Dependent>> = HashMap::new();
         for dependent in mapping.dependents {
-            dependents.entry(dependent.event.clone()).or_default().push(dependent);
+            dependents
+                .entry(dependent.event.clone())
+                .or_default()
+                .push(dependent);
         }
         Ok(Self {
             sources: mapping.sources.into_iter().collect(),
@@ -253,12 +256,21 @@ mod tests {
     #[test]
     fn rules_keys_are_qualified_event_keys() {
         let rules = Rules::embedded().unwrap();
-        for key in rules.renames.keys().chain(rules.dependents.keys()).chain(&rules.free) {
+        for key in rules
+            .renames
+            .keys()
+            .chain(rules.dependents.keys())
+            .chain(&rules.free)
+        {
             assert!(key.split_once(':').is_some(), "{key}");
         }
         for rule in rules.dependents.values().flatten() {
             if let Some(from) = &rule.resource_from {
-                assert!(rule.when.contains(from), "{}: resource_from must be in when", rule.event);
+                assert!(
+                    rule.when.contains(from),
+                    "{}: resource_from must be in when",
+                    rule.event
+                );
             }
         }
     }

@@ -9,8 +9,8 @@ use std::fmt;
 use std::io::Read;
 
 use flate2::read::MultiGzDecoder;
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 pub use record::{BadRecord, Event, Identity, RawRecord};
 
@@ -44,7 +44,11 @@ pub type Sink<'s> = dyn for<'r> FnMut(RecordResult<'r>) + 's;
 ///
 /// # Errors
 /// Corrupt gzip data, or more than `limit` bytes of output.
-pub fn decode<'b>(raw: &'b [u8], buffer: &'b mut Vec<u8>, limit: u64) -> Result<&'b [u8], ParseError> {
+pub fn decode<'b>(
+    raw: &'b [u8],
+    buffer: &'b mut Vec<u8>,
+    limit: u64,
+) -> Result<&'b [u8], ParseError> {
     if raw.is_empty() {
         return Err(ParseError::Empty);
     }
@@ -93,7 +97,7 @@ pub fn records(json: &[u8], sink: &mut Sink<'_>) -> Result<u64, ParseError> {
         _ => {
             return Err(ParseError::NotCloudTrail(
                 "expected a JSON object or array".to_owned(),
-            ))
+            ));
         }
     };
     let records = counter.records;
@@ -105,12 +109,18 @@ pub fn records(json: &[u8], sink: &mut Sink<'_>) -> Result<u64, ParseError> {
 fn document(body: &[u8], counter: &mut Counter<'_, '_>) -> serde_json::Result<()> {
     let mut de = serde_json::Deserializer::from_slice(body);
     let mut found = false;
-    Document { counter, found: &mut found }.deserialize(&mut de)?;
+    Document {
+        counter,
+        found: &mut found,
+    }
+    .deserialize(&mut de)?;
     de.end()?;
     if found {
         Ok(())
     } else {
-        Err(serde::de::Error::custom("no \"Records\" or \"Events\" array"))
+        Err(serde::de::Error::custom(
+            "no \"Records\" or \"Events\" array",
+        ))
     }
 }
 
@@ -126,9 +136,8 @@ fn json_lines(body: &[u8], counter: &mut Counter<'_, '_>) -> Result<u64, ParseEr
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let record: RawRecord = serde_json::from_slice(line).map_err(|source| {
-            ParseError::NotCloudTrail(format!("line {}: {source}", index + 1))
-        })?;
+        let record: RawRecord = serde_json::from_slice(line)
+            .map_err(|source| ParseError::NotCloudTrail(format!("line {}: {source}", index + 1)))?;
         if counter.records == 0 && !looks_like_record(&record) {
             return Err(ParseError::NotCloudTrail(format!(
                 "line {}: no eventTime, eventSource or eventName",
@@ -144,9 +153,12 @@ fn json_lines(body: &[u8], counter: &mut Counter<'_, '_>) -> Result<u64, ParseEr
 fn single_value(body: &[u8], counter: &mut Counter<'_, '_>) -> Result<u64, ParseError> {
     let mut found = false;
     let mut de = serde_json::Deserializer::from_slice(body);
-    let as_document = Document { counter: &mut *counter, found: &mut found }
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
+    let as_document = Document {
+        counter: &mut *counter,
+        found: &mut found,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
     if found {
         as_document.map_err(|source| classify(source, counter.records))?;
         return Ok(counter.records);
@@ -281,12 +293,11 @@ impl<'de> Visitor<'de> for LookupList<'_, '_, '_> {
                 .event
                 .as_deref()
                 .and_then(|text| serde_json::from_str::<RawRecord>(text).ok());
-            match parsed {
-                Some(record) => self.0.push(record),
-                None => {
-                    self.0.records += 1;
-                    (self.0.sink)(Err(BadRecord::BadLookupEvent));
-                }
+            if let Some(record) = parsed {
+                self.0.push(record);
+            } else {
+                self.0.records += 1;
+                (self.0.sink)(Err(BadRecord::BadLookupEvent));
             }
         }
         Ok(())
@@ -306,8 +317,10 @@ mod tests {
         .map(|_| seen)
     }
 
-    const A: &str = r#"{"eventTime":"2026-11-20T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"A"}"#;
-    const B: &str = r#"{"eventTime":"2026-11-20T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"B"}"#;
+    const A: &str =
+        r#"{"eventTime":"2026-11-20T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"A"}"#;
+    const B: &str =
+        r#"{"eventTime":"2026-11-20T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"B"}"#;
 
     #[test]
     fn trail_documents_yield_every_record() {
@@ -324,10 +337,15 @@ mod tests {
     #[test]
     fn lookup_events_output_is_unwrapped() {
         let quoted = serde_json::to_string(A).unwrap();
-        let doc = format!(r#"{{"Events":[{{"EventId":"1","CloudTrailEvent":{quoted}}},{{"EventId":"2"}}]}}"#);
+        let doc = format!(
+            r#"{{"Events":[{{"EventId":"1","CloudTrailEvent":{quoted}}},{{"EventId":"2"}}]}}"#
+        );
         assert_eq!(
             names(&doc).unwrap(),
-            ["A", "bad: CloudTrailEvent string is not a CloudTrail record"]
+            [
+                "A",
+                "bad: CloudTrailEvent string is not a CloudTrail record"
+            ]
         );
     }
 
@@ -335,7 +353,9 @@ mod tests {
     fn json_lines_and_arrays_are_read() {
         assert_eq!(names(&format!("{A}\n\n{B}\n")).unwrap(), ["A", "B"]);
         assert_eq!(names(&format!("[{A},{B}]")).unwrap(), ["A", "B"]);
-        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(A).unwrap()).unwrap();
+        let pretty =
+            serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(A).unwrap())
+                .unwrap();
         assert_eq!(names(&pretty).unwrap(), ["A"]);
     }
 
@@ -350,8 +370,14 @@ mod tests {
         assert!(matches!(names(""), Err(ParseError::Empty)));
         assert!(matches!(names("  \n"), Err(ParseError::Empty)));
         assert!(matches!(names("42"), Err(ParseError::NotCloudTrail(_))));
-        assert!(matches!(names(r#"{"foo":[1,2]}"#), Err(ParseError::NotCloudTrail(_))));
-        assert!(matches!(names(r#"{"Records":{"a":1}}"#), Err(ParseError::NotCloudTrail(_))));
+        assert!(matches!(
+            names(r#"{"foo":[1,2]}"#),
+            Err(ParseError::NotCloudTrail(_))
+        ));
+        assert!(matches!(
+            names(r#"{"Records":{"a":1}}"#),
+            Err(ParseError::NotCloudTrail(_))
+        ));
         let truncated = format!(r#"{{"Records":[{A},{B}"#);
         match names(&truncated) {
             Err(ParseError::Json { records, .. }) => assert_eq!(records, 2),
@@ -366,9 +392,58 @@ mod tests {
         let gz = encoder.finish().unwrap();
         let mut buffer = Vec::new();
         assert_eq!(decode(&gz, &mut buffer, 1 << 20).unwrap(), A.as_bytes());
-        assert!(matches!(decode(&gz, &mut buffer, 10), Err(ParseError::TooLarge { limit: 10 })));
-        assert!(matches!(decode(&gz[..gz.len() / 2], &mut buffer, 1 << 20), Err(ParseError::Gzip(_))));
-        assert!(matches!(decode(b"", &mut buffer, 10), Err(ParseError::Empty)));
+        assert!(matches!(
+            decode(&gz, &mut buffer, 10),
+            Err(ParseError::TooLarge { limit: 10 })
+        ));
+        assert!(matches!(
+            decode(&gz[..gz.len() / 2], &mut buffer, 1 << 20),
+            Err(ParseError::Gzip(_))
+        ));
+        assert!(matches!(
+            decode(b"", &mut buffer, 10),
+            Err(ParseError::Empty)
+        ));
         assert_eq!(decode(b"{}", &mut buffer, 10).unwrap(), b"{}");
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let mut buffer = Vec::new();
+            if let Ok(json) = decode(&bytes, &mut buffer, 1 << 20) {
+                let _ = records(json, &mut |_| {});
+            }
+        }
+
+        #[test]
+        fn json_shaped_noise_never_panics(text in r#"[\[\]{}",:a-zA-Z0-9 \n]{0,200}"#) {
+            let _ = records(text.as_bytes(), &mut |_| {});
+            let doc = format!(r#"{{"Records":[{text}]}}"#);
+            let _ = records(doc.as_bytes(), &mut |_| {});
+        }
+
+        #[test]
+        fn corrupted_gzip_never_panics(cut in 0_usize..200, flip in 0_usize..200) {
+            use std::io::Write;
+            let doc = br#"{"Records":[{"eventTime":"2026-11-20T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject"}]}"#;
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(doc).unwrap();
+            let mut gz = encoder.finish().unwrap();
+            if flip < gz.len() {
+                gz[flip] ^= 0x5a;
+            }
+            gz.truncate(cut.max(2));
+            let mut buffer = Vec::new();
+            if let Ok(json) = decode(&gz, &mut buffer, 1 << 20) {
+                let _ = records(json, &mut |_| {});
+            }
+        }
     }
 }

@@ -122,20 +122,31 @@ impl<'a> TryFrom<RawRecord<'a>> for Event<'a> {
     type Error = BadRecord;
 
     fn try_from(raw: RawRecord<'a>) -> Result<Self, Self::Error> {
-        let identity = raw.user_identity.map_or_else(Identity::default, |id| Identity {
-            kind: id.kind,
-            arn: id.arn,
-            account: id.account_id,
-            issuer_arn: id
-                .session_context
-                .and_then(|context| context.session_issuer)
-                .and_then(|issuer| issuer.arn),
-            invoked_by: id.invoked_by,
-        });
+        let identity = raw
+            .user_identity
+            .map_or_else(Identity::default, |id| Identity {
+                kind: id.kind,
+                arn: id.arn,
+                account: id.account_id,
+                issuer_arn: id
+                    .session_context
+                    .and_then(|context| context.session_issuer)
+                    .and_then(|issuer| issuer.arn),
+                invoked_by: id.invoked_by,
+            });
         Ok(Event {
-            time: raw.event_time.filter(|t| !t.is_empty()).ok_or(BadRecord::NoTime)?,
-            source: raw.event_source.filter(|s| !s.is_empty()).ok_or(BadRecord::NoSource)?,
-            name: raw.event_name.filter(|n| !n.is_empty()).ok_or(BadRecord::NoName)?,
+            time: raw
+                .event_time
+                .filter(|t| !t.is_empty())
+                .ok_or(BadRecord::NoTime)?,
+            source: raw
+                .event_source
+                .filter(|s| !s.is_empty())
+                .ok_or(BadRecord::NoSource)?,
+            name: raw
+                .event_name
+                .filter(|n| !n.is_empty())
+                .ok_or(BadRecord::NoName)?,
             region: raw.aws_region.unwrap_or_default(),
             identity,
             source_ip: raw.source_ip_address,
@@ -166,7 +177,10 @@ mod tests {
         let raw: RawRecord = serde_json::from_str(json).unwrap();
         let event = Event::try_from(raw).unwrap();
         assert_eq!(event.name, "CreateRole");
-        assert_eq!(event.identity.issuer_arn.as_deref(), Some("arn:aws:iam::1:role/r"));
+        assert_eq!(
+            event.identity.issuer_arn.as_deref(),
+            Some("arn:aws:iam::1:role/r")
+        );
         assert_eq!(event.request.unwrap().get(), r#"{"roleName":"x"}"#);
         assert!(event.response.is_none());
     }

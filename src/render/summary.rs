@@ -21,7 +21,12 @@ pub struct Run<'a> {
 #[must_use]
 pub fn render(run: &Run<'_>) -> String {
     let mut out = String::new();
-    let Run { listing, tally, discovery, filter } = run;
+    let Run {
+        listing,
+        tally,
+        discovery,
+        filter,
+    } = run;
     let _ = writeln!(
         out,
         "read {} files ({} on disk, {} of JSON), {} records",
@@ -35,29 +40,45 @@ pub fn render(run: &Run<'_>) -> String {
     }
     let unreadable = listing.problems.len() + tally.problems.len();
     if unreadable > 0 {
-        let _ = writeln!(out, "  {unreadable} inputs unreadable or partly read (listed below)");
+        let _ = writeln!(
+            out,
+            "  {unreadable} inputs unreadable or partly read (listed below)"
+        );
     }
     for (reason, n) in &tally.bad_records {
         let _ = writeln!(out, "  skipped {n} records: {reason}");
     }
-    let _ = writeln!(out, "kept {} events; excluded {}", tally.kept, tally.excluded.values().sum::<u64>());
+    let _ = writeln!(
+        out,
+        "kept {} events; excluded {}",
+        tally.kept,
+        tally.excluded.values().sum::<u64>()
+    );
     for (reason, n) in &tally.excluded {
         let _ = writeln!(out, "  {n} {}", reason.label());
     }
     if filter.principal_args.is_empty() {
-        let principals: std::collections::BTreeSet<&String> =
-            tally.calls.values().flat_map(|seen| &seen.principals).collect();
+        let principals: std::collections::BTreeSet<&String> = tally
+            .calls
+            .values()
+            .flat_map(|seen| &seen.principals)
+            .collect();
         let _ = writeln!(
             out,
-            "  no --principal given: calls of all {} principals kept",
+            "  no --principal given: calls of every principal kept ({} seen)",
             principals.len()
         );
     }
     let mut per_service: BTreeMap<&str, usize> = BTreeMap::new();
     for action in discovery.actions.keys() {
-        *per_service.entry(action.split(':').next().unwrap_or(action)).or_default() += 1;
+        *per_service
+            .entry(action.split(':').next().unwrap_or(action))
+            .or_default() += 1;
     }
-    let services: Vec<String> = per_service.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    let services: Vec<String> = per_service
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
     let _ = writeln!(
         out,
         "actions: {} across {} services ({})",
@@ -65,21 +86,47 @@ pub fn render(run: &Run<'_>) -> String {
         per_service.len(),
         services.join(", ")
     );
-    let failed: Vec<String> = discovery
-        .failed()
-        .map(|(action, e)| {
-            let codes: Vec<String> = e.errors.iter().map(|(c, n)| format!("{c} ×{n}")).collect();
-            format!("  {action} ({})", codes.join(", "))
-        })
-        .collect();
+    let mut denied = Vec::new();
+    let mut failed = Vec::new();
+    for (action, evidence) in discovery.failed() {
+        let codes: Vec<String> = evidence
+            .errors
+            .iter()
+            .map(|(c, n)| format!("{c} ×{n}"))
+            .collect();
+        let line = format!("  {action} ({})", codes.join(", "));
+        if evidence.errors.keys().any(|code| is_denial(code)) {
+            denied.push(line);
+        } else {
+            failed.push(line);
+        }
+    }
+    if !denied.is_empty() {
+        let _ = writeln!(
+            out,
+            "denied to the principal, kept in the policy since it attempted them ({}):",
+            denied.len()
+        );
+        for line in denied {
+            let _ = writeln!(out, "{line}");
+        }
+    }
     if !failed.is_empty() {
-        let _ = writeln!(out, "failed calls, kept in the policy ({}):", failed.len());
+        let _ = writeln!(
+            out,
+            "allowed but returned an error, kept in the policy ({}):",
+            failed.len()
+        );
         for line in failed {
             let _ = writeln!(out, "{line}");
         }
     }
     if !discovery.free.is_empty() {
-        let free: Vec<String> = discovery.free.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+        let free: Vec<String> = discovery
+            .free
+            .iter()
+            .map(|(k, n)| format!("{k} ×{n}"))
+            .collect();
         let _ = writeln!(out, "need no permission, left out: {}", free.join(", "));
     }
     if !discovery.unmapped.is_empty() {
@@ -100,6 +147,19 @@ pub fn render(run: &Run<'_>) -> String {
         }
     }
     out
+}
+
+/// Whether an error code says IAM (or an SCP, boundary or resource policy) refused the call.
+#[must_use]
+pub fn is_denial(code: &str) -> bool {
+    [
+        "AccessDenied",
+        "UnauthorizedOperation",
+        "Unauthorized",
+        "Forbidden",
+    ]
+    .iter()
+    .any(|word| code.contains(word))
 }
 
 /// `12.3 MB`, decimal units.

@@ -13,7 +13,10 @@ pub fn list(root: &Path, scope: &Scope) -> Listing {
             path: root.display().to_string(),
             message: "not a directory (use --events for a single file)".to_owned(),
         }),
-        Err(error) => listing.problems.push(Problem { path: root.display().to_string(), message: error.to_string() }),
+        Err(error) => listing.problems.push(Problem {
+            path: root.display().to_string(),
+            message: error.to_string(),
+        }),
     }
     listing.problems.sort();
     listing
@@ -23,7 +26,10 @@ fn walk(dir: &Path, parts: &mut Vec<String>, scope: &Scope, listing: &mut Listin
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {
-            listing.problems.push(Problem { path: dir.display().to_string(), message: error.to_string() });
+            listing.problems.push(Problem {
+                path: dir.display().to_string(),
+                message: error.to_string(),
+            });
             return;
         }
     };
@@ -31,7 +37,10 @@ fn walk(dir: &Path, parts: &mut Vec<String>, scope: &Scope, listing: &mut Listin
         .filter_map(|entry| match entry {
             Ok(entry) => Some(entry),
             Err(error) => {
-                listing.problems.push(Problem { path: dir.display().to_string(), message: error.to_string() });
+                listing.problems.push(Problem {
+                    path: dir.display().to_string(),
+                    message: error.to_string(),
+                });
                 None
             }
         })
@@ -43,7 +52,10 @@ fn walk(dir: &Path, parts: &mut Vec<String>, scope: &Scope, listing: &mut Listin
         let meta = match std::fs::metadata(&path) {
             Ok(meta) => meta,
             Err(error) => {
-                listing.problems.push(Problem { path: path.display().to_string(), message: error.to_string() });
+                listing.problems.push(Problem {
+                    path: path.display().to_string(),
+                    message: error.to_string(),
+                });
                 continue;
             }
         };
@@ -64,7 +76,10 @@ fn walk(dir: &Path, parts: &mut Vec<String>, scope: &Scope, listing: &mut Listin
             parts.pop();
         } else {
             match scope.file(&name) {
-                Ok(()) => listing.blobs.push(Blob::File { path, size: meta.len() }),
+                Ok(()) => listing.blobs.push(Blob::File {
+                    path,
+                    size: meta.len(),
+                }),
                 Err(reason) => *listing.ignored.entry(reason).or_default() += 1,
             }
         }
@@ -95,15 +110,30 @@ mod tests {
     #[test]
     fn walks_in_order_and_counts_what_it_passes_over() {
         let root = tempfile::tempdir().unwrap();
-        let base = root.path().join("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11");
-        for (day, file) in [("20", "111122223333_CloudTrail_us-east-1_20261120T1010Z_b.json.gz"),
-                            ("20", "111122223333_CloudTrail_us-east-1_20261120T1005Z_a.json.gz"),
-                            ("20", "README.txt"),
-                            ("19", "111122223333_CloudTrail_us-east-1_20261119T1005Z_a.json.gz")] {
+        let base = root
+            .path()
+            .join("AWSLogs/111122223333/CloudTrail/us-east-1/2026/11");
+        for (day, file) in [
+            (
+                "20",
+                "111122223333_CloudTrail_us-east-1_20261120T1010Z_b.json.gz",
+            ),
+            (
+                "20",
+                "111122223333_CloudTrail_us-east-1_20261120T1005Z_a.json.gz",
+            ),
+            ("20", "README.txt"),
+            (
+                "19",
+                "111122223333_CloudTrail_us-east-1_20261119T1005Z_a.json.gz",
+            ),
+        ] {
             std::fs::create_dir_all(base.join(day)).unwrap();
             std::fs::write(base.join(day).join(file), b"x").unwrap();
         }
-        let digest = root.path().join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1");
+        let digest = root
+            .path()
+            .join("AWSLogs/111122223333/CloudTrail-Digest/us-east-1");
         std::fs::create_dir_all(&digest).unwrap();
         std::fs::write(digest.join("d.json.gz"), b"x").unwrap();
         let scope = Scope::new(
@@ -120,10 +150,13 @@ mod tests {
             .iter()
             .map(|b| b.display().rsplit('/').next().unwrap().to_owned())
             .collect();
-        assert_eq!(names, [
-            "111122223333_CloudTrail_us-east-1_20261120T1005Z_a.json.gz",
-            "111122223333_CloudTrail_us-east-1_20261120T1010Z_b.json.gz",
-        ]);
+        assert_eq!(
+            names,
+            [
+                "111122223333_CloudTrail_us-east-1_20261120T1005Z_a.json.gz",
+                "111122223333_CloudTrail_us-east-1_20261120T1010Z_b.json.gz",
+            ]
+        );
         assert_eq!(listing.ignored.get(&Ignored::Pruned), Some(&1));
         assert_eq!(listing.ignored.get(&Ignored::Digest), Some(&1));
         assert_eq!(listing.ignored.get(&Ignored::NotLog), Some(&1));

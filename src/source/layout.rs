@@ -71,7 +71,6 @@ impl Scope {
     }
 
     /// Whether a folder (its path below the root, split on `/`) can hold wanted logs.
-    #[must_use]
     pub fn folder(&self, parts: &[&str]) -> Result<(), Ignored> {
         let Some(at) = parts.iter().position(|p| *p == "AWSLogs") else {
             return Ok(());
@@ -109,7 +108,6 @@ impl Scope {
     }
 
     /// Whether a file should be read, judged by its name.
-    #[must_use]
     pub fn file(&self, name: &str) -> Result<(), Ignored> {
         if name.contains("_CloudTrail-Digest_") {
             return Err(Ignored::Digest);
@@ -118,15 +116,17 @@ impl Scope {
             return Err(Ignored::Insight);
         }
         let lower = name.to_ascii_lowercase();
-        if !([".json.gz", ".json", ".jsonl", ".ndjson", ".gz"].iter().any(|ext| lower.ends_with(ext))) {
+        if !([".json.gz", ".json", ".jsonl", ".ndjson", ".gz"]
+            .iter()
+            .any(|ext| lower.ends_with(ext)))
+        {
             return Err(Ignored::NotLog);
         }
-        if let Some(delivered) = delivery_time(name) {
-            if self.delivered_from.is_some_and(|from| delivered < from)
-                || self.delivered_until.is_some_and(|until| delivered > until)
-            {
-                return Err(Ignored::Pruned);
-            }
+        if let Some(delivered) = delivery_time(name)
+            && (self.delivered_from.is_some_and(|from| delivered < from)
+                || self.delivered_until.is_some_and(|until| delivered > until))
+        {
+            return Err(Ignored::Pruned);
         }
         Ok(())
     }
@@ -209,12 +209,21 @@ mod tests {
     }
 
     #[test_case("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20", Ok(()))]
-    #[test_case("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/19", Err(Ignored::Pruned))]
-    #[test_case("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/10", Err(Ignored::Pruned))]
+    #[test_case(
+        "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/19",
+        Err(Ignored::Pruned)
+    )]
+    #[test_case(
+        "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/10",
+        Err(Ignored::Pruned)
+    )]
     #[test_case("AWSLogs/111122223333/CloudTrail/eu-west-1/2025", Err(Ignored::Pruned))]
     #[test_case("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11", Ok(()))]
     #[test_case("team/AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/2026/11/20", Ok(()))]
-    #[test_case("AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/2026/11/21", Err(Ignored::Pruned))]
+    #[test_case(
+        "AWSLogs/o-abc123/111122223333/CloudTrail/eu-west-1/2026/11/21",
+        Err(Ignored::Pruned)
+    )]
     #[test_case("AWSLogs/111122223333/CloudTrail-Digest", Err(Ignored::Digest))]
     #[test_case("AWSLogs/111122223333/CloudTrail-Insight", Err(Ignored::Insight))]
     #[test_case("AWSLogs/111122223333/Config", Err(Ignored::NotLog))]
@@ -230,15 +239,27 @@ mod tests {
         let at = |p: &str| s.folder(&p.split('/').collect::<Vec<_>>());
         assert_eq!(at("AWSLogs/111122223333/CloudTrail/eu-west-1"), Ok(()));
         assert_eq!(at("AWSLogs/111122223333/CloudTrail/us-east-1"), Ok(()));
-        assert_eq!(at("AWSLogs/111122223333/CloudTrail/ap-south-1"), Err(Ignored::Pruned));
+        assert_eq!(
+            at("AWSLogs/111122223333/CloudTrail/ap-south-1"),
+            Err(Ignored::Pruned)
+        );
         assert_eq!(at("AWSLogs/444455556666/CloudTrail"), Err(Ignored::Pruned));
     }
 
     #[test_case("111122223333_CloudTrail_eu-west-1_20261120T1015Z_abc.json.gz", Ok(()))]
     #[test_case("111122223333_CloudTrail_eu-west-1_20261120T1105Z_abc.json.gz", Ok(()))]
-    #[test_case("111122223333_CloudTrail_eu-west-1_20261120T1111Z_abc.json.gz", Err(Ignored::Pruned))]
-    #[test_case("111122223333_CloudTrail_eu-west-1_20261120T0950Z_abc.json.gz", Err(Ignored::Pruned))]
-    #[test_case("111122223333_CloudTrail-Digest_eu-west-1_x_20261120T1015Z.json.gz", Err(Ignored::Digest))]
+    #[test_case(
+        "111122223333_CloudTrail_eu-west-1_20261120T1111Z_abc.json.gz",
+        Err(Ignored::Pruned)
+    )]
+    #[test_case(
+        "111122223333_CloudTrail_eu-west-1_20261120T0950Z_abc.json.gz",
+        Err(Ignored::Pruned)
+    )]
+    #[test_case(
+        "111122223333_CloudTrail-Digest_eu-west-1_x_20261120T1015Z.json.gz",
+        Err(Ignored::Digest)
+    )]
     #[test_case("events.json", Ok(()))]
     #[test_case("notes.txt", Err(Ignored::NotLog))]
     #[test_case(".DS_Store", Err(Ignored::NotLog))]
@@ -248,9 +269,19 @@ mod tests {
 
     #[test]
     fn an_open_window_prunes_on_its_one_end() {
-        let s = Scope::new(Some("2026-11-20T10:00:00Z".parse().unwrap()), None, SignedDuration::ZERO, &BTreeSet::new(), &BTreeSet::new(), "us-east-1");
+        let s = Scope::new(
+            Some("2026-11-20T10:00:00Z".parse().unwrap()),
+            None,
+            SignedDuration::ZERO,
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+            "us-east-1",
+        );
         let at = |p: &str| s.folder(&p.split('/').collect::<Vec<_>>());
-        assert_eq!(at("AWSLogs/111122223333/CloudTrail/x/2026/11/19"), Err(Ignored::Pruned));
+        assert_eq!(
+            at("AWSLogs/111122223333/CloudTrail/x/2026/11/19"),
+            Err(Ignored::Pruned)
+        );
         assert_eq!(at("AWSLogs/111122223333/CloudTrail/x/2027/01/01"), Ok(()));
     }
 }

@@ -78,12 +78,18 @@ pub fn list_file(path: &std::path::Path) -> Listing {
         return listing;
     }
     match std::fs::metadata(path) {
-        Ok(meta) if meta.is_file() => listing.blobs.push(Blob::File { path: path.to_owned(), size: meta.len() }),
+        Ok(meta) if meta.is_file() => listing.blobs.push(Blob::File {
+            path: path.to_owned(),
+            size: meta.len(),
+        }),
         Ok(_) => listing.problems.push(Problem {
             path: path.display().to_string(),
             message: "not a file (use --trail-dir for a folder)".to_owned(),
         }),
-        Err(error) => listing.problems.push(Problem { path: path.display().to_string(), message: error.to_string() }),
+        Err(error) => listing.problems.push(Problem {
+            path: path.display().to_string(),
+            message: error.to_string(),
+        }),
     }
     listing
 }

@@ -1,0 +1,42 @@
+//! Writes synthetic CloudTrail trails.
+//!
+//!   cargo run --example synth -- sample samples/trail
+//!   cargo run --release --example synth -- bulk /tmp/corpus 240 950
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["sample", dir] => minpriv::synth::deploy::sample().write(&PathBuf::from(dir), ""),
+        ["bulk", dir, files, records] => {
+            let (Ok(files), Ok(records)) = (files.parse(), records.parse()) else {
+                eprintln!(
+                    "synth bulk DIR FILES RECORDS_PER_FILE: FILES and RECORDS_PER_FILE are numbers"
+                );
+                return ExitCode::from(2);
+            };
+            minpriv::synth::bulk::write(&PathBuf::from(dir), files, records, 7)
+        }
+        _ => {
+            eprintln!("usage: synth sample DIR | synth bulk DIR FILES RECORDS_PER_FILE");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(paths) => {
+            eprintln!("wrote {} log files", paths.len());
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("synth: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

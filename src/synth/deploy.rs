@@ -1,0 +1,680 @@
+//! The bundled sample: a Terraform apply and destroy of a small serverless app (S3 buckets,
+//! Lambda functions with execution roles, IAM roles and policies, SSM parameters, log
+//! groups, a KMS key, an SQS queue) by `role/ci-provisioner`, mixed with other principals'
+//! calls, AWS service events, a console sign-in, and calls outside the window.
+
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+use super::{CallSpec, Trail, Who};
+
+pub const ACCOUNT: &str = "111122223333";
+pub const REGION: &str = "eu-west-1";
+pub const ROLE: &str = "ci-provisioner";
+/// The window the sample deploy ran in.
+pub const SINCE: &str = "2026-11-20T10:00:00Z";
+pub const UNTIL: &str = "2026-11-20T10:40:00Z";
+
+const TERRAFORM: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.76.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.4 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64";
+const CONSOLE: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36";
+const KEY_ID: &str = "0f4d6a2e-5b7c-4e18-9a3d-2c61b8e7f905";
+const QUEUE_URL: &str = "https://sqs.eu-west-1.amazonaws.com/111122223333/psoxy-batch";
+
+fn tags_kv() -> Value {
+    json!([{"key": "managed-by", "value": "terraform"}, {"key": "app", "value": "psoxy"}])
+}
+
+fn tags_map() -> Value {
+    json!({"managed-by": "terraform", "app": "psoxy"})
+}
+
+/// A clock that moves forward a little with every call.
+struct Clock(Timestamp);
+
+impl Clock {
+    fn at(text: &str) -> Self {
+        Self(text.parse().unwrap_or(Timestamp::UNIX_EPOCH))
+    }
+    fn tick(&mut self, seconds: i64) -> Timestamp {
+        self.0 = self
+            .0
+            .checked_add(SignedDuration::from_secs(seconds))
+            .unwrap_or(self.0);
+        self.0
+    }
+}
+
+/// Calls of one principal, made with one user agent.
+struct Actor<'t> {
+    trail: &'t mut Trail,
+    who: Who,
+    agent: &'static str,
+    clock: Clock,
+}
+
+impl Actor<'_> {
+    fn call(&mut self, source: &str, name: &str, request: Value, response: Value) {
+        self.full(source, name, REGION, request, response, None, None);
+    }
+
+    fn global(&mut self, name: &str, request: Value, response: Value) {
+        self.full(
+            "iam.amazonaws.com",
+            name,
+            "us-east-1",
+            request,
+            response,
+            None,
+            None,
+        );
+    }
+
+    fn failed(&mut self, source: &str, name: &str, request: Value, error: (&str, &str)) {
+        self.full(
+            source,
+            name,
+            REGION,
+            request,
+            Value::Null,
+            Some(error),
+            None,
+        );
+    }
+
+    fn via(&mut self, service: &str, source: &str, name: &str, request: Value) {
+        self.full(
+            source,
+            name,
+            REGION,
+            request,
+            Value::Null,
+            None,
+            Some(service),
+        );
+    }
+
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one CloudTrail record's worth of fields"
+    )]
+    fn full(
+        &mut self,
+        source: &str,
+        name: &str,
+        region: &str,
+        request: Value,
+        response: Value,
+        error: Option<(&str, &str)>,
+        via: Option<&str>,
+    ) {
+        let step = 1 + i64::try_from(self.trail.dice().below(3)).unwrap_or(0);
+        let at = self.clock.tick(step);
+        let read_only = ["Get", "List", "Describe", "Head"]
+            .iter()
+            .any(|p| name.starts_with(p));
+        self.trail.call(
+            at,
+            CallSpec {
+                who: &self.who,
+                source,
+                name,
+                region,
+                request,
+                response,
+                error,
+                agent: self.agent,
+                read_only,
+                via,
+            },
+        );
+    }
+}
+
+fn s3(bucket: &str) -> Value {
+    json!({"bucketName": bucket, "Host": format!("{bucket}.s3.{REGION}.amazonaws.com")})
+}
+
+fn with(mut base: Value, extra: &Value) -> Value {
+    if let (Some(base), Some(extra)) = (base.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            base.insert(k.clone(), v.clone());
+        }
+    }
+    base
+}
+
+fn provisioner<'t>(trail: &'t mut Trail, start: &str) -> Actor<'t> {
+    Actor {
+        trail,
+        who: Who::Role {
+            account: ACCOUNT.into(),
+            role: ROLE.into(),
+            session: "terraform-run-42".into(),
+        },
+        agent: TERRAFORM,
+        clock: Clock::at(start),
+    }
+}
+
+/// Builds the whole sample trail.
+#[must_use]
+pub fn sample() -> Trail {
+    let mut trail = Trail::new(ACCOUNT, 42);
+    earlier_runs(&mut trail);
+    apply(&mut provisioner(&mut trail, "2026-11-20T10:02:00Z"));
+    destroy(&mut provisioner(&mut trail, "2026-11-20T10:24:30Z"));
+    bystanders(&mut trail);
+    trail
+}
+
+fn apply(tf: &mut Actor<'_>) {
+    tf.call(
+        "sts.amazonaws.com",
+        "GetCallerIdentity",
+        Value::Null,
+        Value::Null,
+    );
+    // KMS key and alias.
+    let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}");
+    tf.call("kms.amazonaws.com", "CreateKey", json!({
+        "description": "psoxy secrets", "keyUsage": "ENCRYPT_DECRYPT", "keySpec": "SYMMETRIC_DEFAULT",
+        "bypassPolicyLockoutSafetyCheck": false, "multiRegion": false,
+        "tags": [{"tagKey": "managed-by", "tagValue": "terraform"}, {"tagKey": "app", "tagValue": "psoxy"}]
+    }), json!({"keyMetadata": {"aWSAccountId": ACCOUNT, "keyId": KEY_ID, "arn": key_arn, "keyState": "Enabled", "keyManager": "CUSTOMER"}}));
+    for name in [
+        "DescribeKey",
+        "GetKeyPolicy",
+        "GetKeyRotationStatus",
+        "ListResourceTags",
+        "EnableKeyRotation",
+    ] {
+        let mut request = json!({"keyId": KEY_ID});
+        if name == "GetKeyPolicy" {
+            request = with(request, &json!({"policyName": "default"}));
+        }
+        tf.call("kms.amazonaws.com", name, request, Value::Null);
+    }
+    tf.call(
+        "kms.amazonaws.com",
+        "CreateAlias",
+        json!({"aliasName": "alias/psoxy-key", "targetKeyId": KEY_ID}),
+        Value::Null,
+    );
+    tf.call(
+        "kms.amazonaws.com",
+        "ListAliases",
+        json!({"limit": 100}),
+        Value::Null,
+    );
+
+    // S3 buckets.
+    for bucket in ["psoxy-sanitized-7f3a", "psoxy-import-7f3a"] {
+        tf.call("s3.amazonaws.com", "CreateBucket", with(s3(bucket), &json!({
+            "CreateBucketConfiguration": {"LocationConstraint": REGION, "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}
+        })), Value::Null);
+        tf.call("s3.amazonaws.com", "HeadBucket", s3(bucket), Value::Null);
+        tf.call(
+            "s3.amazonaws.com",
+            "PutBucketTagging",
+            with(s3(bucket), &json!({"tagging": ""})),
+            Value::Null,
+        );
+        tf.failed(
+            "s3.amazonaws.com",
+            "GetBucketPolicy",
+            with(s3(bucket), &json!({"policy": ""})),
+            ("NoSuchBucketPolicy", "The bucket policy does not exist"),
+        );
+        for name in [
+            "GetBucketAcl",
+            "GetBucketCors",
+            "GetBucketVersioning",
+            "GetBucketRequestPayment",
+            "GetBucketLogging",
+            "GetBucketLifecycle",
+            "GetBucketEncryption",
+            "GetBucketTagging",
+        ] {
+            tf.call("s3.amazonaws.com", name, s3(bucket), Value::Null);
+        }
+        tf.failed(
+            "s3.amazonaws.com",
+            "GetBucketWebsite",
+            s3(bucket),
+            (
+                "NoSuchWebsiteConfiguration",
+                "The specified bucket does not have a website configuration",
+            ),
+        );
+        tf.failed(
+            "s3.amazonaws.com",
+            "GetBucketReplication",
+            s3(bucket),
+            (
+                "ReplicationConfigurationNotFoundError",
+                "The replication configuration was not found",
+            ),
+        );
+        tf.failed(
+            "s3.amazonaws.com",
+            "GetObjectLockConfiguration",
+            s3(bucket),
+            (
+                "ObjectLockConfigurationNotFoundError",
+                "Object Lock configuration does not exist for this bucket",
+            ),
+        );
+        tf.failed(
+            "s3.amazonaws.com",
+            "GetBucketAccelerateConfiguration",
+            s3(bucket),
+            ("AccessDenied", "Access Denied"),
+        );
+        tf.call("s3.amazonaws.com", "PutBucketPublicAccessBlock", with(s3(bucket), &json!({
+            "publicAccessBlock": "",
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}
+        })), Value::Null);
+        tf.call(
+            "s3.amazonaws.com",
+            "GetBucketPublicAccessBlock",
+            with(s3(bucket), &json!({"publicAccessBlock": ""})),
+            Value::Null,
+        );
+        tf.call(
+            "s3.amazonaws.com",
+            "PutBucketEncryption",
+            with(s3(bucket), &json!({"encryption": ""})),
+            Value::Null,
+        );
+        tf.call(
+            "s3.amazonaws.com",
+            "PutBucketLifecycle",
+            with(s3(bucket), &json!({"lifecycle": ""})),
+            Value::Null,
+        );
+    }
+
+    // SSM parameters, encrypted with the key: SSM calls KMS with the role's credentials.
+    for name in [
+        "PSOXY_GCAL_CLIENT_ID",
+        "PSOXY_GCAL_CLIENT_SECRET",
+        "PSOXY_SLACK_TOKEN",
+    ] {
+        tf.call("ssm.amazonaws.com", "PutParameter", json!({
+            "name": name, "description": "psoxy secret", "type": "SecureString", "keyId": "alias/psoxy-key",
+            "overwrite": false, "tier": "Standard", "dataType": "text", "tags": tags_kv(), "value": "HIDDEN_DUE_TO_SECURITY_REASONS"
+        }), json!({"version": 1, "tier": "Standard"}));
+        tf.via("ssm.amazonaws.com", "kms.amazonaws.com", "Encrypt", json!({
+            "keyId": "alias/psoxy-key", "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+            "encryptionContext": {"PARAMETER_ARN": format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{name}")}
+        }));
+        tf.call(
+            "ssm.amazonaws.com",
+            "GetParameter",
+            json!({"name": name, "withDecryption": true}),
+            Value::Null,
+        );
+        tf.via("ssm.amazonaws.com", "kms.amazonaws.com", "Decrypt", json!({
+            "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
+            "encryptionContext": {"PARAMETER_ARN": format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{name}")}
+        }));
+        tf.call(
+            "ssm.amazonaws.com",
+            "DescribeParameters",
+            json!({"parameterFilters": [{"key": "Name", "option": "Equals", "values": [name]}]}),
+            Value::Null,
+        );
+        tf.call(
+            "ssm.amazonaws.com",
+            "ListTagsForResource",
+            json!({"resourceType": "Parameter", "resourceId": name}),
+            Value::Null,
+        );
+    }
+
+    // SQS queue.
+    tf.call("sqs.amazonaws.com", "CreateQueue", json!({
+        "queueName": "psoxy-batch", "attribute": {"MessageRetentionPeriod": "345600", "VisibilityTimeout": "60"}, "tags": tags_map()
+    }), json!({"queueUrl": QUEUE_URL}));
+    tf.call(
+        "sqs.amazonaws.com",
+        "GetQueueAttributes",
+        json!({"queueUrl": QUEUE_URL, "attributeNames": ["All"]}),
+        Value::Null,
+    );
+    tf.call(
+        "sqs.amazonaws.com",
+        "ListQueueTags",
+        json!({"queueUrl": QUEUE_URL}),
+        Value::Null,
+    );
+
+    // Per function: execution role, policy, attachment, log group, function.
+    for (function, versioned) in [("psoxy-gcal", true), ("psoxy-slack", false)] {
+        let role = format!("{function}-exec");
+        let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/{role}");
+        let policy = format!("{function}-ssm");
+        let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/{policy}");
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        tf.global("CreateRole", json!({"roleName": role, "assumeRolePolicyDocument": trust, "tags": tags_kv()}), json!({
+            "role": {"path": "/", "roleName": role, "roleId": "AROAEXAMPLEEXECROLE", "arn": role_arn, "createDate": "Nov 20, 2026, 10:05:11 AM", "assumeRolePolicyDocument": trust}
+        }));
+        tf.global("GetRole", json!({"roleName": role}), Value::Null);
+        tf.global("ListRolePolicies", json!({"roleName": role}), Value::Null);
+        tf.global(
+            "ListAttachedRolePolicies",
+            json!({"roleName": role}),
+            Value::Null,
+        );
+        let document = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:*:{ACCOUNT}:parameter/PSOXY_*"}}]}}"#
+        );
+        tf.global("CreatePolicy", json!({"policyName": policy, "policyDocument": document, "description": "read psoxy parameters", "tags": tags_kv()}), json!({
+            "policy": {"policyName": policy, "policyId": "ANPAEXAMPLEPOLICY", "arn": policy_arn, "path": "/", "defaultVersionId": "v1", "attachmentCount": 0, "isAttachable": true}
+        }));
+        tf.global("GetPolicy", json!({"policyArn": policy_arn}), Value::Null);
+        tf.global(
+            "GetPolicyVersion",
+            json!({"policyArn": policy_arn, "versionId": "v1"}),
+            Value::Null,
+        );
+        tf.global(
+            "ListPolicyTags",
+            json!({"policyArn": policy_arn}),
+            Value::Null,
+        );
+        tf.global(
+            "AttachRolePolicy",
+            json!({"roleName": role, "policyArn": policy_arn}),
+            Value::Null,
+        );
+
+        let group = format!("/aws/lambda/{function}");
+        tf.call(
+            "logs.amazonaws.com",
+            "CreateLogGroup",
+            json!({"logGroupName": group, "tags": tags_map()}),
+            Value::Null,
+        );
+        tf.call(
+            "logs.amazonaws.com",
+            "PutRetentionPolicy",
+            json!({"logGroupName": group, "retentionInDays": 7}),
+            Value::Null,
+        );
+        tf.call(
+            "logs.amazonaws.com",
+            "DescribeLogGroups",
+            json!({"logGroupNamePrefix": group}),
+            Value::Null,
+        );
+        tf.call(
+            "logs.amazonaws.com",
+            "ListTagsForResource",
+            json!({"resourceArn": format!("arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}")}),
+            Value::Null,
+        );
+
+        let suffix = |name: &str, version: &str| {
+            if versioned {
+                format!("{name}{version}")
+            } else {
+                name.to_owned()
+            }
+        };
+        let function_arn = format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}");
+        tf.call("lambda.amazonaws.com", &suffix("CreateFunction", "20150331"), json!({
+            "functionName": function, "runtime": "java21", "role": role_arn, "handler": "co.worklytics.psoxy.Handler",
+            "code": {}, "description": "psoxy instance", "timeout": 55, "memorySize": 512, "publish": false,
+            "environment": {}, "tags": tags_map(), "architectures": ["arm64"], "packageType": "Zip"
+        }), json!({"functionName": function, "functionArn": function_arn, "runtime": "java21", "role": role_arn, "state": "Pending"}));
+        tf.call(
+            "lambda.amazonaws.com",
+            &suffix("GetFunction", "20150331v2"),
+            json!({"functionName": function}),
+            Value::Null,
+        );
+        tf.call(
+            "lambda.amazonaws.com",
+            &suffix("ListVersionsByFunction", "20150331"),
+            json!({"functionName": function}),
+            Value::Null,
+        );
+        tf.call(
+            "lambda.amazonaws.com",
+            "GetFunctionCodeSigningConfig",
+            json!({"functionName": function}),
+            Value::Null,
+        );
+        tf.call(
+            "lambda.amazonaws.com",
+            &suffix("UpdateFunctionConfiguration", "20150331v2"),
+            json!({
+                "functionName": function, "environment": {}, "timeout": 55
+            }),
+            json!({"functionName": function, "functionArn": function_arn}),
+        );
+    }
+}
+
+fn destroy(tf: &mut Actor<'_>) {
+    tf.call(
+        "sts.amazonaws.com",
+        "GetCallerIdentity",
+        Value::Null,
+        Value::Null,
+    );
+    for (function, versioned) in [("psoxy-gcal", true), ("psoxy-slack", false)] {
+        let role = format!("{function}-exec");
+        let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/{function}-ssm");
+        let name = if versioned {
+            "DeleteFunction20150331"
+        } else {
+            "DeleteFunction"
+        };
+        tf.call(
+            "lambda.amazonaws.com",
+            name,
+            json!({"functionName": function}),
+            Value::Null,
+        );
+        tf.call(
+            "logs.amazonaws.com",
+            "DeleteLogGroup",
+            json!({"logGroupName": format!("/aws/lambda/{function}")}),
+            Value::Null,
+        );
+        tf.global(
+            "DetachRolePolicy",
+            json!({"roleName": role, "policyArn": policy_arn}),
+            Value::Null,
+        );
+        tf.global(
+            "ListPolicyVersions",
+            json!({"policyArn": policy_arn}),
+            Value::Null,
+        );
+        tf.global(
+            "DeletePolicy",
+            json!({"policyArn": policy_arn}),
+            Value::Null,
+        );
+        tf.global(
+            "ListInstanceProfilesForRole",
+            json!({"roleName": role}),
+            Value::Null,
+        );
+        tf.global("DeleteRole", json!({"roleName": role}), Value::Null);
+    }
+    tf.call(
+        "sqs.amazonaws.com",
+        "DeleteQueue",
+        json!({"queueUrl": QUEUE_URL}),
+        Value::Null,
+    );
+    for name in [
+        "PSOXY_GCAL_CLIENT_ID",
+        "PSOXY_GCAL_CLIENT_SECRET",
+        "PSOXY_SLACK_TOKEN",
+    ] {
+        tf.call(
+            "ssm.amazonaws.com",
+            "DeleteParameter",
+            json!({"name": name}),
+            Value::Null,
+        );
+    }
+    for bucket in ["psoxy-sanitized-7f3a", "psoxy-import-7f3a"] {
+        tf.call(
+            "s3.amazonaws.com",
+            "ListObjectVersions",
+            with(s3(bucket), &json!({"versions": ""})),
+            Value::Null,
+        );
+        tf.call(
+            "s3.amazonaws.com",
+            "DeleteBucketLifecycle",
+            with(s3(bucket), &json!({"lifecycle": ""})),
+            Value::Null,
+        );
+        tf.call(
+            "s3.amazonaws.com",
+            "DeleteBucketEncryption",
+            with(s3(bucket), &json!({"encryption": ""})),
+            Value::Null,
+        );
+        tf.call(
+            "s3.amazonaws.com",
+            "DeleteBucketPublicAccessBlock",
+            with(s3(bucket), &json!({"publicAccessBlock": ""})),
+            Value::Null,
+        );
+        tf.call("s3.amazonaws.com", "DeleteBucket", s3(bucket), Value::Null);
+    }
+    tf.call(
+        "kms.amazonaws.com",
+        "DeleteAlias",
+        json!({"aliasName": "alias/psoxy-key"}),
+        Value::Null,
+    );
+    tf.call(
+        "kms.amazonaws.com",
+        "ScheduleKeyDeletion",
+        json!({"keyId": KEY_ID, "pendingWindowInDays": 7}),
+        Value::Null,
+    );
+}
+
+/// Calls by the same role before the window: they must not reach the policy.
+fn earlier_runs(trail: &mut Trail) {
+    let mut yesterday = provisioner(trail, "2026-11-19T16:10:00Z");
+    yesterday.call(
+        "ec2.amazonaws.com",
+        "DescribeVpcs",
+        json!({"vpcSet": {}, "filterSet": {}}),
+        Value::Null,
+    );
+    yesterday.call(
+        "ec2.amazonaws.com",
+        "DescribeSubnets",
+        json!({"subnetSet": {}, "filterSet": {}}),
+        Value::Null,
+    );
+    let mut plan = provisioner(trail, "2026-11-20T09:31:00Z");
+    plan.call(
+        "sts.amazonaws.com",
+        "GetCallerIdentity",
+        Value::Null,
+        Value::Null,
+    );
+    plan.call(
+        "dynamodb.amazonaws.com",
+        "DescribeTable",
+        json!({"tableName": "terraform-locks"}),
+        Value::Null,
+    );
+}
+
+/// Other principals and AWS services active in the same window.
+fn bystanders(trail: &mut Trail) {
+    let mut alice = Actor {
+        trail: &mut *trail,
+        who: Who::Role {
+            account: ACCOUNT.into(),
+            role: "developer".into(),
+            session: "alice@example.com".into(),
+        },
+        agent: CONSOLE,
+        clock: Clock::at("2026-11-20T10:06:00Z"),
+    };
+    alice.call(
+        "ec2.amazonaws.com",
+        "DescribeInstances",
+        json!({"instancesSet": {}, "filterSet": {}}),
+        Value::Null,
+    );
+    alice.call(
+        "s3.amazonaws.com",
+        "ListBuckets",
+        json!({"Host": "s3.eu-west-1.amazonaws.com"}),
+        Value::Null,
+    );
+    alice.call(
+        "monitoring.amazonaws.com",
+        "GetMetricData",
+        json!({"startTime": "Nov 20, 2026, 9:00:00 AM", "endTime": "Nov 20, 2026, 10:00:00 AM"}),
+        Value::Null,
+    );
+
+    let mut exec = Actor {
+        trail: &mut *trail,
+        who: Who::Role {
+            account: ACCOUNT.into(),
+            role: "psoxy-gcal-exec".into(),
+            session: "psoxy-gcal".into(),
+        },
+        agent: "aws-sdk-java/2.29.0 Linux/5.10 OpenJDK_64-Bit_Server_VM/21 exec-env/AWS_Lambda_java21",
+        clock: Clock::at("2026-11-20T10:16:00Z"),
+    };
+    exec.call(
+        "ssm.amazonaws.com",
+        "GetParameter",
+        json!({"name": "PSOXY_GCAL_CLIENT_SECRET", "withDecryption": true}),
+        Value::Null,
+    );
+
+    let mut lambda = Actor {
+        trail: &mut *trail,
+        who: Who::Service("lambda.amazonaws.com".into()),
+        agent: "lambda.amazonaws.com",
+        clock: Clock::at("2026-11-20T10:15:50Z"),
+    };
+    lambda.call("sts.amazonaws.com", "AssumeRole", json!({
+        "roleArn": format!("arn:aws:iam::{ACCOUNT}:role/psoxy-gcal-exec"), "roleSessionName": "psoxy-gcal"
+    }), Value::Null);
+
+    let signin: Timestamp = "2026-11-20T10:05:12Z"
+        .parse()
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    trail.raw("us-east-1", signin, json!({
+        "eventVersion": "1.09",
+        "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLEERIK", "arn": format!("arn:aws:iam::{ACCOUNT}:user/erik"), "accountId": ACCOUNT, "userName": "erik"},
+        "eventTime": "2026-11-20T10:05:12Z", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin",
+        "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.7", "userAgent": CONSOLE,
+        "requestParameters": null, "responseElements": {"ConsoleLogin": "Success"},
+        "additionalEventData": {"MobileVersion": "No", "MFAUsed": "Yes"},
+        "eventID": "3f1c2b6e-0d6a-4c1e-9a55-7b0a1d2e3f40", "readOnly": false, "eventType": "AwsConsoleSignIn",
+        "managementEvent": true, "recipientAccountId": ACCOUNT, "eventCategory": "Management"
+    }));
+    let rotated: Timestamp = "2026-11-20T10:20:00Z"
+        .parse()
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    trail.raw(REGION, rotated, json!({
+        "eventVersion": "1.09", "userIdentity": {"accountId": ACCOUNT, "invokedBy": "kms.amazonaws.com"},
+        "eventTime": "2026-11-20T10:20:00Z", "eventSource": "kms.amazonaws.com", "eventName": "RotateKey",
+        "awsRegion": REGION, "sourceIPAddress": "kms.amazonaws.com", "userAgent": "kms.amazonaws.com",
+        "requestParameters": null, "responseElements": null, "eventID": "7a9e0c41-2f3b-4d5e-8f60-1a2b3c4d5e6f",
+        "readOnly": false, "resources": [{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}")}],
+        "eventType": "AwsServiceEvent", "managementEvent": true, "recipientAccountId": ACCOUNT, "eventCategory": "Management"
+    }));
+}

