@@ -52,12 +52,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     };
     let tally = scan::scan(
         &listing.blobs,
-        &Context {
-            filter: &config.filter,
-            mapper,
-            max_file_size: config.max_file_size,
-            progress: !config.quiet,
-        },
+        &Context::new(&config.filter, mapper, config.max_file_size, !config.quiet),
     );
     let discovery = Discovery::from_calls(&tally.calls, &mapper);
     let summary = render::summary::render(&render::summary::Run {

@@ -9,13 +9,14 @@ use wildmatch::WildMatch;
 use crate::iam::Rules;
 use crate::parse::Event;
 
-/// Why an event was left out. The order is the order of the checks.
+/// Why an event was left out. The order is the order of the checks: the principal comes
+/// first because it is the one check made without decoding a record (see `needles`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Exclusion {
+    OtherPrincipal,
     OutsideWindow,
     NotApiCall,
     ServiceEvent,
-    OtherPrincipal,
     OtherSession,
     OtherRegion,
     OtherAccount,
@@ -29,7 +30,7 @@ impl Exclusion {
             Self::OutsideWindow => "outside the time window",
             Self::NotApiCall => "not API calls (console sign-ins, Insights, …)",
             Self::ServiceEvent => "made by AWS services on their own behalf",
-            Self::OtherPrincipal => "other principals",
+            Self::OtherPrincipal => "other principals (AWS services included)",
             Self::OtherSession => "other session names",
             Self::OtherRegion => "other regions",
             Self::OtherAccount => "other accounts",
@@ -125,6 +126,9 @@ impl Filter {
     /// # Errors
     /// The first exclusion that applies.
     pub fn check(&self, event: &Event<'_>, rules: &Rules) -> Result<(), Exclusion> {
+        if !self.principals.is_empty() && !self.principal_matches(event) {
+            return Err(Exclusion::OtherPrincipal);
+        }
         if !self.in_window(&event.time) {
             return Err(Exclusion::OutsideWindow);
         }
@@ -140,9 +144,6 @@ impl Filter {
         }
         if service_event && !self.include_service_events {
             return Err(Exclusion::ServiceEvent);
-        }
-        if !self.principals.is_empty() && !self.principal_matches(event) {
-            return Err(Exclusion::OtherPrincipal);
         }
         if !self.sessions.is_empty() {
             let session = session_name(event).unwrap_or_default();
@@ -175,6 +176,20 @@ impl Filter {
         Ok(())
     }
 
+    /// Literal text every record of the wanted principals contains — the role or user name,
+    /// which both the session ARN and the issuer ARN carry — so records without it can be
+    /// passed over undecoded. `None` when a principal has no usable literal (`*`).
+    #[must_use]
+    pub fn needles(&self) -> Option<Vec<String>> {
+        if self.principal_args.is_empty() {
+            return None;
+        }
+        self.principal_args
+            .iter()
+            .map(|arn| name_literal(arn))
+            .collect()
+    }
+
     /// Whether an event time lies in the window (both ends included). CloudTrail writes
     /// `YYYY-MM-DDTHH:MM:SSZ`, which compares as text; anything else is parsed.
     fn in_window(&self, time: &str) -> bool {
@@ -203,6 +218,24 @@ impl Filter {
         .flatten()
         .any(|candidate| self.principals.iter().any(|p| p.matches(candidate)))
     }
+}
+
+/// The longest literal run of a principal's name (`role/path/NAME`, `user/NAME`,
+/// `assumed-role/NAME/SESSION`), if it is long enough to be selective.
+fn name_literal(arn: &str) -> Option<String> {
+    let resource = arn.rsplit(':').next()?;
+    let mut parts = resource.split('/');
+    let kind = parts.next()?;
+    let rest: Vec<&str> = parts.collect();
+    let name = match kind {
+        "assumed-role" => rest.first()?,
+        "role" | "user" => rest.last()?,
+        _ => return None,
+    };
+    name.split(['*', '?'])
+        .max_by_key(|run| run.len())
+        .filter(|run| run.len() >= 3)
+        .map(str::to_owned)
 }
 
 /// Whether AWS made the call on its own behalf, not with the principal's credentials.
@@ -418,6 +451,21 @@ mod tests {
         let mut elsewhere = session();
         elsewhere.region = Cow::Borrowed("us-east-1");
         assert_eq!(f.check(&elsewhere, rules), Err(Exclusion::OtherRegion));
+    }
+
+    #[test_case(&["arn:aws:iam::1:role/ci-provisioner"], Some(vec!["ci-provisioner"]))]
+    #[test_case(&["arn:aws:iam::1:role/deploy/ci-provisioner"], Some(vec!["ci-provisioner"]))]
+    #[test_case(&["arn:aws:iam::*:role/ci-*"], Some(vec!["ci-"]))]
+    #[test_case(&["arn:aws:iam::1:user/erik", "arn:aws:sts::1:assumed-role/deployer/s"], Some(vec!["erik", "deployer"]))]
+    #[test_case(&["arn:aws:iam::1:role/*"], None)]
+    #[test_case(&["*"], None)]
+    #[test_case(&[], None)]
+    fn needles_are_the_principal_names(principals: &[&str], expected: Option<Vec<&str>>) {
+        let f = filter(principals, &[], &[]);
+        assert_eq!(
+            f.needles(),
+            expected.map(|v| v.into_iter().map(str::to_owned).collect())
+        );
     }
 
     #[test]

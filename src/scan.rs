@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use crate::filter::{Exclusion, Filter};
 use crate::iam::{Call, Mapper};
-use crate::parse::{self, BadRecord, Event};
+use crate::parse::{self, BadRecord, Event, Item, Prefilter};
 use crate::source::{Blob, Problem};
 
 /// Evidence for one distinct call.
@@ -128,8 +128,8 @@ impl Tally {
         };
         self.bytes_json += json.len() as u64;
         let mut bad_here = 0_u64;
-        let result = parse::records(json, &mut |record| match record {
-            Ok(event) => match context.filter.check(&event, context.mapper.rules()) {
+        let result = parse::records(json, &context.prefilter, &mut |item| match item {
+            Item::Event(event) => match context.filter.check(&event, context.mapper.rules()) {
                 Ok(()) => {
                     self.kept += 1;
                     let call = context.mapper.call(&event);
@@ -137,7 +137,8 @@ impl Tally {
                 }
                 Err(reason) => *self.excluded.entry(reason).or_default() += 1,
             },
-            Err(bad) => {
+            Item::Unmatched => *self.excluded.entry(Exclusion::OtherPrincipal).or_default() += 1,
+            Item::Bad(bad) => {
                 bad_here += 1;
                 *self.bad_records.entry(bad).or_default() += 1;
             }
@@ -171,6 +172,25 @@ pub struct Context<'a> {
     pub mapper: Mapper,
     pub max_file_size: u64,
     pub progress: bool,
+    /// Passes over records that cannot be the principal's without decoding them.
+    pub prefilter: Prefilter,
+}
+
+impl<'a> Context<'a> {
+    /// The context for a filter, with the prefilter it allows.
+    #[must_use]
+    pub fn new(filter: &'a Filter, mapper: Mapper, max_file_size: u64, progress: bool) -> Self {
+        let prefilter = filter
+            .needles()
+            .map_or_else(Prefilter::none, |needles| Prefilter::any(&needles));
+        Self {
+            filter,
+            mapper,
+            max_file_size,
+            progress,
+            prefilter,
+        }
+    }
 }
 
 /// Scans every input in parallel.
@@ -253,6 +273,51 @@ mod tests {
     }
 
     #[test]
+    fn the_prefilter_never_changes_what_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::synth::deploy::sample()
+            .write(dir.path(), "")
+            .unwrap();
+        let blobs = crate::source::list_dir(dir.path(), &crate::source::Scope::default()).blobs;
+        let mapper = Mapper::new(Reference::embedded().unwrap(), Rules::embedded().unwrap());
+        for principal in [
+            "arn:aws:iam::111122223333:role/ci-provisioner",
+            "arn:aws:iam::111122223333:role/developer",
+            "arn:aws:iam::111122223333:role/psoxy-*-exec",
+        ] {
+            let principals = [principal.to_owned()];
+            let filter = Filter::new(&Criteria {
+                principals: &principals,
+                sessions: &[],
+                since: None,
+                until: None,
+                regions: &[],
+                accounts: &[],
+                user_agents: &[],
+                include_service_events: false,
+            })
+            .unwrap();
+            let fast = Context::new(&filter, mapper, 1 << 20, false);
+            assert!(!fast.prefilter.is_empty(), "{principal}");
+            let slow = Context {
+                prefilter: Prefilter::none(),
+                ..Context::new(&filter, mapper, 1 << 20, false)
+            };
+            let (a, b) = (scan(&blobs, &fast), scan(&blobs, &slow));
+            assert!(a.kept > 0, "{principal}");
+            assert_eq!(
+                (a.records, a.kept, &a.calls),
+                (b.records, b.kept, &b.calls),
+                "{principal}"
+            );
+            assert_eq!(
+                a.excluded.values().sum::<u64>(),
+                b.excluded.values().sum::<u64>()
+            );
+        }
+    }
+
+    #[test]
     fn a_bad_input_is_a_problem_and_the_rest_is_read() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("good.json");
@@ -281,12 +346,8 @@ mod tests {
             include_service_events: false,
         })
         .unwrap();
-        let context = Context {
-            filter: &filter,
-            mapper: Mapper::new(Reference::embedded().unwrap(), Rules::embedded().unwrap()),
-            max_file_size: 1 << 20,
-            progress: false,
-        };
+        let mapper = Mapper::new(Reference::embedded().unwrap(), Rules::embedded().unwrap());
+        let context = Context::new(&filter, mapper, 1 << 20, false);
         let tally = scan(&blobs, &context);
         assert_eq!(tally.records, 2);
         assert_eq!(tally.kept, 1);

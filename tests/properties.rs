@@ -99,15 +99,7 @@ fn run(picks: &[usize]) -> (Policy, BTreeSet<String>) {
     })
     .unwrap();
     let mapper = Mapper::new(Reference::embedded().unwrap(), Rules::embedded().unwrap());
-    let tally = scan(
-        &blobs,
-        &Context {
-            filter: &filter,
-            mapper,
-            max_file_size: 1 << 20,
-            progress: false,
-        },
-    );
+    let tally = scan(&blobs, &Context::new(&filter, mapper, 1 << 20, false));
     let discovery = Discovery::from_calls(&tally.calls, &mapper);
     let mut needed = BTreeSet::new();
     for call in tally.calls.keys() {

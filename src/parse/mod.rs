@@ -3,6 +3,7 @@
 //! `{"Events":[{"CloudTrailEvent":"…"}]}`, or JSON lines), decoded without copying.
 
 mod record;
+mod split;
 
 use std::borrow::Cow;
 use std::fmt;
@@ -11,7 +12,9 @@ use std::io::Read;
 use flate2::read::MultiGzDecoder;
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
+use record::Slot;
 pub use record::{BadRecord, Event, Identity, RawRecord};
 
 /// What went wrong with a whole input; the run names the input and goes on.
@@ -33,11 +36,58 @@ pub enum ParseError {
     },
 }
 
-/// One record's outcome, handed to the caller as soon as it is decoded.
-pub type RecordResult<'r> = Result<Event<'r>, BadRecord>;
+/// One record's outcome, handed to the caller as soon as it is seen.
+#[derive(Debug)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "handed over once per record; boxing would allocate per record"
+)]
+pub enum Item<'r> {
+    Event(Event<'r>),
+    Bad(BadRecord),
+    /// Holds none of the prefilter's byte strings, so it was not decoded.
+    Unmatched,
+}
 
 /// Receives every record of an input in order.
-pub type Sink<'s> = dyn for<'r> FnMut(RecordResult<'r>) + 's;
+pub type Sink<'s> = dyn for<'r> FnMut(Item<'r>) + 's;
+
+/// Byte strings of which a record must contain one to be worth decoding (the name of a
+/// principal asked for). Records without them are counted and passed over undecoded,
+/// which is most of an organization trail.
+#[derive(Debug, Default)]
+pub struct Prefilter {
+    finders: Vec<memchr::memmem::Finder<'static>>,
+}
+
+impl Prefilter {
+    /// Admits every record.
+    #[must_use]
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// Admits records that contain any of `needles`.
+    #[must_use]
+    pub fn any(needles: &[String]) -> Self {
+        Self {
+            finders: needles
+                .iter()
+                .map(|n| memchr::memmem::Finder::new(n.as_bytes()).into_owned())
+                .collect(),
+        }
+    }
+
+    /// Whether it admits every record.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.finders.is_empty()
+    }
+
+    fn admits(&self, record: &[u8]) -> bool {
+        self.finders.is_empty() || self.finders.iter().any(|f| f.find(record).is_some())
+    }
+}
 
 /// Turns raw input bytes into JSON text: gunzips when the gzip magic is present.
 /// `buffer` is reused across calls to keep allocations flat.
@@ -74,7 +124,7 @@ pub fn decode<'b>(
 /// # Errors
 /// Input that is not a CloudTrail document or not valid JSON. Records already handed to the
 /// sink stay handed; the error says how many there were.
-pub fn records(json: &[u8], sink: &mut Sink<'_>) -> Result<u64, ParseError> {
+pub fn records(json: &[u8], prefilter: &Prefilter, sink: &mut Sink<'_>) -> Result<u64, ParseError> {
     let start = json
         .iter()
         .position(|b| !b.is_ascii_whitespace() && *b != 0xef && *b != 0xbb && *b != 0xbf);
@@ -82,13 +132,25 @@ pub fn records(json: &[u8], sink: &mut Sink<'_>) -> Result<u64, ParseError> {
         return Err(ParseError::Empty);
     };
     let body = &json[start..];
-    let mut counter = Counter { records: 0, sink };
+    let mut counter = Counter {
+        records: 0,
+        prefilter,
+        sink,
+    };
     let result = match body[0] {
         b'[' => {
             let mut de = serde_json::Deserializer::from_slice(body);
             RecordList(&mut counter)
                 .deserialize(&mut de)
                 .and_then(|()| de.end())
+        }
+        b'{' if !prefilter.is_empty()
+            && let Some(ranges) = split::records(body) =>
+        {
+            for range in ranges {
+                counter.raw(&body[range]);
+            }
+            Ok(())
         }
         b'{' if matches!(first_key(body), Some("Records" | "Events")) => {
             document(body, &mut counter)
@@ -136,15 +198,18 @@ fn json_lines(body: &[u8], counter: &mut Counter<'_, '_>) -> Result<u64, ParseEr
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let record: RawRecord = serde_json::from_slice(line)
-            .map_err(|source| ParseError::NotCloudTrail(format!("line {}: {source}", index + 1)))?;
-        if counter.records == 0 && !looks_like_record(&record) {
-            return Err(ParseError::NotCloudTrail(format!(
-                "line {}: no eventTime, eventSource or eventName",
-                index + 1
-            )));
+        if counter.records == 0 {
+            let first: RawRecord = serde_json::from_slice(line).map_err(|source| {
+                ParseError::NotCloudTrail(format!("line {}: {source}", index + 1))
+            })?;
+            if !looks_like_record(&first) {
+                return Err(ParseError::NotCloudTrail(format!(
+                    "line {}: no eventTime, eventSource or eventName",
+                    index + 1
+                )));
+            }
         }
-        counter.push(record);
+        counter.raw(line);
     }
     Ok(counter.records)
 }
@@ -169,7 +234,7 @@ fn single_value(body: &[u8], counter: &mut Counter<'_, '_>) -> Result<u64, Parse
             "no \"Records\" array, and not a CloudTrail record".to_owned(),
         ));
     }
-    counter.push(record);
+    counter.raw(body);
     Ok(counter.records)
 }
 
@@ -196,13 +261,29 @@ fn classify(source: serde_json::Error, records: u64) -> ParseError {
 
 struct Counter<'c, 's> {
     records: u64,
+    prefilter: &'c Prefilter,
     sink: &'c mut Sink<'s>,
 }
 
 impl Counter<'_, '_> {
-    fn push(&mut self, raw: RawRecord<'_>) {
+    /// One record's JSON text: passed over unless the prefilter admits it, then decoded.
+    fn raw(&mut self, text: &[u8]) {
         self.records += 1;
-        (self.sink)(Event::try_from(raw));
+        if !self.prefilter.admits(text) {
+            (self.sink)(Item::Unmatched);
+            return;
+        }
+        let slot = serde_json::from_slice::<Slot>(text).map_or(Slot(None), |slot| slot);
+        self.push(slot);
+    }
+
+    /// One decoded record slot.
+    fn push(&mut self, slot: Slot<'_>) {
+        let item = match slot.0 {
+            Some(raw) => Event::try_from(raw).map_or_else(Item::Bad, Item::Event),
+            None => Item::Bad(BadRecord::Shape),
+        };
+        (self.sink)(item);
     }
 }
 
@@ -259,8 +340,16 @@ impl<'de> Visitor<'de> for RecordList<'_, '_, '_> {
         f.write_str("an array of CloudTrail records")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(record) = seq.next_element::<RawRecord<'de>>()? {
-            self.0.push(record);
+        if self.0.prefilter.is_empty() {
+            // Nothing to pass over: decode in one pass.
+            while let Some(slot) = seq.next_element::<Slot<'de>>()? {
+                self.0.records += 1;
+                self.0.push(slot);
+            }
+        } else {
+            while let Some(record) = seq.next_element::<&'de RawValue>()? {
+                self.0.raw(record.get().as_bytes());
+            }
         }
         Ok(())
     }
@@ -289,15 +378,11 @@ impl<'de> Visitor<'de> for LookupList<'_, '_, '_> {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while let Some(entry) = seq.next_element::<LookupEntry<'de>>()? {
-            let parsed = entry
-                .event
-                .as_deref()
-                .and_then(|text| serde_json::from_str::<RawRecord>(text).ok());
-            if let Some(record) = parsed {
-                self.0.push(record);
+            if let Some(text) = entry.event.as_deref() {
+                self.0.raw(text.as_bytes());
             } else {
                 self.0.records += 1;
-                (self.0.sink)(Err(BadRecord::BadLookupEvent));
+                (self.0.sink)(Item::Bad(BadRecord::BadLookupEvent));
             }
         }
         Ok(())
@@ -311,8 +396,14 @@ mod tests {
 
     fn names(json: &str) -> Result<Vec<String>, ParseError> {
         let mut seen = Vec::new();
-        records(json.as_bytes(), &mut |r: RecordResult<'_>| {
-            seen.push(r.map_or_else(|e| format!("bad: {e}"), |e| e.name.into_owned()));
+        records(json.as_bytes(), &Prefilter::none(), &mut |item: Item<
+            '_,
+        >| {
+            seen.push(match item {
+                Item::Event(e) => e.name.into_owned(),
+                Item::Bad(e) => format!("bad: {e}"),
+                Item::Unmatched => "unmatched".to_owned(),
+            });
         })
         .map(|_| seen)
     }
@@ -342,10 +433,7 @@ mod tests {
         );
         assert_eq!(
             names(&doc).unwrap(),
-            [
-                "A",
-                "bad: CloudTrailEvent string is not a CloudTrail record"
-            ]
+            ["A", "bad: LookupEvents entry without a CloudTrailEvent"]
         );
     }
 
@@ -357,6 +445,49 @@ mod tests {
             serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(A).unwrap())
                 .unwrap();
         assert_eq!(names(&pretty).unwrap(), ["A"]);
+    }
+
+    #[test]
+    fn a_record_of_the_wrong_shape_is_one_bad_record_and_the_rest_is_read() {
+        let doc = format!(
+            r#"{{"Records":[42,{{"eventTime":"t","eventSource":"s","eventName":{{"x":1}},"userIdentity":"odd"}},{B}]}}"#
+        );
+        assert_eq!(
+            names(&doc).unwrap(),
+            [
+                "bad: record that is not a JSON object",
+                "bad: record without eventName",
+                "B"
+            ]
+        );
+        // The same through the prefilter's path.
+        let mut seen = Vec::new();
+        records(
+            doc.as_bytes(),
+            &Prefilter::any(&["\"".to_owned()]),
+            &mut |item| {
+                seen.push(matches!(item, Item::Bad(_)));
+            },
+        )
+        .unwrap();
+        // `42` holds no quote at all, so the prefilter passes it over undecoded.
+        assert_eq!(seen, [false, true, false]);
+    }
+
+    #[test]
+    fn the_prefilter_passes_over_records_without_its_strings() {
+        let doc = format!(r#"{{"Records":[{A},{B}]}}"#);
+        let mut seen = Vec::new();
+        let count = records(
+            doc.as_bytes(),
+            &Prefilter::any(&["\"B\"".to_owned()]),
+            &mut |item| {
+                seen.push(matches!(item, Item::Unmatched));
+            },
+        )
+        .unwrap();
+        assert_eq!(count, 2);
+        assert_eq!(seen, [true, false]);
     }
 
     #[test]
@@ -418,15 +549,15 @@ mod properties {
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
             let mut buffer = Vec::new();
             if let Ok(json) = decode(&bytes, &mut buffer, 1 << 20) {
-                let _ = records(json, &mut |_| {});
+                let _ = records(json, &Prefilter::none(), &mut |_| {});
             }
         }
 
         #[test]
         fn json_shaped_noise_never_panics(text in r#"[\[\]{}",:a-zA-Z0-9 \n]{0,200}"#) {
-            let _ = records(text.as_bytes(), &mut |_| {});
+            let _ = records(text.as_bytes(), &Prefilter::none(), &mut |_| {});
             let doc = format!(r#"{{"Records":[{text}]}}"#);
-            let _ = records(doc.as_bytes(), &mut |_| {});
+            let _ = records(doc.as_bytes(), &Prefilter::any(&["x".to_owned()]), &mut |_| {});
         }
 
         #[test]
@@ -442,7 +573,7 @@ mod properties {
             gz.truncate(cut.max(2));
             let mut buffer = Vec::new();
             if let Ok(json) = decode(&gz, &mut buffer, 1 << 20) {
-                let _ = records(json, &mut |_| {});
+                let _ = records(json, &Prefilter::none(), &mut |_| {});
             }
         }
     }

@@ -3,35 +3,126 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
+use std::fmt;
+
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 type Text<'a> = Option<Cow<'a, str>>;
 
+/// A record slot in a `Records` array: a record, or `None` when the element is not an object.
+pub struct Slot<'a>(pub Option<RawRecord<'a>>);
+
+impl<'de> Deserialize<'de> for Slot<'de> {
+    fn deserialize<D: Deserializer<'de>>(de: D) -> Result<Self, D::Error> {
+        object(de).map(Slot)
+    }
+}
+
+/// A string field, read leniently: any other JSON value reads as absent, so one odd field
+/// costs that field, not the rest of the file.
+fn text<'de, D: Deserializer<'de>>(de: D) -> Result<Text<'de>, D::Error> {
+    struct Lenient;
+    impl<'de> Visitor<'de> for Lenient {
+        type Value = Text<'de>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_owned())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            IgnoredAny.visit_seq(seq).map(|_| None)
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            IgnoredAny.visit_map(map).map(|_| None)
+        }
+    }
+    de.deserialize_any(Lenient)
+}
+
+/// An object field, read leniently: any other JSON value reads as absent.
+fn object<'de, D: Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Option<T>, D::Error> {
+    struct Lenient<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for Lenient<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+            IgnoredAny.visit_seq(seq).map(|_| None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    de.deserialize_any(Lenient(std::marker::PhantomData))
+}
+
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RawRecord<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub event_time: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub event_source: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub event_name: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub aws_region: Text<'a>,
-    #[serde(borrow, rename = "sourceIPAddress")]
+    #[serde(borrow, rename = "sourceIPAddress", default, deserialize_with = "text")]
     pub source_ip_address: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub user_agent: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub error_code: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub event_type: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub event_category: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub recipient_account_id: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "object")]
     pub user_identity: Option<RawIdentity<'a>>,
     #[serde(borrow)]
     pub request_parameters: Option<&'a RawValue>,
@@ -44,31 +135,31 @@ pub struct RawRecord<'a> {
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RawIdentity<'a> {
-    #[serde(borrow, rename = "type")]
+    #[serde(borrow, rename = "type", default, deserialize_with = "text")]
     pub kind: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub arn: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub account_id: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub invoked_by: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "object")]
     pub session_context: Option<RawSessionContext<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RawSessionContext<'a> {
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "object")]
     pub session_issuer: Option<RawIssuer<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RawIssuer<'a> {
-    #[serde(borrow, rename = "type")]
+    #[serde(borrow, rename = "type", default, deserialize_with = "text")]
     pub kind: Text<'a>,
-    #[serde(borrow)]
+    #[serde(borrow, default, deserialize_with = "text")]
     pub arn: Text<'a>,
 }
 
@@ -114,8 +205,10 @@ pub enum BadRecord {
     NoName,
     #[error("record without eventTime")]
     NoTime,
-    #[error("CloudTrailEvent string is not a CloudTrail record")]
+    #[error("LookupEvents entry without a CloudTrailEvent")]
     BadLookupEvent,
+    #[error("record that is not a JSON object")]
+    Shape,
 }
 
 impl<'a> TryFrom<RawRecord<'a>> for Event<'a> {

@@ -21,12 +21,16 @@ pub struct Run<'a> {
 #[must_use]
 pub fn render(run: &Run<'_>) -> String {
     let mut out = String::new();
-    let Run {
-        listing,
-        tally,
-        discovery,
-        filter,
-    } = run;
+    inputs(&mut out, run);
+    events(&mut out, run);
+    actions(&mut out, run.discovery);
+    problems(&mut out, run);
+    out
+}
+
+/// Files and records read and passed over.
+fn inputs(out: &mut String, run: &Run<'_>) {
+    let Run { listing, tally, .. } = run;
     let _ = writeln!(
         out,
         "read {} files ({} on disk, {} of JSON), {} records",
@@ -48,6 +52,11 @@ pub fn render(run: &Run<'_>) -> String {
     for (reason, n) in &tally.bad_records {
         let _ = writeln!(out, "  skipped {n} records: {reason}");
     }
+}
+
+/// Events kept and excluded, by reason.
+fn events(out: &mut String, run: &Run<'_>) {
+    let Run { tally, filter, .. } = run;
     let _ = writeln!(
         out,
         "kept {} events; excluded {}",
@@ -69,6 +78,10 @@ pub fn render(run: &Run<'_>) -> String {
             principals.len()
         );
     }
+}
+
+/// Actions per service, and the calls that were denied, failed, free or not mapped.
+fn actions(out: &mut String, discovery: &Discovery) {
     let mut per_service: BTreeMap<&str, usize> = BTreeMap::new();
     for action in discovery.actions.keys() {
         *per_service
@@ -101,26 +114,16 @@ pub fn render(run: &Run<'_>) -> String {
             failed.push(line);
         }
     }
-    if !denied.is_empty() {
-        let _ = writeln!(
-            out,
-            "denied to the principal, kept in the policy since it attempted them ({}):",
-            denied.len()
-        );
-        for line in denied {
-            let _ = writeln!(out, "{line}");
-        }
-    }
-    if !failed.is_empty() {
-        let _ = writeln!(
-            out,
-            "allowed but returned an error, kept in the policy ({}):",
-            failed.len()
-        );
-        for line in failed {
-            let _ = writeln!(out, "{line}");
-        }
-    }
+    section(
+        out,
+        "denied to the principal, kept in the policy since it attempted them",
+        &denied,
+    );
+    section(
+        out,
+        "allowed but returned an error, kept in the policy",
+        &failed,
+    );
     if !discovery.free.is_empty() {
         let free: Vec<String> = discovery
             .free
@@ -140,13 +143,28 @@ pub fn render(run: &Run<'_>) -> String {
             let _ = writeln!(out, "  {} {} ×{n}: {}", call.source, call.name, call.reason);
         }
     }
-    if unreadable > 0 {
-        let _ = writeln!(out, "problems:");
-        for problem in listing.problems.iter().chain(&tally.problems) {
-            let _ = writeln!(out, "  {}: {}", problem.path, problem.message);
-        }
+}
+
+fn section(out: &mut String, title: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
     }
-    out
+    let _ = writeln!(out, "{title} ({}):", lines.len());
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+/// Every input that could not be read, by path.
+fn problems(out: &mut String, run: &Run<'_>) {
+    let Run { listing, tally, .. } = run;
+    if listing.problems.is_empty() && tally.problems.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "problems:");
+    for problem in listing.problems.iter().chain(&tally.problems) {
+        let _ = writeln!(out, "  {}: {}", problem.path, problem.message);
+    }
 }
 
 /// Whether an error code says IAM (or an SCP, boundary or resource policy) refused the call.

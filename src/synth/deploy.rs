@@ -174,7 +174,15 @@ fn apply(tf: &mut Actor<'_>) {
         Value::Null,
         Value::Null,
     );
-    // KMS key and alias.
+    key(tf);
+    buckets(tf);
+    parameters(tf);
+    queue(tf);
+    functions(tf);
+}
+
+/// A KMS key and its alias.
+fn key(tf: &mut Actor<'_>) {
     let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}");
     tf.call("kms.amazonaws.com", "CreateKey", json!({
         "description": "psoxy secrets", "keyUsage": "ENCRYPT_DECRYPT", "keySpec": "SYMMETRIC_DEFAULT",
@@ -206,8 +214,9 @@ fn apply(tf: &mut Actor<'_>) {
         json!({"limit": 100}),
         Value::Null,
     );
+}
 
-    // S3 buckets.
+fn buckets(tf: &mut Actor<'_>) {
     for bucket in ["psoxy-sanitized-7f3a", "psoxy-import-7f3a"] {
         tf.call("s3.amazonaws.com", "CreateBucket", with(s3(bucket), &json!({
             "CreateBucketConfiguration": {"LocationConstraint": REGION, "xmlns": "http://s3.amazonaws.com/doc/2006-03-01/"}
@@ -293,8 +302,10 @@ fn apply(tf: &mut Actor<'_>) {
             Value::Null,
         );
     }
+}
 
-    // SSM parameters, encrypted with the key: SSM calls KMS with the role's credentials.
+/// SSM parameters, encrypted with the key: SSM calls KMS with the role's credentials.
+fn parameters(tf: &mut Actor<'_>) {
     for name in [
         "PSOXY_GCAL_CLIENT_ID",
         "PSOXY_GCAL_CLIENT_SECRET",
@@ -331,8 +342,9 @@ fn apply(tf: &mut Actor<'_>) {
             Value::Null,
         );
     }
+}
 
-    // SQS queue.
+fn queue(tf: &mut Actor<'_>) {
     tf.call("sqs.amazonaws.com", "CreateQueue", json!({
         "queueName": "psoxy-batch", "attribute": {"MessageRetentionPeriod": "345600", "VisibilityTimeout": "60"}, "tags": tags_map()
     }), json!({"queueUrl": QUEUE_URL}));
@@ -348,47 +360,54 @@ fn apply(tf: &mut Actor<'_>) {
         json!({"queueUrl": QUEUE_URL}),
         Value::Null,
     );
+}
 
-    // Per function: execution role, policy, attachment, log group, function.
+/// Per function: execution role, policy, attachment, log group, function.
+/// A function's execution role, with a policy attached.
+fn execution_role(tf: &mut Actor<'_>, function: &str) -> String {
+    let role = format!("{function}-exec");
+    let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/{role}");
+    let policy = format!("{function}-ssm");
+    let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/{policy}");
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    tf.global("CreateRole", json!({"roleName": role, "assumeRolePolicyDocument": trust, "tags": tags_kv()}), json!({
+        "role": {"path": "/", "roleName": role, "roleId": "AROAEXAMPLEEXECROLE", "arn": role_arn, "createDate": "Nov 20, 2026, 10:05:11 AM", "assumeRolePolicyDocument": trust}
+    }));
+    tf.global("GetRole", json!({"roleName": role}), Value::Null);
+    tf.global("ListRolePolicies", json!({"roleName": role}), Value::Null);
+    tf.global(
+        "ListAttachedRolePolicies",
+        json!({"roleName": role}),
+        Value::Null,
+    );
+    let document = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:*:{ACCOUNT}:parameter/PSOXY_*"}}]}}"#
+    );
+    tf.global("CreatePolicy", json!({"policyName": policy, "policyDocument": document, "description": "read psoxy parameters", "tags": tags_kv()}), json!({
+        "policy": {"policyName": policy, "policyId": "ANPAEXAMPLEPOLICY", "arn": policy_arn, "path": "/", "defaultVersionId": "v1", "attachmentCount": 0, "isAttachable": true}
+    }));
+    tf.global("GetPolicy", json!({"policyArn": policy_arn}), Value::Null);
+    tf.global(
+        "GetPolicyVersion",
+        json!({"policyArn": policy_arn, "versionId": "v1"}),
+        Value::Null,
+    );
+    tf.global(
+        "ListPolicyTags",
+        json!({"policyArn": policy_arn}),
+        Value::Null,
+    );
+    tf.global(
+        "AttachRolePolicy",
+        json!({"roleName": role, "policyArn": policy_arn}),
+        Value::Null,
+    );
+    role_arn
+}
+
+fn functions(tf: &mut Actor<'_>) {
     for (function, versioned) in [("psoxy-gcal", true), ("psoxy-slack", false)] {
-        let role = format!("{function}-exec");
-        let role_arn = format!("arn:aws:iam::{ACCOUNT}:role/{role}");
-        let policy = format!("{function}-ssm");
-        let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/{policy}");
-        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-        tf.global("CreateRole", json!({"roleName": role, "assumeRolePolicyDocument": trust, "tags": tags_kv()}), json!({
-            "role": {"path": "/", "roleName": role, "roleId": "AROAEXAMPLEEXECROLE", "arn": role_arn, "createDate": "Nov 20, 2026, 10:05:11 AM", "assumeRolePolicyDocument": trust}
-        }));
-        tf.global("GetRole", json!({"roleName": role}), Value::Null);
-        tf.global("ListRolePolicies", json!({"roleName": role}), Value::Null);
-        tf.global(
-            "ListAttachedRolePolicies",
-            json!({"roleName": role}),
-            Value::Null,
-        );
-        let document = format!(
-            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:*:{ACCOUNT}:parameter/PSOXY_*"}}]}}"#
-        );
-        tf.global("CreatePolicy", json!({"policyName": policy, "policyDocument": document, "description": "read psoxy parameters", "tags": tags_kv()}), json!({
-            "policy": {"policyName": policy, "policyId": "ANPAEXAMPLEPOLICY", "arn": policy_arn, "path": "/", "defaultVersionId": "v1", "attachmentCount": 0, "isAttachable": true}
-        }));
-        tf.global("GetPolicy", json!({"policyArn": policy_arn}), Value::Null);
-        tf.global(
-            "GetPolicyVersion",
-            json!({"policyArn": policy_arn, "versionId": "v1"}),
-            Value::Null,
-        );
-        tf.global(
-            "ListPolicyTags",
-            json!({"policyArn": policy_arn}),
-            Value::Null,
-        );
-        tf.global(
-            "AttachRolePolicy",
-            json!({"roleName": role, "policyArn": policy_arn}),
-            Value::Null,
-        );
-
+        let role_arn = execution_role(tf, function);
         let group = format!("/aws/lambda/{function}");
         tf.call(
             "logs.amazonaws.com",
@@ -464,6 +483,11 @@ fn destroy(tf: &mut Actor<'_>) {
         Value::Null,
         Value::Null,
     );
+    destroy_functions(tf);
+    destroy_storage(tf);
+}
+
+fn destroy_functions(tf: &mut Actor<'_>) {
     for (function, versioned) in [("psoxy-gcal", true), ("psoxy-slack", false)] {
         let role = format!("{function}-exec");
         let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/{function}-ssm");
@@ -506,6 +530,9 @@ fn destroy(tf: &mut Actor<'_>) {
         );
         tf.global("DeleteRole", json!({"roleName": role}), Value::Null);
     }
+}
+
+fn destroy_storage(tf: &mut Actor<'_>) {
     tf.call(
         "sqs.amazonaws.com",
         "DeleteQueue",

@@ -1,0 +1,122 @@
+//! Where the time goes, stage by stage, over a generated corpus: reading files, gunzip,
+//! record decoding, and the whole discover pipeline, each in parallel as minpriv runs them.
+//!
+//!   cargo bench --bench throughput                    # 240 files, ~300 MB of JSON
+//!   MINPRIV_BENCH_FILES=480 cargo bench --bench throughput
+//!
+//! Prints one line per stage: seconds (best of 3) and MB/s of uncompressed JSON. The
+//! whole-binary comparison with gzip and trailscraper is `scripts/bench`.
+
+use std::error::Error;
+use std::path::Path;
+use std::time::Instant;
+
+use minpriv::filter::{Criteria, Filter};
+use minpriv::iam::{Mapper, Reference, Rules};
+use minpriv::parse::{self, Prefilter};
+use minpriv::scan::{Context, scan};
+use minpriv::source::{self, Blob, Scope};
+use rayon::prelude::*;
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, Option<T>) {
+    let mut best = f64::MAX;
+    let mut last = None;
+    for _ in 0..runs {
+        let start = Instant::now();
+        last = Some(f());
+        best = best.min(start.elapsed().as_secs_f64());
+    }
+    (best, last)
+}
+
+/// Bytes of JSON the stage produces per input: read, then optionally gunzip and decode.
+fn stage(blobs: &[Blob], gunzip: bool, decode: bool) -> u64 {
+    blobs
+        .par_iter()
+        .map_init(
+            || (Vec::new(), Vec::new()),
+            |(raw, json), blob| {
+                if blob.read_into(raw).is_err() {
+                    return 0;
+                }
+                if !gunzip {
+                    return raw.len() as u64;
+                }
+                let Ok(text) = parse::decode(raw, json, 1 << 30) else {
+                    return 0;
+                };
+                if decode {
+                    let _ = parse::records(text, &Prefilter::none(), &mut |_| {});
+                }
+                text.len() as u64
+            },
+        )
+        .sum()
+}
+
+fn filter(principals: &[String]) -> Result<Filter> {
+    Filter::new(&Criteria {
+        principals,
+        sessions: &[],
+        since: None,
+        until: None,
+        regions: &[],
+        accounts: &[],
+        user_agents: &[],
+        include_service_events: false,
+    })
+    .map_err(|(flag, value, reason)| format!("--{flag} {value}: {reason}").into())
+}
+
+fn corpus(files: usize) -> Result<Vec<Blob>> {
+    let dir = std::env::temp_dir().join(format!("minpriv-bench-{files}"));
+    if !dir.exists() {
+        eprintln!("writing {files} files to {}", dir.display());
+        minpriv::synth::bulk::write(&dir, files, 1045, 7)?;
+    }
+    Ok(source::list_dir(Path::new(&dir), &Scope::default()).blobs)
+}
+
+fn main() -> Result<()> {
+    let files = std::env::var("MINPRIV_BENCH_FILES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(240);
+    let blobs = corpus(files)?;
+    #[expect(clippy::cast_precision_loss, reason = "a display figure")]
+    let mb = stage(&blobs, true, false) as f64 / 1e6;
+    println!(
+        "corpus: {} files, {mb:.0} MB of JSON, {} threads",
+        blobs.len(),
+        rayon::current_num_threads()
+    );
+    let report = |label: &str, seconds: f64| {
+        println!("{label:<28} {seconds:>6.3} s  {:>7.0} MB/s", mb / seconds);
+    };
+    report("read files", best_of(3, || stage(&blobs, false, false)).0);
+    report("read + gunzip", best_of(3, || stage(&blobs, true, false)).0);
+    report(
+        "read + gunzip + decode",
+        best_of(3, || stage(&blobs, true, true)).0,
+    );
+
+    let mapper = Mapper::new(Reference::embedded()?, Rules::embedded()?);
+    for (label, principals) in [
+        (
+            "discover --principal",
+            vec![minpriv::synth::bulk::ROLE_ARN.to_owned()],
+        ),
+        ("discover (all principals)", vec![]),
+    ] {
+        let filter = filter(&principals)?;
+        let context = Context::new(&filter, mapper, 1 << 30, false);
+        let (seconds, tally) = best_of(3, || scan(&blobs, &context));
+        report(label, seconds);
+        if tally.is_none_or(|t| !t.problems.is_empty()) {
+            return Err("the corpus did not scan cleanly".into());
+        }
+    }
+    Ok(())
+}
