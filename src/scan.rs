@@ -220,6 +220,20 @@ pub fn scan(blobs: &[Blob], context: &Context<'_>) -> Tally {
             || (Tally::default(), Vec::new(), Vec::new()),
             |(mut tally, mut raw, mut json), blob| {
                 let name = blob.display();
+                if let Blob::File { size, .. } = blob
+                    && *size > context.max_file_size
+                {
+                    // Larger on disk than allowed decompressed: refuse before reading it.
+                    let message = parse::ParseError::TooLarge {
+                        limit: context.max_file_size,
+                    }
+                    .to_string();
+                    tally.problems.push(Problem {
+                        path: name,
+                        message,
+                    });
+                    return (tally, raw, json);
+                }
                 match blob.read_into(&mut raw) {
                     Ok(()) => tally.scan(&name, &raw, &mut json, context),
                     Err(error) => tally.problems.push(Problem {

@@ -384,6 +384,64 @@ mod bad_input {
     }
 
     #[test]
+    fn an_unreadable_file_is_named_and_the_run_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("good.json"),
+            format!(r#"{{"Records":[{}]}}"#, record("CreateQueue")),
+        )
+        .unwrap();
+        std::os::unix::fs::symlink("/no/such/target.json", dir.path().join("dangling.json"))
+            .unwrap();
+        let output = minpriv()
+            .arg("discover")
+            .arg("--trail-dir")
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.contains("dangling.json: No such file or directory"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
+    fn huge_lines_are_read_when_allowed_and_refused_by_size_otherwise() {
+        // One JSON-lines record with a 4 MB request parameter, then an ordinary one.
+        let huge = record("CreateQueue").replace('\n', "").replace(
+            r#""queueName":"q""#,
+            &format!(r#""queueName":"{}""#, "q".repeat(4 << 20)),
+        );
+        let body = format!("{huge}\n{}\n", record("DeleteQueue").replace('\n', ""));
+        let (output, stderr) = run_with(&[("huge.jsonl", body.clone().into_bytes())], &[]);
+        assert!(output.status.success(), "{stderr}");
+        assert!(
+            String::from_utf8(output.stdout)
+                .unwrap()
+                .contains("sqs:DeleteQueue")
+        );
+        let (output, stderr) = run_with(
+            &[("huge.jsonl.gz", gz(body.as_bytes()))],
+            &["--max-file-size", "1MiB"],
+        );
+        assert!(output.status.success());
+        assert!(
+            stderr.contains("huge.jsonl.gz: more than 1048576 bytes once decompressed"),
+            "{stderr}"
+        );
+        let (_, stderr) = run_with(
+            &[("huge.jsonl", body.into_bytes())],
+            &["--max-file-size", "1MiB"],
+        );
+        assert!(
+            stderr.contains("huge.jsonl: more than 1048576 bytes once decompressed"),
+            "{stderr}"
+        );
+    }
+
+    #[test]
     fn strict_turns_a_skipped_file_into_exit_4_after_writing_the_policy() {
         let (output, stderr) = run_with(&[("empty.json", Vec::new())], &["--strict"]);
         assert_eq!(output.status.code(), Some(4), "{stderr}");
@@ -421,15 +479,16 @@ mod bad_input {
 
     #[test]
     fn an_oversized_file_is_refused_with_the_flag_to_raise() {
-        let big = format!(r#"{{"Records":[{}]}}"#, record("CreateQueue"));
+        let many = vec![record("CreateQueue"); 40].join(",");
+        let big = format!(r#"{{"Records":[{many}]}}"#);
         let (output, stderr) = run_with(
             &[("big.json.gz", gz(big.as_bytes()))],
-            &["--max-file-size", "100"],
+            &["--max-file-size", "4KiB"],
         );
-        assert!(output.status.success());
+        assert!(output.status.success(), "{stderr}");
         assert!(
             stderr.contains(
-                "[DIR]/big.json.gz: more than 100 bytes once decompressed (raise --max-file-size"
+                "[DIR]/big.json.gz: more than 4096 bytes once decompressed (raise --max-file-size"
             ),
             "{stderr}"
         );

@@ -103,6 +103,9 @@ pub fn decode<'b>(
         return Err(ParseError::Empty);
     }
     if !raw.starts_with(&[0x1f, 0x8b]) {
+        if raw.len() as u64 > limit {
+            return Err(ParseError::TooLarge { limit });
+        }
         return Ok(raw);
     }
     buffer.clear();
