@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use minpriv::filter::{Criteria, Filter};
-use minpriv::iam::{Mapper, Reference, Rules};
+use minpriv::iam::Mapper;
 use minpriv::parse::{self, Prefilter};
 use minpriv::scan::{Context, scan};
 use minpriv::source::{self, Blob, Scope};
@@ -102,7 +102,7 @@ fn main() -> Result<()> {
         best_of(3, || stage(&blobs, true, true)).0,
     );
 
-    let mapper = Mapper::new(Reference::embedded()?, Rules::embedded()?);
+    let mapper = Mapper::embedded()?;
     for (label, principals) in [
         (
             "discover --principal",

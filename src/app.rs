@@ -1,19 +1,21 @@
 //! One function per subcommand, wiring the stages: source → parse/filter (scan) → map
-//! (evidence) → policy → render.
+//! (evidence) → resources and policy → render.
 
 use std::io::Write;
+use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
-use crate::cli::{Cli, Command, DiscoverArgs};
+use crate::cli::{Cli, Command, DiscoverArgs, ExplainArgs, Format};
 use crate::config::{Config, Input};
 use crate::error::Exit;
 use crate::evidence::Discovery;
-use crate::iam::{Mapper, Reference, Rules};
+use crate::iam::{Mapper, Reference};
 use crate::policy::Policy;
-use crate::render;
+use crate::render::{self, report::Report};
+use crate::resource::Mode;
 use crate::scan::{self, Context};
-use crate::source::{self, Scope};
+use crate::source::{self, Listing, Scope};
 
 /// Runs a parsed command line.
 ///
@@ -22,18 +24,13 @@ use crate::source::{self, Scope};
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Discover(args) => discover(&args),
+        Command::Explain(args) => explain(&args),
         Command::Reference => reference(),
     }
 }
 
-fn mapper() -> anyhow::Result<Mapper> {
-    Ok(Mapper::new(Reference::embedded()?, Rules::embedded()?))
-}
-
-fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
-    let config = Config::from_args(args, jiff::Timestamp::now())?;
-    let mapper = mapper()?;
-    let listing = match &config.input {
+fn list(config: &Config, mapper: &Mapper) -> anyhow::Result<Listing> {
+    Ok(match &config.input {
         Input::TrailDir(root) => {
             if !root.is_dir() {
                 bail!("--trail-dir {}: not a readable directory", root.display());
@@ -49,17 +46,32 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
             source::list_dir(root, &scope)
         }
         Input::Events(path) => source::list_file(path),
-    };
+    })
+}
+
+fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
+    let config = Config::from_args(args, jiff::Timestamp::now())?;
+    let mut mapper = Mapper::embedded()?;
+    if config.scoping.mode == Mode::Wildcard {
+        mapper = mapper.without_resources();
+    }
+    let listing = list(&config, &mapper)?;
     let tally = scan::scan(
         &listing.blobs,
         &Context::new(&config.filter, mapper, config.max_file_size, !config.quiet),
     );
     let discovery = Discovery::from_calls(&tally.calls, &mapper);
+    let built = Policy::build(&discovery, &mapper, &config.scoping);
+    let policies = built.policy.clone().split(config.max_policy_size);
     let summary = render::summary::render(&render::summary::Run {
         listing: &listing,
         tally: &tally,
         discovery: &discovery,
         filter: &config.filter,
+        built: &built,
+        documents: policies.len(),
+        max_policy_size: config.max_policy_size,
+        mapper: &mapper,
     });
     let problems = !listing.problems.is_empty()
         || !tally.problems.is_empty()
@@ -75,17 +87,29 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
             tally.files_read
         );
     }
-    let policy = Policy::from_actions(discovery.actions.keys().map(String::as_str), mapper.rules());
-    let text = render::json::policy(&policy)?;
-    if let Some(path) = &config.output {
-        std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
-    } else {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(text.as_bytes())
-            .context("writing the policy to stdout")?;
-        stdout.flush().context("writing the policy to stdout")?;
+    let report = Report::new(&discovery, &built, &policies, &mapper, &config.filter);
+    if let Some(path) = &config.report {
+        let text = if path.extension().is_some_and(|e| e == "md") {
+            report.to_markdown()
+        } else {
+            report.to_json()?
+        };
+        write_file(path, &text)?;
     }
+    let text = match config.format {
+        Format::Json => render::json::policies(&policies)?,
+        Format::Hcl => render::hcl::documents(&policies),
+        Format::TerraformJson => render::hcl::jsonencode(&policies),
+        Format::Cloudformation => render::cloudformation::render(&policies),
+        Format::Markdown => {
+            format!(
+                "{}\n## Policy\n\n```json\n{}```\n",
+                report.to_markdown(),
+                render::json::policies(&policies)?
+            )
+        }
+    };
+    emit(config.output.as_deref(), &text)?;
     if config.strict && problems {
         eprintln!("minpriv: --strict: inputs were skipped or calls not mapped (see above)");
         return Ok(Exit::Strict);
@@ -93,13 +117,71 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
+fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+}
+
+/// Data goes to the file asked for, or stdout.
+fn emit(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    if let Some(path) = output {
+        return write_file(path, text);
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .context("writing to stdout")?;
+    stdout.flush().context("writing to stdout")
+}
+
+fn explain(args: &ExplainArgs) -> anyhow::Result<Exit> {
+    let text = std::fs::read_to_string(&args.report)
+        .with_context(|| format!("reading {}", args.report.display()))?;
+    let report: Report = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{}: not a minpriv evidence report (write one with discover --report FILE.json)",
+            args.report.display()
+        )
+    })?;
+    if let Some(explanation) = report.explain(&args.action) {
+        emit(None, &explanation)?;
+        return Ok(Exit::Success);
+    }
+    let prefix = args
+        .action
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let same_service: Vec<&str> = report
+        .actions
+        .keys()
+        .filter(|a| a.starts_with(&format!("{prefix}:")))
+        .map(String::as_str)
+        .collect();
+    if same_service.is_empty() {
+        bail!(
+            "{} is not in the policy of {}",
+            args.action,
+            args.report.display()
+        );
+    }
+    bail!(
+        "{} is not in the policy of {}; its {prefix} actions are: {}",
+        args.action,
+        args.report.display(),
+        same_service.join(", ")
+    );
+}
+
 fn reference() -> anyhow::Result<Exit> {
     let reference = Reference::embedded()?;
     let services = reference.services().count();
     let actions: usize = reference.services().map(|s| s.actions().count()).sum();
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "IAM reference: {}", reference.source)?;
-    writeln!(stdout, "{services} services, {actions} actions")?;
-    write!(stdout, "{}", crate::iam::reference::SOURCE)?;
+    let text = format!(
+        "IAM reference: {}\n{services} services, {actions} actions\n{}",
+        reference.source,
+        crate::iam::reference::SOURCE
+    );
+    emit(None, &text)?;
     Ok(Exit::Success)
 }

@@ -22,8 +22,35 @@ pub struct Cli {
 pub enum Command {
     /// Read a trail and print the minimal policy for the calls it recorded.
     Discover(Box<DiscoverArgs>),
+    /// Explain why an action is in the policy, from an evidence report.
+    Explain(ExplainArgs),
     /// Print what minpriv knows about the embedded IAM reference data.
     Reference,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The action, e.g. `lambda:CreateFunction` (case does not matter).
+    pub action: String,
+    /// The evidence report written by `discover --report FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub report: PathBuf,
+}
+
+/// What `discover` prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// IAM policy JSON.
+    #[default]
+    Json,
+    /// A Terraform `data "aws_iam_policy_document"` block.
+    Hcl,
+    /// A Terraform `jsonencode({...})` expression.
+    TerraformJson,
+    /// A CloudFormation `PolicyDocument` (YAML).
+    Cloudformation,
+    /// The evidence report for people, with the policy at the end.
+    Markdown,
 }
 
 #[derive(Debug, Args)]
@@ -90,6 +117,38 @@ pub struct DiscoverArgs {
     /// Largest decompressed size of one input file.
     #[arg(long, value_name = "BYTES", default_value = "512MiB")]
     pub max_file_size: String,
+
+    /// How resources appear: `scoped` (observed ARNs, region `*`, name prefixes `P*`),
+    /// `exact` (observed ARNs), or `wildcard` (`*`).
+    #[arg(long, value_enum, value_name = "MODE", default_value = "scoped")]
+    pub resources: crate::resource::Mode,
+
+    /// With scoped resources, keep the region of each ARN instead of `*`.
+    #[arg(long)]
+    pub keep_region: bool,
+
+    /// With scoped resources, replace the account of each ARN by `*`.
+    #[arg(long)]
+    pub any_account: bool,
+
+    /// Resource names starting with this become `PREFIX*` (repeatable), in every ARN shape:
+    /// `function:P*`, `role/P*`, `parameter/P*`, buckets `P*` and objects `P*/*`, log groups
+    /// `/aws/lambda/P*`.
+    #[arg(long, value_name = "PREFIX")]
+    pub name_prefix: Vec<String>,
+
+    /// Split the policy into several documents over this many characters (whitespace not
+    /// counted; 6144 is the managed-policy limit).
+    #[arg(long, value_name = "CHARS", default_value_t = crate::policy::MANAGED_POLICY_LIMIT)]
+    pub max_policy_size: usize,
+
+    /// Output format on stdout (or -o).
+    #[arg(long, value_enum, default_value = "json")]
+    pub format: Format,
+
+    /// Write the evidence report (JSON; markdown if FILE ends in `.md`).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 
     /// Write the policy here instead of stdout.
     #[arg(short, long, value_name = "FILE")]

@@ -20,6 +20,10 @@ pub enum Input {
 pub struct Config {
     pub input: Input,
     pub filter: Filter,
+    pub scoping: crate::resource::Scoping,
+    pub max_policy_size: usize,
+    pub format: crate::cli::Format,
+    pub report: Option<PathBuf>,
     pub delivery_slack: SignedDuration,
     pub max_file_size: u64,
     pub output: Option<PathBuf>,
@@ -87,9 +91,25 @@ impl Config {
             value,
             reason,
         })?;
+        if args.max_policy_size < 100 {
+            return Err(ConfigError::Invalid {
+                flag: "max-policy-size",
+                value: args.max_policy_size.to_string(),
+                reason: "too small to hold a statement".to_owned(),
+            });
+        }
         Ok(Self {
             input,
             filter,
+            scoping: crate::resource::Scoping {
+                mode: args.resources,
+                keep_region: args.keep_region,
+                any_account: args.any_account,
+                name_prefixes: args.name_prefix.clone(),
+            },
+            max_policy_size: args.max_policy_size,
+            format: args.format,
+            report: args.report.clone(),
             delivery_slack: parse_duration("delivery-slack", &args.delivery_slack)?,
             max_file_size: parse_size("max-file-size", &args.max_file_size)?,
             output: args.output.clone(),

@@ -1,10 +1,11 @@
 //! Maps every distinct call and gathers, per action, the evidence behind it: which events
 //! produced it, how often, when, in which regions, and whether any call failed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::iam::{Call, Mapper, Mapping, Reason, Unmapped};
-use crate::scan::Seen;
+use crate::iam::{Mapper, Mapping, Reason, Unmapped};
+use crate::resource::TypedArn;
+use crate::scan::{Calls, Seen};
 
 /// Why one action is needed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -16,10 +17,11 @@ pub struct ActionEvidence {
     pub last: String,
     pub regions: BTreeSet<String>,
     pub principals: BTreeSet<String>,
+    pub sessions: BTreeSet<String>,
     pub errors: BTreeMap<String, u64>,
     pub reasons: BTreeSet<Reason>,
-    /// Resources the requests named for this action (passed roles).
-    pub resources: BTreeSet<String>,
+    /// The concrete resources the calls named, of the types this action takes.
+    pub resources: BTreeSet<TypedArn>,
 }
 
 /// A call that could not be mapped with confidence.
@@ -42,7 +44,7 @@ pub struct Discovery {
 impl Discovery {
     /// Maps each distinct call once and folds its evidence into the actions it needs.
     #[must_use]
-    pub fn from_calls(calls: &HashMap<Call, Seen>, mapper: &Mapper) -> Self {
+    pub fn from_calls(calls: &Calls, mapper: &Mapper) -> Self {
         let mut discovery = Self::default();
         for (call, seen) in calls {
             match mapper.map(call) {
@@ -92,6 +94,7 @@ impl ActionEvidence {
         *self.events.entry(event_name.to_owned()).or_default() += seen.count;
         self.regions.extend(seen.regions.iter().cloned());
         self.principals.extend(seen.principals.iter().cloned());
+        self.sessions.extend(seen.sessions.iter().cloned());
         for (code, n) in &seen.errors {
             *self.errors.entry(code.clone()).or_default() += n;
         }

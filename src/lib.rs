@@ -9,11 +9,13 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod evidence;
+pub mod fields;
 pub mod filter;
 pub mod iam;
 pub mod parse;
 pub mod policy;
 pub mod render;
+pub mod resource;
 pub mod scan;
 pub mod source;
 #[doc(hidden)]

@@ -1,11 +1,19 @@
-//! The smallest deterministic policy: one `Allow` statement per service, actions sorted and
-//! de-duplicated, statements in service order with Sids named after the service.
+//! The smallest deterministic policy: actions grouped per service and per distinct
+//! resource set, resources generalised as the user asked, Sids named after the service
+//! (and the resource types when a service needs several statements), split into several
+//! documents when over the managed-policy size limit.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
+use wildmatch::WildMatch;
 
-use crate::iam::Rules;
+use crate::evidence::Discovery;
+use crate::iam::Mapper;
+use crate::resource::Scoping;
+
+/// Characters (whitespace not counted) a customer managed policy may hold.
+pub const MANAGED_POLICY_LIMIT: usize = 6144;
 
 /// An IAM policy document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,27 +45,64 @@ pub enum Resource {
     Many(Vec<String>),
 }
 
-impl Policy {
-    /// Groups `prefix:Action` names into one statement per service, on all resources.
+impl Resource {
+    /// The resource patterns, `*` included.
     #[must_use]
-    pub fn from_actions<'a>(actions: impl IntoIterator<Item = &'a str>, rules: &Rules) -> Self {
-        let mut by_service: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for action in actions {
-            let prefix = action.split(':').next().unwrap_or(action);
-            by_service.entry(prefix).or_default().insert(action);
+    pub fn patterns(&self) -> Vec<&str> {
+        match self {
+            Self::One(one) => vec![one.as_str()],
+            Self::Many(many) => many.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// An action that takes resources but is granted on `*`, and why.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Unscoped {
+    pub action: String,
+    pub reason: String,
+}
+
+/// The policy and what could not be scoped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Built {
+    pub policy: Policy,
+    pub unscoped: Vec<Unscoped>,
+}
+
+/// Actions that share a service and a resource set, with the resource types behind it.
+#[derive(Debug, Default)]
+struct Group {
+    actions: BTreeSet<String>,
+    kinds: BTreeSet<String>,
+}
+
+/// (service prefix, resource set) → the group granted on it.
+type Groups = BTreeMap<(String, BTreeSet<String>), Group>;
+
+impl Policy {
+    /// Builds the policy for every action found, scoped as `scoping` says.
+    #[must_use]
+    pub fn build(discovery: &Discovery, mapper: &Mapper, scoping: &Scoping) -> Built {
+        let (groups, mut unscoped) = group(discovery, mapper, scoping);
+        let mut by_service: BTreeMap<&str, Vec<(&BTreeSet<String>, &Group)>> = BTreeMap::new();
+        for ((prefix, resources), group) in &groups {
+            by_service
+                .entry(prefix)
+                .or_default()
+                .push((resources, group));
         }
         let statements = by_service
             .into_iter()
-            .map(|(prefix, actions)| Statement {
-                sid: rules.sid(prefix),
-                effect: "Allow",
-                actions: actions.into_iter().map(str::to_owned).collect(),
-                resource: Resource::One("*".to_owned()),
-            })
+            .flat_map(|(prefix, groups)| statements(&mapper.rules().sid(prefix), &groups))
             .collect();
-        Self {
-            version: "2012-10-17",
-            statements,
+        unscoped.sort();
+        Built {
+            policy: Self {
+                version: "2012-10-17",
+                statements,
+            },
+            unscoped,
         }
     }
 
@@ -67,35 +112,273 @@ impl Policy {
             .iter()
             .flat_map(|s| s.actions.iter().map(String::as_str))
     }
+
+    /// The size IAM counts: the JSON without whitespace.
+    #[must_use]
+    pub fn size(&self) -> usize {
+        serde_json::to_string(self).map_or(0, |json| {
+            json.chars().filter(|c| !c.is_whitespace()).count()
+        })
+    }
+
+    /// Splits into documents of at most `limit` characters, keeping each service's
+    /// statements together where they fit. A single statement over the limit stays alone.
+    #[must_use]
+    pub fn split(self, limit: usize) -> Vec<Self> {
+        if self.size() <= limit {
+            return vec![self];
+        }
+        let mut services: Vec<Vec<Statement>> = Vec::new();
+        let mut last_prefix = String::new();
+        for statement in self.statements {
+            let prefix = statement
+                .actions
+                .first()
+                .and_then(|a| a.split(':').next())
+                .unwrap_or_default()
+                .to_owned();
+            if prefix != last_prefix || services.is_empty() {
+                services.push(Vec::new());
+                last_prefix = prefix;
+            }
+            if let Some(group) = services.last_mut() {
+                group.push(statement);
+            }
+        }
+        let empty = || Self {
+            version: "2012-10-17",
+            statements: Vec::new(),
+        };
+        let mut documents = vec![empty()];
+        for group in services {
+            let fits = |doc: &Self, extra: &[Statement]| {
+                let mut trial = doc.clone();
+                trial.statements.extend_from_slice(extra);
+                trial.size() <= limit
+            };
+            let current = documents.len() - 1;
+            if fits(&documents[current], &group) {
+                documents[current].statements.extend(group);
+                continue;
+            }
+            if !documents[current].statements.is_empty() && fits(&empty(), &group) {
+                documents.push(empty());
+                let last = documents.len() - 1;
+                documents[last].statements.extend(group);
+                continue;
+            }
+            for statement in group {
+                let current = documents.len() - 1;
+                if !documents[current].statements.is_empty()
+                    && !fits(&documents[current], std::slice::from_ref(&statement))
+                {
+                    documents.push(empty());
+                }
+                let last = documents.len() - 1;
+                documents[last].statements.push(statement);
+            }
+        }
+        documents
+    }
+}
+
+/// Each action's resource set: generalised ARNs, or `*` when it takes no resources, the
+/// user asked for wildcards, or the calls did not name every required resource type.
+fn group(discovery: &Discovery, mapper: &Mapper, scoping: &Scoping) -> (Groups, Vec<Unscoped>) {
+    let mut groups = Groups::new();
+    let mut unscoped = Vec::new();
+    let star = || BTreeSet::from(["*".to_owned()]);
+    for (action, evidence) in &discovery.actions {
+        let prefix = action.split(':').next().unwrap_or(action).to_owned();
+        let types = mapper
+            .reference()
+            .action(action)
+            .map(|(_, a)| a.resource_types.as_slice())
+            .unwrap_or_default();
+        let found: BTreeSet<&str> = evidence.resources.iter().map(|r| &*r.kind).collect();
+        let missing: Vec<&str> = types
+            .iter()
+            .filter(|t| t.required && !found.contains(&*t.name))
+            .map(|t| &*t.name)
+            .collect();
+        let (resources, kinds) =
+            if scoping.mode == crate::resource::Mode::Wildcard || types.is_empty() {
+                (star(), BTreeSet::new())
+            } else if evidence.resources.is_empty() || !missing.is_empty() {
+                let names: Vec<&str> = if missing.is_empty() {
+                    types.iter().map(|t| &*t.name).collect()
+                } else {
+                    missing
+                };
+                unscoped.push(Unscoped {
+                    action: action.clone(),
+                    reason: format!("the calls name no {} resource", names.join(" or ")),
+                });
+                (star(), BTreeSet::new())
+            } else {
+                let resources = evidence
+                    .resources
+                    .iter()
+                    .map(|r| mapper.locator().generalise(r, scoping))
+                    .collect();
+                (
+                    minimal(resources),
+                    found.iter().map(|k| (*k).to_owned()).collect(),
+                )
+            };
+        let group = groups.entry((prefix, resources)).or_default();
+        group.actions.insert(action.clone());
+        group.kinds.extend(kinds);
+    }
+    (groups, unscoped)
+}
+
+/// One service's statements. Its only statement is named after the service; with several,
+/// the `*` one is `…AccountLevel` and the others are named after their resource types.
+fn statements(base: &str, groups: &[(&BTreeSet<String>, &Group)]) -> Vec<Statement> {
+    let scoped = groups.iter().filter(|(r, _)| !is_star(r)).count();
+    let mut named: Vec<Statement> = groups
+        .iter()
+        .map(|(resources, group)| {
+            let sid = if groups.len() == 1 || (scoped == 1 && !is_star(resources)) {
+                base.to_owned()
+            } else if is_star(resources) {
+                format!("{base}AccountLevel")
+            } else {
+                format!(
+                    "{base}{}",
+                    group.kinds.iter().map(|k| pascal(k)).collect::<String>()
+                )
+            };
+            Statement {
+                sid,
+                effect: "Allow",
+                actions: group.actions.iter().cloned().collect(),
+                resource: if is_star(resources) {
+                    Resource::One("*".to_owned())
+                } else {
+                    Resource::Many(resources.iter().cloned().collect())
+                },
+            }
+        })
+        .collect();
+    named.sort_by(|a, b| {
+        (is_star_resource(&a.resource), &a.sid).cmp(&(is_star_resource(&b.resource), &b.sid))
+    });
+    unique_sids(&mut named);
+    named
+}
+
+fn is_star(resources: &BTreeSet<String>) -> bool {
+    resources.contains("*")
+}
+
+fn is_star_resource(resource: &Resource) -> bool {
+    matches!(resource, Resource::One(one) if one == "*")
+}
+
+/// Drops resources that another, wildcarded resource of the set already covers.
+fn minimal(resources: BTreeSet<String>) -> BTreeSet<String> {
+    // (Takes the set by value: the common case returns it as it is.)
+    if resources.contains("*") {
+        return BTreeSet::from(["*".to_owned()]);
+    }
+    // Only a name generalised to `prefix*` can cover another entry: every entry had its
+    // region and account treated alike, so a region wildcard never covers a sibling.
+    let patterns: Vec<WildMatch> = resources
+        .iter()
+        .filter(|r| r.ends_with('*'))
+        .map(|r| WildMatch::new(r))
+        .collect();
+    if patterns.is_empty() {
+        return resources;
+    }
+    resources
+        .iter()
+        .filter(|r| {
+            !patterns
+                .iter()
+                .any(|p| p.matches(r) && p.to_string() != **r)
+        })
+        .cloned()
+        .collect()
+}
+
+/// `log-group` → `LogGroup`, `code signing config` → `CodeSigningConfig`.
+fn pascal(kind: &str) -> String {
+    kind.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
+}
+
+fn unique_sids(statements: &mut [Statement]) {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for statement in statements {
+        let count = seen.entry(statement.sid.clone()).or_default();
+        *count += 1;
+        if *count > 1 {
+            statement.sid = format!("{}{}", statement.sid, count);
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn statement(sid: &str, actions: &[&str]) -> Statement {
+        Statement {
+            sid: sid.to_owned(),
+            effect: "Allow",
+            actions: actions.iter().map(|a| (*a).to_owned()).collect(),
+            resource: Resource::One("*".to_owned()),
+        }
+    }
+
     #[test]
-    fn one_sorted_statement_per_service() {
-        let rules = Rules::embedded().unwrap();
-        let policy = Policy::from_actions(
-            [
-                "s3:PutObject",
-                "iam:CreateRole",
-                "s3:GetObject",
-                "s3:PutObject",
-                "lambda:CreateFunction",
+    fn wildcard_resources_absorb_the_ones_they_cover() {
+        let set: BTreeSet<String> = [
+            "arn:aws:s3:::psoxy-*",
+            "arn:aws:s3:::psoxy-a",
+            "arn:aws:s3:::other",
+        ]
+        .map(String::from)
+        .into();
+        let kept: Vec<String> = minimal(set).into_iter().collect();
+        assert_eq!(kept, ["arn:aws:s3:::other", "arn:aws:s3:::psoxy-*"]);
+    }
+
+    #[test]
+    fn pascal_case_of_resource_types() {
+        assert_eq!(pascal("log-group"), "LogGroup");
+        assert_eq!(pascal("code signing config"), "CodeSigningConfig");
+    }
+
+    #[test]
+    fn large_policies_split_on_service_boundaries() {
+        let many: Vec<String> = (0..400).map(|i| format!("s3:Action{i:03}")).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        let policy = Policy {
+            version: "2012-10-17",
+            statements: vec![
+                statement("IAM", &["iam:GetRole"]),
+                statement("S3", &refs),
+                statement("SQS", &["sqs:GetQueueUrl"]),
             ],
-            rules,
-        );
-        let sids: Vec<&str> = policy.statements.iter().map(|s| s.sid.as_str()).collect();
-        assert_eq!(sids, ["IAM", "Lambda", "S3"]);
-        assert_eq!(
-            policy.statements[2].actions,
-            ["s3:GetObject", "s3:PutObject"]
-        );
-        let json = serde_json::to_string(&policy.statements[0]).unwrap();
-        assert_eq!(
-            json,
-            r#"{"Sid":"IAM","Effect":"Allow","Action":["iam:CreateRole"],"Resource":"*"}"#
-        );
+        };
+        let documents = policy.clone().split(MANAGED_POLICY_LIMIT);
+        assert!(documents.len() >= 2);
+        for doc in &documents {
+            assert!(doc.size() <= MANAGED_POLICY_LIMIT || doc.statements.len() == 1);
+        }
+        let all: Vec<&str> = documents.iter().flat_map(Policy::actions).collect();
+        assert_eq!(all, policy.actions().collect::<Vec<_>>());
+        assert_eq!(policy.clone().split(usize::MAX), vec![policy]);
     }
 }

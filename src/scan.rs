@@ -2,7 +2,7 @@
 //! files) and tallies what was read, skipped and kept. Memory stays flat: one decompressed
 //! file per worker, and kept events collapse into distinct calls as they are seen.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::IsTerminal;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,6 +24,8 @@ pub struct Seen {
     pub regions: BTreeSet<String>,
     /// Session issuer (role) or caller ARN.
     pub principals: BTreeSet<String>,
+    /// Role session names.
+    pub sessions: BTreeSet<String>,
     /// Services that made the call with the principal's credentials (`invokedBy`).
     pub via: BTreeSet<String>,
 }
@@ -53,6 +55,11 @@ impl Seen {
         {
             self.principals.insert(principal.to_owned());
         }
+        if let Some(session) = crate::filter::session_name(event)
+            && !self.sessions.contains(session)
+        {
+            self.sessions.insert(session.to_owned());
+        }
         if let Some(via) = &event.identity.invoked_by
             && !self.via.contains(via.as_ref())
         {
@@ -73,9 +80,17 @@ impl Seen {
         }
         self.regions.extend(other.regions);
         self.principals.extend(other.principals);
+        self.sessions.extend(other.sessions);
         self.via.extend(other.via);
     }
 }
+
+/// Distinct calls and their evidence. foldhash is a fast hasher with a per-process random
+/// seed: much cheaper than SipHash on these keys, still resistant to crafted collisions.
+pub type Calls = foldhash::HashMap<Call, Seen>;
+
+/// Most distinct raw calls one worker remembers before starting over (memory stays flat).
+const MEMO_LIMIT: usize = 50_000;
 
 /// What the run read, skipped and kept.
 #[derive(Debug, Default)]
@@ -89,7 +104,11 @@ pub struct Tally {
     pub bad_records: BTreeMap<BadRecord, u64>,
     pub excluded: BTreeMap<Exclusion, u64>,
     pub kept: u64,
-    pub calls: HashMap<Call, Seen>,
+    pub calls: Calls,
+    /// The text a call key is made of (source, name, region, account, request, response,
+    /// resources) → its call, so identical requests are mapped once.
+    memo: foldhash::HashMap<Box<str>, Call>,
+    key: String,
 }
 
 impl Tally {
@@ -112,6 +131,50 @@ impl Tally {
         self
     }
 
+    /// Adds a kept event to its call, mapping the call only the first time its text is seen.
+    fn keep(&mut self, event: &Event<'_>, context: &Context<'_>) {
+        fn raw(value: Option<&serde_json::value::RawValue>) -> &str {
+            value.map_or("", serde_json::value::RawValue::get)
+        }
+        let partition = event
+            .identity
+            .arn
+            .as_deref()
+            .and_then(|arn| arn.split(':').nth(1))
+            .unwrap_or_default();
+        let account = event
+            .recipient_account
+            .as_deref()
+            .or(event.identity.account.as_deref())
+            .unwrap_or_default();
+        self.key.clear();
+        for piece in [
+            &*event.source,
+            &*event.name,
+            &*event.region,
+            account,
+            partition,
+            raw(event.request),
+            raw(event.response),
+            raw(event.resources),
+        ] {
+            self.key.push_str(piece);
+            self.key.push('\0');
+        }
+        if let Some(call) = self.memo.get(self.key.as_str())
+            && let Some(seen) = self.calls.get_mut(call)
+        {
+            seen.add(event);
+            return;
+        }
+        let call = context.mapper.call(event);
+        if self.memo.len() >= MEMO_LIMIT {
+            self.memo.clear();
+        }
+        self.memo.insert(self.key.as_str().into(), call.clone());
+        self.calls.entry(call).or_default().add(event);
+    }
+
     /// Tallies one input's bytes.
     fn scan(&mut self, name: &str, raw: &[u8], json_buffer: &mut Vec<u8>, context: &Context<'_>) {
         self.files_read += 1;
@@ -132,8 +195,7 @@ impl Tally {
             Item::Event(event) => match context.filter.check(&event, context.mapper.rules()) {
                 Ok(()) => {
                     self.kept += 1;
-                    let call = context.mapper.call(&event);
-                    self.calls.entry(call).or_default().add(&event);
+                    self.keep(&event, context);
                 }
                 Err(reason) => *self.excluded.entry(reason).or_default() += 1,
             },
@@ -264,7 +326,6 @@ pub fn scan(blobs: &[Blob], context: &Context<'_>) -> Tally {
 mod tests {
     use super::*;
     use crate::filter::Criteria;
-    use crate::iam::{Reference, Rules};
 
     #[test]
     fn seen_keeps_first_last_and_errors_across_merges() {
@@ -293,7 +354,7 @@ mod tests {
             .write(dir.path(), "")
             .unwrap();
         let blobs = crate::source::list_dir(dir.path(), &crate::source::Scope::default()).blobs;
-        let mapper = Mapper::new(Reference::embedded().unwrap(), Rules::embedded().unwrap());
+        let mapper = Mapper::embedded().unwrap();
         for principal in [
             "arn:aws:iam::111122223333:role/ci-provisioner",
             "arn:aws:iam::111122223333:role/developer",
@@ -360,7 +421,7 @@ mod tests {
             include_service_events: false,
         })
         .unwrap();
-        let mapper = Mapper::new(Reference::embedded().unwrap(), Rules::embedded().unwrap());
+        let mapper = Mapper::embedded().unwrap();
         let context = Context::new(&filter, mapper, 1 << 20, false);
         let tally = scan(&blobs, &context);
         assert_eq!(tally.records, 2);

@@ -33,6 +33,10 @@ fn discover_sample(extra: &[&str]) -> Command {
         "2026-11-20T10:00:00Z",
         "--until",
         "2026-11-20T10:40:00Z",
+        "--name-prefix",
+        "psoxy-",
+        "--name-prefix",
+        "PSOXY_",
     ]);
     cmd.args(extra);
     cmd
@@ -79,7 +83,7 @@ mod sample {
     }
 
     #[test]
-    fn policy_is_valid_iam_json_with_one_statement_per_service() {
+    fn policy_is_valid_iam_json_with_a_statement_per_service_and_resource_set() {
         let policy: Value = serde_json::from_str(&stdout_of(&mut discover_sample(&[]))).unwrap();
         assert_eq!(policy["Version"], "2012-10-17");
         let statements = policy["Statement"].as_array().unwrap();
@@ -87,7 +91,23 @@ mod sample {
             .iter()
             .map(|s| s["Sid"].as_str().unwrap())
             .collect();
-        assert_eq!(sids, ["IAM", "KMS", "Lambda", "Logs", "S3", "SQS", "SSM"]);
+        assert_eq!(
+            sids,
+            [
+                "IAMPolicy",
+                "IAMRole",
+                "KMSAliasKey",
+                "KMSKey",
+                "KMSAccountLevel",
+                "Lambda",
+                "Logs",
+                "LogsAccountLevel",
+                "S3",
+                "SQS",
+                "SSM",
+                "SSMAccountLevel"
+            ]
+        );
         for statement in statements {
             assert_eq!(statement["Effect"], "Allow");
             let actions: Vec<&str> = statement["Action"]
@@ -101,6 +121,35 @@ mod sample {
             sorted.dedup();
             assert_eq!(actions, sorted);
         }
+    }
+
+    #[test]
+    fn resources_are_scoped_to_the_deployments_name_prefixes() {
+        let policy = stdout_of(&mut discover_sample(&[]));
+        for resource in [
+            "arn:aws:lambda:*:111122223333:function:psoxy-*",
+            "arn:aws:iam::111122223333:role/psoxy-*",
+            "arn:aws:ssm:*:111122223333:parameter/PSOXY_*",
+            "arn:aws:s3:::psoxy-*",
+            "arn:aws:logs:*:111122223333:log-group:/aws/lambda/psoxy-*",
+            "arn:aws:sqs:*:111122223333:psoxy-*",
+        ] {
+            assert!(policy.contains(resource), "{resource} missing");
+        }
+        let exact = stdout_of(&mut discover_sample(&["--resources", "exact"]));
+        assert!(exact.contains("arn:aws:lambda:eu-west-1:111122223333:function:psoxy-gcal"));
+        let wildcard: Value = serde_json::from_str(&stdout_of(&mut discover_sample(&[
+            "--resources",
+            "wildcard",
+        ])))
+        .unwrap();
+        assert!(
+            wildcard["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["Resource"] == "*")
+        );
     }
 
     #[test]
@@ -542,6 +591,167 @@ mod bad_input {
         }
         let usage = minpriv().args(["discover"]).output().unwrap();
         assert_eq!(usage.status.code(), Some(2));
+    }
+}
+
+mod formats {
+    use super::*;
+
+    #[test]
+    fn hcl_matches_the_golden_file_and_parses() {
+        let text = stdout_of(&mut discover_sample(&["--format", "hcl"]));
+        let body: hcl::Body = hcl::from_str(&text).unwrap();
+        assert_eq!(body.blocks().count(), 1);
+        insta::assert_snapshot!("sample_hcl", text);
+    }
+
+    #[test]
+    fn terraform_json_matches_the_golden_file_and_parses() {
+        let text = stdout_of(&mut discover_sample(&["--format", "terraform-json"]));
+        let body: hcl::Body = hcl::from_str(&format!("policy = {text}")).unwrap();
+        assert_eq!(body.attributes().count(), 1);
+        insta::assert_snapshot!("sample_terraform_json", text);
+    }
+
+    #[test]
+    fn hcl_of_a_split_policy_has_one_block_per_document_and_parses() {
+        let text = stdout_of(&mut discover_sample(&[
+            "--format",
+            "hcl",
+            "--max-policy-size",
+            "1500",
+        ]));
+        let body: hcl::Body = hcl::from_str(&text).unwrap();
+        assert!(body.blocks().count() >= 2);
+        let text = stdout_of(&mut discover_sample(&[
+            "--format",
+            "terraform-json",
+            "--max-policy-size",
+            "1500",
+        ]));
+        hcl::from_str::<hcl::Body>(&format!("policies = {text}")).unwrap();
+    }
+
+    #[test]
+    fn cloudformation_matches_the_golden_file() {
+        insta::assert_snapshot!(
+            "sample_cloudformation",
+            stdout_of(&mut discover_sample(&["--format", "cloudformation"]))
+        );
+    }
+
+    #[test]
+    fn markdown_report_matches_the_golden_file() {
+        insta::assert_snapshot!(
+            "sample_markdown",
+            stdout_of(&mut discover_sample(&["--format", "markdown"]))
+        );
+    }
+
+    #[test]
+    fn a_policy_over_the_size_limit_is_split_along_services_and_the_summary_says_so() {
+        let output = discover_sample(&["--max-policy-size", "2000"])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let documents: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+        assert!(documents.len() >= 2);
+        let whole: Value = serde_json::from_str(&stdout_of(&mut discover_sample(&[]))).unwrap();
+        let count = |docs: &[Value]| {
+            docs.iter()
+                .map(|d| d["Statement"].as_array().unwrap().len())
+                .sum::<usize>()
+        };
+        assert_eq!(count(&documents), count(std::slice::from_ref(&whole)));
+        for document in &documents {
+            let minified = serde_json::to_string(document).unwrap();
+            assert!(minified.chars().filter(|c| !c.is_whitespace()).count() <= 2000);
+        }
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert!(
+            stderr.contains(&format!(
+                "policy split into {} documents along service boundaries",
+                documents.len()
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+mod report {
+    use super::*;
+
+    #[test]
+    fn the_json_report_holds_the_evidence_of_every_action_and_explain_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("evidence.json");
+        stdout_of(&mut discover_sample(&[
+            "--report",
+            report.to_str().unwrap(),
+        ]));
+        let text = std::fs::read_to_string(&report).unwrap();
+        insta::assert_snapshot!("sample_report_json", text);
+        let json: Value = serde_json::from_str(&text).unwrap();
+        let create = &json["actions"]["lambda:CreateFunction"];
+        assert_eq!(create["calls"], 2);
+        assert_eq!(create["events"]["CreateFunction20150331"], 1);
+        assert_eq!(create["events"]["CreateFunction"], 1);
+        assert_eq!(json["actions"]["iam:PassRole"]["risky"], true);
+        assert_eq!(
+            json["actions"]["s3:GetAccelerateConfiguration"]["denied"],
+            true
+        );
+
+        let explained = stdout_of(
+            minpriv()
+                .args(["explain", "LAMBDA:createfunction", "--report"])
+                .arg(&report),
+        );
+        insta::assert_snapshot!("explain_create_function", explained);
+        let pass_role = stdout_of(
+            minpriv()
+                .args(["explain", "iam:PassRole", "--report"])
+                .arg(&report),
+        );
+        assert!(
+            pass_role.contains("the function's execution role is passed to Lambda"),
+            "{pass_role}"
+        );
+
+        let missing = minpriv()
+            .args(["explain", "lambda:InvokeFunction", "--report"])
+            .arg(&report)
+            .output()
+            .unwrap();
+        assert_eq!(missing.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&missing.stderr)
+                .contains("its lambda actions are: lambda:CreateFunction")
+        );
+    }
+
+    #[test]
+    fn a_markdown_report_is_written_for_an_md_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let report = dir.path().join("evidence.md");
+        stdout_of(&mut discover_sample(&[
+            "--report",
+            report.to_str().unwrap(),
+        ]));
+        let text = std::fs::read_to_string(&report).unwrap();
+        assert!(text.starts_with("# minpriv evidence"));
+        assert!(text.contains("| `iam:PassRole` |"));
+    }
+
+    #[test]
+    fn explain_refuses_a_file_that_is_not_a_report() {
+        let output = minpriv()
+            .args(["explain", "iam:PassRole", "--report"])
+            .arg(sample().join("../README.md"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("not a minpriv evidence report"));
     }
 }
 

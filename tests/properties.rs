@@ -1,80 +1,120 @@
-//! Properties of the whole pipeline over generated calls: every observed call's actions are
-//! allowed by the emitted policy, and the policy does not depend on the order of the input.
+//! Properties of the whole pipeline over generated calls: the emitted policy allows every
+//! observed (action, resource) pair — checked with an evaluator of IAM `Allow` statements —
+//! whatever the scoping choices, every action exists in the reference, and the policy does
+//! not depend on the order of the input.
 
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
-use std::collections::BTreeSet;
-
 use minpriv::evidence::Discovery;
 use minpriv::filter::{Criteria, Filter};
-use minpriv::iam::{Mapper, Mapping, Reference, Rules};
-use minpriv::policy::Policy;
+use minpriv::iam::{Mapper, Reference};
+use minpriv::policy::{Policy, Resource};
+use minpriv::resource::{Mode, Scoping};
 use minpriv::scan::{Context, scan};
 use minpriv::source::Blob;
 use proptest::prelude::*;
 use wildmatch::WildMatch;
 
+/// (event source, event name, request parameters with `{name}` placeholders)
 const CALLS: &[(&str, &str, &str)] = &[
     (
         "lambda.amazonaws.com",
         "CreateFunction20150331",
-        r#"{"functionName":"f","role":"arn:aws:iam::1:role/r","tags":{"a":"b"}}"#,
+        r#"{"functionName":"{name}","role":"arn:aws:iam::111122223333:role/{name}-exec","tags":{"a":"b"}}"#,
     ),
     (
         "lambda.amazonaws.com",
         "GetFunction20150331v2",
-        r#"{"functionName":"f"}"#,
+        r#"{"functionName":"{name}"}"#,
     ),
     (
         "iam.amazonaws.com",
         "CreateRole",
-        r#"{"roleName":"r","tags":[{"key":"a","value":"b"}]}"#,
+        r#"{"roleName":"{name}","tags":[{"key":"a","value":"b"}]}"#,
     ),
-    ("iam.amazonaws.com", "GetRole", r#"{"roleName":"r"}"#),
-    ("s3.amazonaws.com", "HeadBucket", r#"{"bucketName":"b"}"#),
+    (
+        "iam.amazonaws.com",
+        "AttachRolePolicy",
+        r#"{"roleName":"{name}","policyArn":"arn:aws:iam::111122223333:policy/{name}-p"}"#,
+    ),
+    (
+        "s3.amazonaws.com",
+        "HeadBucket",
+        r#"{"bucketName":"{name}"}"#,
+    ),
     (
         "s3.amazonaws.com",
         "GetObject",
-        r#"{"bucketName":"b","key":"k","versionId":"v"}"#,
+        r#"{"bucketName":"{name}","key":"k/{name}.txt","versionId":"v"}"#,
+    ),
+    ("s3.amazonaws.com", "ListBuckets", "{}"),
+    (
+        "kms.amazonaws.com",
+        "CreateAlias",
+        r#"{"aliasName":"alias/{name}","targetKeyId":"1234abcd-12ab"}"#,
     ),
     (
-        "s3.amazonaws.com",
-        "PutBucketLifecycle",
-        r#"{"bucketName":"b"}"#,
+        "kms.amazonaws.com",
+        "Encrypt",
+        r#"{"keyId":"alias/{name}"}"#,
     ),
-    ("kms.amazonaws.com", "ReEncrypt", "{}"),
     (
         "sqs.amazonaws.com",
         "CreateQueue",
-        r#"{"queueName":"q","tags":{"a":"b"}}"#,
+        r#"{"queueName":"{name}","tags":{"a":"b"}}"#,
+    ),
+    (
+        "ssm.amazonaws.com",
+        "PutParameter",
+        r#"{"name":"/{name}/x","tags":[{"key":"a"}]}"#,
+    ),
+    (
+        "logs.amazonaws.com",
+        "CreateLogGroup",
+        r#"{"logGroupName":"/aws/lambda/{name}","tags":{"a":"b"}}"#,
     ),
     (
         "events.amazonaws.com",
         "PutTargets",
-        r#"{"targets":[{"roleArn":"arn:aws:iam::1:role/e"}]}"#,
+        r#"{"rule":"{name}","targets":[{"roleArn":"arn:aws:iam::111122223333:role/{name}"}]}"#,
     ),
     ("monitoring.amazonaws.com", "PutMetricAlarm", "{}"),
     ("sts.amazonaws.com", "GetCallerIdentity", "null"),
     ("nosuch.amazonaws.com", "Whatever", "{}"),
 ];
+const NAMES: &[&str] = &["psoxy-a", "psoxy-b", "other", "PSOXY_X"];
+const REGIONS: &[&str] = &["eu-west-1", "us-east-1"];
 
-/// Whether an `Allow` policy allows an action on any resource: IAM's case-insensitive
-/// action matching with `*` and `?` wildcards.
-fn allows(policy: &Policy, action: &str) -> bool {
-    policy.statements.iter().any(|statement| {
-        statement.actions.iter().any(|pattern| {
-            WildMatch::new(&pattern.to_ascii_lowercase()).matches(&action.to_ascii_lowercase())
+/// Whether an `Allow` policy allows `action` on `resource` (`*` for actions without
+/// resource-level permissions): actions match case-insensitively, resources
+/// case-sensitively, both with `*` and `?` wildcards.
+fn allows(policies: &[Policy], action: &str, resource: &str) -> bool {
+    policies
+        .iter()
+        .flat_map(|p| &p.statements)
+        .any(|statement| {
+            let action_ok = statement.actions.iter().any(|p| {
+                WildMatch::new(&p.to_ascii_lowercase()).matches(&action.to_ascii_lowercase())
+            });
+            let patterns = match &statement.resource {
+                Resource::One(one) => vec![one.clone()],
+                Resource::Many(many) => many.clone(),
+            };
+            action_ok && patterns.iter().any(|p| WildMatch::new(p).matches(resource))
         })
-    })
 }
 
-fn run(picks: &[usize]) -> (Policy, BTreeSet<String>) {
+fn run(picks: &[(usize, usize, usize)], scoping: &Scoping) -> (Vec<Policy>, Vec<(String, String)>) {
     let dir = tempfile::tempdir().unwrap();
     let records: Vec<String> = picks
         .iter()
-        .map(|&i| {
-            let (source, name, request) = CALLS[i % CALLS.len()];
-            format!(r#"{{"eventTime":"2026-11-20T10:00:00Z","eventSource":"{source}","eventName":"{name}","requestParameters":{request}}}"#)
+        .map(|&(call, name, region)| {
+            let (source, event, request) = CALLS[call % CALLS.len()];
+            let request = request.replace("{name}", NAMES[name % NAMES.len()]);
+            format!(
+                r#"{{"eventTime":"2026-11-20T10:00:00Z","eventSource":"{source}","eventName":"{event}","awsRegion":"{}","recipientAccountId":"111122223333","requestParameters":{request}}}"#,
+                REGIONS[region % REGIONS.len()]
+            )
         })
         .collect();
     // Split across files so the parallel merge is exercised.
@@ -98,35 +138,65 @@ fn run(picks: &[usize]) -> (Policy, BTreeSet<String>) {
         include_service_events: false,
     })
     .unwrap();
-    let mapper = Mapper::new(Reference::embedded().unwrap(), Rules::embedded().unwrap());
+    let mapper = Mapper::embedded().unwrap();
     let tally = scan(&blobs, &Context::new(&filter, mapper, 1 << 20, false));
     let discovery = Discovery::from_calls(&tally.calls, &mapper);
-    let mut needed = BTreeSet::new();
-    for call in tally.calls.keys() {
-        if let Mapping::Actions(grants) = mapper.map(call) {
-            needed.extend(grants.into_iter().map(|g| g.action));
+    let mut observed = Vec::new();
+    for (action, evidence) in &discovery.actions {
+        if evidence.resources.is_empty() {
+            observed.push((action.clone(), "*".to_owned()));
+        }
+        for resource in &evidence.resources {
+            observed.push((action.clone(), resource.arn.to_string()));
         }
     }
-    let policy = Policy::from_actions(discovery.actions.keys().map(String::as_str), mapper.rules());
-    (policy, needed)
+    let policies = Policy::build(&discovery, &mapper, scoping)
+        .policy
+        .split(1500);
+    (policies, observed)
+}
+
+fn scoping() -> impl Strategy<Value = Scoping> {
+    (
+        0_usize..3,
+        any::<bool>(),
+        any::<bool>(),
+        proptest::sample::subsequence(vec!["psoxy-", "PSOXY_", "oth"], 0..=3),
+    )
+        .prop_map(|(mode, keep_region, any_account, prefixes)| Scoping {
+            mode: [Mode::Scoped, Mode::Exact, Mode::Wildcard][mode],
+            keep_region,
+            any_account,
+            name_prefixes: prefixes.into_iter().map(str::to_owned).collect(),
+        })
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(48))]
+    #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn the_policy_allows_every_observed_action(picks in proptest::collection::vec(0_usize..100, 1..30)) {
-        let (policy, needed) = run(&picks);
-        for action in &needed {
-            prop_assert!(allows(&policy, action), "{action} not allowed");
-            prop_assert!(Reference::embedded().unwrap().action(action).is_some(), "{action} not in the reference");
+    fn the_policy_allows_every_observed_action_and_resource(
+        picks in proptest::collection::vec((0_usize..64, 0_usize..8, 0_usize..4), 1..30),
+        scoping in scoping(),
+    ) {
+        let (policies, observed) = run(&picks, &scoping);
+        let reference = Reference::embedded().unwrap();
+        for (action, resource) in &observed {
+            prop_assert!(allows(&policies, action, resource), "{action} on {resource} not allowed by {policies:#?}");
+            prop_assert!(reference.action(action).is_some(), "{action} not in the reference");
+        }
+        for policy in &policies {
+            prop_assert!(policy.size() <= 1500 || policy.statements.len() == 1);
         }
     }
 
     #[test]
-    fn the_policy_does_not_depend_on_input_order(picks in proptest::collection::vec(0_usize..100, 1..30)) {
+    fn the_policy_does_not_depend_on_input_order(
+        picks in proptest::collection::vec((0_usize..64, 0_usize..8, 0_usize..4), 1..30),
+        scoping in scoping(),
+    ) {
         let mut reversed = picks.clone();
         reversed.reverse();
-        prop_assert_eq!(run(&picks).0, run(&reversed).0);
+        prop_assert_eq!(run(&picks, &scoping).0, run(&reversed, &scoping).0);
     }
 }

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::Value;
-
 use super::reference::Reference;
 use super::rules::{Dependent, Rules, qualify};
+use crate::fields::Parts;
 use crate::parse::Event;
+use crate::resource::{Locator, TypedArn};
 
 /// A request field a mapping rule looks at, with the values found there.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -25,6 +25,8 @@ pub struct Call {
     pub source: Box<str>,
     pub name: Box<str>,
     pub facts: Vec<Fact>,
+    /// The resources the event names, typed.
+    pub arns: Vec<TypedArn>,
 }
 
 /// Why an action is in the policy.
@@ -48,8 +50,9 @@ pub struct Grant {
     /// `prefix:Action` in the reference's spelling.
     pub action: String,
     pub reason: Reason,
-    /// Concrete resources the request named for this action (a passed role's ARN).
-    pub resources: Vec<String>,
+    /// The call's resources of the types this action takes (a passed role's ARN for
+    /// `iam:PassRole`). Empty when the action takes none, or the event names none.
+    pub resources: Vec<TypedArn>,
 }
 
 /// Why a call could not be mapped with confidence.
@@ -89,12 +92,42 @@ enum Base {
 pub struct Mapper {
     reference: &'static Reference,
     rules: &'static Rules,
+    locator: Locator,
+    /// Whether calls carry their resources (not needed for a `*` policy).
+    resources: bool,
 }
 
 impl Mapper {
     #[must_use]
-    pub fn new(reference: &'static Reference, rules: &'static Rules) -> Self {
-        Self { reference, rules }
+    pub fn new(reference: &'static Reference, rules: &'static Rules, locator: Locator) -> Self {
+        Self {
+            reference,
+            rules,
+            locator,
+            resources: true,
+        }
+    }
+
+    /// The mapper over the data embedded in this binary.
+    ///
+    /// # Errors
+    /// Only if embedded data is malformed, which the tests rule out.
+    pub fn embedded() -> Result<Self, super::DataError> {
+        let reference = Reference::embedded()?;
+        Ok(Self::new(
+            reference,
+            Rules::embedded()?,
+            Locator::new(reference)?,
+        ))
+    }
+
+    /// Leaves resources out of calls, for policies on `*`.
+    #[must_use]
+    pub fn without_resources(self) -> Self {
+        Self {
+            resources: false,
+            ..self
+        }
     }
 
     #[must_use]
@@ -105,6 +138,11 @@ impl Mapper {
     #[must_use]
     pub fn reference(&self) -> &'static Reference {
         self.reference
+    }
+
+    #[must_use]
+    pub fn locator(&self) -> &Locator {
+        &self.locator
     }
 
     /// The IAM service prefix of an event source.
@@ -119,28 +157,42 @@ impl Mapper {
             .map(|service| &*service.prefix)
     }
 
-    /// The aggregation key of an event: its source, name, and only the request fields the
-    /// mapping rules for that event look at (so most events never have their request parsed).
+    /// The aggregation key of an event: its source, name, the request fields the mapping
+    /// rules for that event look at, and the resources it names. Only kept events get here,
+    /// so their request and response are parsed only then.
     #[must_use]
     pub fn call(&self, event: &Event<'_>) -> Call {
         let mut facts = Vec::new();
-        if let Ok(resolved) = self.resolve(&event.source, &event.name) {
+        let mut arns = Vec::new();
+        if let Ok(resolved) = self.resolve(&event.source, &event.name)
+            && let Base::Actions(base, _) = &resolved.base
+        {
             let rules = self
                 .rules
                 .dependents(&format!("{}:{}", resolved.prefix, resolved.name));
-            if !rules.is_empty() {
-                let request: Option<Value> = event
-                    .request
-                    .and_then(|raw| serde_json::from_str(raw.get()).ok());
+            if !rules.is_empty() || self.resources {
+                let parse = |raw: Option<&serde_json::value::RawValue>| {
+                    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+                };
+                let parts = Parts {
+                    request: parse(event.request),
+                    response: if self.resources {
+                        parse(event.response)
+                    } else {
+                        None
+                    },
+                    resources: if self.resources {
+                        parse(event.resources)
+                    } else {
+                        None
+                    },
+                };
                 let paths: BTreeSet<&str> = rules
                     .iter()
                     .flat_map(|r| r.when.iter().map(String::as_str))
                     .collect();
                 for path in paths {
-                    let mut values = Vec::new();
-                    if let Some(request) = &request {
-                        collect(request, path.split('.'), &mut values);
-                    }
+                    let mut values = parts.values(&format!("request.{path}"));
                     if !values.is_empty() {
                         values.sort();
                         values.dedup();
@@ -150,12 +202,21 @@ impl Mapper {
                         });
                     }
                 }
+                if self.resources {
+                    let kinds: BTreeSet<&str> = base
+                        .iter()
+                        .filter_map(|a| self.reference.action(&qualify(&resolved.prefix, a)))
+                        .flat_map(|(_, action)| action.resource_types.iter().map(|r| &*r.name))
+                        .collect();
+                    arns = self.locator.arns(&resolved.prefix, &kinds, event, &parts);
+                }
             }
         }
         Call {
             source: event.source.as_ref().into(),
             name: event.name.as_ref().into(),
             facts,
+            arns,
         }
     }
 
@@ -184,9 +245,9 @@ impl Mapper {
             for action in &base {
                 match self.canonical(&qualify(&resolved.prefix, action)) {
                     Some(action) => grants.push(Grant {
+                        resources: self.resources_for(&action, call),
                         action,
                         reason: reason.clone(),
-                        resources: Vec::new(),
                     }),
                     None => {
                         return Mapping::Unmapped(Unmapped::UnknownAction(qualify(
@@ -203,11 +264,11 @@ impl Mapper {
                 for dependent in &action.dependents {
                     if let Some(name) = self.canonical(dependent) {
                         from_reference.push(Grant {
+                            resources: self.resources_for(&name, call),
                             action: name,
                             reason: Reason::Reference {
                                 of: grant.action.clone(),
                             },
-                            resources: Vec::new(),
                         });
                     }
                 }
@@ -224,27 +285,31 @@ impl Mapper {
         call: &'r Call,
         rule: &'r Dependent,
     ) -> impl Iterator<Item = Grant> + 'r {
-        let resources: Vec<String> = rule
-            .resource_from
-            .as_deref()
-            .and_then(|path| fact(call, path))
-            .map(|values| {
-                values
-                    .iter()
-                    .filter(|v| &***v != "…")
-                    .map(ToString::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
         rule.actions.iter().filter_map(move |action| {
+            let action = self.canonical(action)?;
             Some(Grant {
-                action: self.canonical(action)?,
+                resources: self.resources_for(&action, call),
+                action,
                 reason: Reason::Dependent {
                     why: rule.why.clone(),
                 },
-                resources: resources.clone(),
             })
         })
+    }
+
+    /// The call's resources of the types `action` takes.
+    fn resources_for(&self, action: &str, call: &Call) -> Vec<TypedArn> {
+        let Some((service, action)) = self.reference.action(action) else {
+            return Vec::new();
+        };
+        call.arns
+            .iter()
+            .filter(|arn| {
+                arn.service == service.prefix
+                    && action.resource_types.iter().any(|r| r.name == arn.kind)
+            })
+            .cloned()
+            .collect()
     }
 
     /// `prefix:Action` in the reference's spelling, if the reference has it.
@@ -292,35 +357,6 @@ fn fact<'c>(call: &'c Call, path: &str) -> Option<&'c [Box<str>]> {
         .map(|f| f.values.as_slice())
 }
 
-/// Values at a dotted path; arrays on the way are searched element by element.
-fn collect<'p>(
-    value: &Value,
-    mut path: impl Iterator<Item = &'p str> + Clone,
-    out: &mut Vec<Box<str>>,
-) {
-    match value {
-        Value::Array(items) => {
-            for item in items {
-                collect(item, path.clone(), out);
-            }
-        }
-        _ => match path.next() {
-            Some(segment) => {
-                if let Some(next) = value.as_object().and_then(|o| o.get(segment)) {
-                    collect(next, path, out);
-                }
-            }
-            None => match value {
-                Value::String(s) if !s.is_empty() => out.push(s.as_str().into()),
-                Value::Number(n) => out.push(n.to_string().into()),
-                Value::Bool(b) => out.push(b.to_string().into()),
-                Value::Object(o) if !o.is_empty() => out.push("…".into()),
-                _ => {}
-            },
-        },
-    }
-}
-
 /// Strips the API version some services put into event names:
 /// `CreateFunction20150331`, `UpdateFunctionConfiguration20150331v2` (Lambda),
 /// `UpdateDistribution2017_03_25` (CloudFront).
@@ -364,7 +400,7 @@ mod tests {
     use test_case::test_case;
 
     fn mapper() -> Mapper {
-        Mapper::new(Reference::embedded().unwrap(), Rules::embedded().unwrap())
+        Mapper::embedded().unwrap()
     }
 
     /// Maps one event given as (source, name, requestParameters JSON).
@@ -465,7 +501,8 @@ mod tests {
             panic!()
         };
         let pass = grants.iter().find(|g| g.action == "iam:PassRole").unwrap();
-        assert_eq!(pass.resources, ["arn:aws:iam::1:role/exec"]);
+        let arns: Vec<&str> = pass.resources.iter().map(|r| &*r.arn).collect();
+        assert_eq!(arns, ["arn:aws:iam::1:role/exec"]);
         assert!(matches!(pass.reason, Reason::Dependent { .. }));
     }
 

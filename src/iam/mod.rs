@@ -8,3 +8,14 @@ pub mod rules;
 pub use map::{Call, Fact, Grant, Mapper, Mapping, Reason, Unmapped};
 pub use reference::{Access, Reference};
 pub use rules::Rules;
+
+/// Embedded data that does not load (ruled out by the tests).
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error(transparent)]
+    Reference(#[from] reference::ReferenceError),
+    #[error(transparent)]
+    Rules(#[from] rules::RulesError),
+    #[error(transparent)]
+    Resources(#[from] crate::resource::TableError),
+}

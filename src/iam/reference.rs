@@ -223,6 +223,24 @@ mod tests {
     }
 
     #[test]
+    fn every_action_has_a_known_access_level() {
+        let reference = Reference::embedded().unwrap();
+        let unknown: Vec<String> = reference
+            .services()
+            .flat_map(|s| {
+                s.actions()
+                    .filter(|a| a.access == Access::Unknown)
+                    .map(move |a| format!("{}:{}", s.prefix, a.name))
+            })
+            .collect();
+        assert!(unknown.is_empty(), "{unknown:?}");
+        let (_, create_policy) = reference.action("iam:CreatePolicy").unwrap();
+        assert_eq!(create_policy.access, Access::PermissionsManagement);
+        let (_, tag_role) = reference.action("iam:TagRole").unwrap();
+        assert_eq!(tag_role.access, Access::Tagging);
+    }
+
+    #[test]
     fn actions_without_resource_types_are_recorded_as_such() {
         let reference = Reference::embedded().unwrap();
         let (_, action) = reference.action("s3:ListAllMyBuckets").unwrap();

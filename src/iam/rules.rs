@@ -31,9 +31,6 @@ pub struct Dependent {
     /// The added actions stand instead of the event's own action.
     #[serde(default)]
     pub replace: bool,
-    /// Request path whose value is the resource of the added actions.
-    #[serde(default)]
-    pub resource_from: Option<String>,
     /// Why the action is needed, shown as evidence.
     pub why: String,
 }
@@ -77,9 +74,16 @@ struct Global {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Risky {
+    actions: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ServicesFile {
     sids: BTreeMap<String, String>,
     global: Global,
+    risky: Risky,
 }
 
 /// The tables, indexed for lookup.
@@ -93,6 +97,8 @@ pub struct Rules {
     sids: HashMap<String, String>,
     global_sources: HashSet<String>,
     pub global_region: String,
+    /// Lower-cased well-known privilege-escalation actions.
+    risky: HashSet<String>,
 }
 
 impl Rules {
@@ -129,6 +135,12 @@ impl Rules {
             sids: services.sids.into_iter().collect(),
             global_sources: services.global.sources.into_iter().collect(),
             global_region: services.global.region,
+            risky: services
+                .risky
+                .actions
+                .iter()
+                .map(|a| a.to_ascii_lowercase())
+                .collect(),
         })
     }
 
@@ -177,6 +189,12 @@ impl Rules {
         self.global_sources.contains(source)
     }
 
+    /// Whether an action is a well-known privilege-escalation path.
+    #[must_use]
+    pub fn is_risky(&self, action: &str) -> bool {
+        self.risky.contains(&action.to_ascii_lowercase())
+    }
+
     /// The statement id for a service prefix.
     #[must_use]
     pub fn sid(&self, prefix: &str) -> String {
@@ -213,6 +231,7 @@ impl Rules {
                 names.extend(rule.actions.iter().cloned());
             }
         }
+        names.extend(self.risky.iter().cloned());
         names
     }
 }
@@ -263,15 +282,6 @@ mod tests {
             .chain(&rules.free)
         {
             assert!(key.split_once(':').is_some(), "{key}");
-        }
-        for rule in rules.dependents.values().flatten() {
-            if let Some(from) = &rule.resource_from {
-                assert!(
-                    rule.when.contains(from),
-                    "{}: resource_from must be in when",
-                    rule.event
-                );
-            }
         }
     }
 

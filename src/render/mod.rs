@@ -1,4 +1,7 @@
-//! Output: the policy on stdout and the run summary on stderr.
+//! Output: the policy in each format, the evidence report, and the run summary on stderr.
 
+pub mod cloudformation;
+pub mod hcl;
 pub mod json;
+pub mod report;
 pub mod summary;

@@ -6,6 +6,8 @@ use std::fmt::Write;
 
 use crate::evidence::Discovery;
 use crate::filter::Filter;
+use crate::iam::{Access, Mapper};
+use crate::policy::Built;
 use crate::scan::Tally;
 use crate::source::Listing;
 
@@ -15,6 +17,11 @@ pub struct Run<'a> {
     pub tally: &'a Tally,
     pub discovery: &'a Discovery,
     pub filter: &'a Filter,
+    pub built: &'a Built,
+    /// How many documents the policy was split into.
+    pub documents: usize,
+    pub max_policy_size: usize,
+    pub mapper: &'a Mapper,
 }
 
 /// The summary text, one fact per line.
@@ -24,6 +31,7 @@ pub fn render(run: &Run<'_>) -> String {
     inputs(&mut out, run);
     events(&mut out, run);
     actions(&mut out, run.discovery);
+    policy(&mut out, run);
     problems(&mut out, run);
     out
 }
@@ -152,6 +160,48 @@ fn section(out: &mut String, title: &str, lines: &[String]) {
     let _ = writeln!(out, "{title} ({}):", lines.len());
     for line in lines {
         let _ = writeln!(out, "{line}");
+    }
+}
+
+/// How the policy came out: risky grants and how they are scoped, unscoped actions, splits.
+fn policy(out: &mut String, run: &Run<'_>) {
+    let policy = &run.built.policy;
+    let mut risky = Vec::new();
+    for statement in &policy.statements {
+        for action in &statement.actions {
+            let access = run.mapper.reference().action(action).map(|(_, a)| a.access);
+            if access == Some(Access::PermissionsManagement) || run.mapper.rules().is_risky(action)
+            {
+                risky.push(format!(
+                    "  {action} on {}",
+                    statement.resource.patterns().join(", ")
+                ));
+            }
+        }
+    }
+    risky.sort();
+    section(
+        out,
+        "risky grants (permissions management or privilege escalation)",
+        &risky,
+    );
+    let unscoped: Vec<String> = run
+        .built
+        .unscoped
+        .iter()
+        .map(|u| format!("  {}: {}", u.action, u.reason))
+        .collect();
+    section(
+        out,
+        "unscoped, granted on \"*\" although the action takes resources",
+        &unscoped,
+    );
+    if run.documents > 1 {
+        let _ = writeln!(
+            out,
+            "policy split into {} documents along service boundaries: over {} characters (--max-policy-size)",
+            run.documents, run.max_policy_size
+        );
     }
 }
 

@@ -91,6 +91,7 @@ pub fn write(
                         || name.starts_with("Describe")
                         || name.starts_with("List"),
                     via: None,
+                    resources: None,
                 },
             );
             batch.extend(trail.records.pop().map(|(_, _, record)| record));

@@ -50,6 +50,8 @@ struct Actor<'t> {
     who: Who,
     agent: &'static str,
     clock: Clock,
+    /// The `resources` array of the next call recorded.
+    resources: Option<Value>,
 }
 
 impl Actor<'_> {
@@ -81,6 +83,19 @@ impl Actor<'_> {
         );
     }
 
+    /// KMS records the key (and alias) a call used in the event's `resources` array.
+    fn kms_resources(&mut self, alias: bool) -> &mut Self {
+        let key = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}");
+        let mut resources =
+            vec![json!({"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": key})];
+        if alias {
+            let alias = format!("arn:aws:kms:{REGION}:{ACCOUNT}:alias/psoxy-key");
+            resources.push(json!({"accountId": ACCOUNT, "type": "AWS::KMS::Alias", "ARN": alias}));
+        }
+        self.resources = Some(Value::Array(resources));
+        self
+    }
+
     fn via(&mut self, service: &str, source: &str, name: &str, request: Value) {
         self.full(
             source,
@@ -107,6 +122,7 @@ impl Actor<'_> {
         error: Option<(&str, &str)>,
         via: Option<&str>,
     ) {
+        let resources = self.resources.take();
         let step = 1 + i64::try_from(self.trail.dice().below(3)).unwrap_or(0);
         let at = self.clock.tick(step);
         let read_only = ["Get", "List", "Describe", "Head"]
@@ -125,6 +141,7 @@ impl Actor<'_> {
                 agent: self.agent,
                 read_only,
                 via,
+                resources,
             },
         );
     }
@@ -153,6 +170,7 @@ fn provisioner<'t>(trail: &'t mut Trail, start: &str) -> Actor<'t> {
         },
         agent: TERRAFORM,
         clock: Clock::at(start),
+        resources: None,
     }
 }
 
@@ -200,9 +218,10 @@ fn key(tf: &mut Actor<'_>) {
         if name == "GetKeyPolicy" {
             request = with(request, &json!({"policyName": "default"}));
         }
-        tf.call("kms.amazonaws.com", name, request, Value::Null);
+        tf.kms_resources(false)
+            .call("kms.amazonaws.com", name, request, Value::Null);
     }
-    tf.call(
+    tf.kms_resources(true).call(
         "kms.amazonaws.com",
         "CreateAlias",
         json!({"aliasName": "alias/psoxy-key", "targetKeyId": KEY_ID}),
@@ -315,7 +334,7 @@ fn parameters(tf: &mut Actor<'_>) {
             "name": name, "description": "psoxy secret", "type": "SecureString", "keyId": "alias/psoxy-key",
             "overwrite": false, "tier": "Standard", "dataType": "text", "tags": tags_kv(), "value": "HIDDEN_DUE_TO_SECURITY_REASONS"
         }), json!({"version": 1, "tier": "Standard"}));
-        tf.via("ssm.amazonaws.com", "kms.amazonaws.com", "Encrypt", json!({
+        tf.kms_resources(false).via("ssm.amazonaws.com", "kms.amazonaws.com", "Encrypt", json!({
             "keyId": "alias/psoxy-key", "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
             "encryptionContext": {"PARAMETER_ARN": format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{name}")}
         }));
@@ -325,7 +344,7 @@ fn parameters(tf: &mut Actor<'_>) {
             json!({"name": name, "withDecryption": true}),
             Value::Null,
         );
-        tf.via("ssm.amazonaws.com", "kms.amazonaws.com", "Decrypt", json!({
+        tf.kms_resources(false).via("ssm.amazonaws.com", "kms.amazonaws.com", "Decrypt", json!({
             "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
             "encryptionContext": {"PARAMETER_ARN": format!("arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{name}")}
         }));
@@ -578,13 +597,13 @@ fn destroy_storage(tf: &mut Actor<'_>) {
         );
         tf.call("s3.amazonaws.com", "DeleteBucket", s3(bucket), Value::Null);
     }
-    tf.call(
+    tf.kms_resources(true).call(
         "kms.amazonaws.com",
         "DeleteAlias",
         json!({"aliasName": "alias/psoxy-key"}),
         Value::Null,
     );
-    tf.call(
+    tf.kms_resources(false).call(
         "kms.amazonaws.com",
         "ScheduleKeyDeletion",
         json!({"keyId": KEY_ID, "pendingWindowInDays": 7}),
@@ -633,6 +652,7 @@ fn bystanders(trail: &mut Trail) {
         },
         agent: CONSOLE,
         clock: Clock::at("2026-11-20T10:06:00Z"),
+        resources: None,
     };
     alice.call(
         "ec2.amazonaws.com",
@@ -662,6 +682,7 @@ fn bystanders(trail: &mut Trail) {
         },
         agent: "aws-sdk-java/2.29.0 Linux/5.10 OpenJDK_64-Bit_Server_VM/21 exec-env/AWS_Lambda_java21",
         clock: Clock::at("2026-11-20T10:16:00Z"),
+        resources: None,
     };
     exec.call(
         "ssm.amazonaws.com",
@@ -675,6 +696,7 @@ fn bystanders(trail: &mut Trail) {
         who: Who::Service("lambda.amazonaws.com".into()),
         agent: "lambda.amazonaws.com",
         clock: Clock::at("2026-11-20T10:15:50Z"),
+        resources: None,
     };
     lambda.call("sts.amazonaws.com", "AssumeRole", json!({
         "roleArn": format!("arn:aws:iam::{ACCOUNT}:role/psoxy-gcal-exec"), "roleSessionName": "psoxy-gcal"

@@ -87,6 +87,8 @@ pub struct CallSpec<'a> {
     pub read_only: bool,
     /// The AWS service that made the call with the caller's credentials (`invokedBy`).
     pub via: Option<&'a str>,
+    /// The event's `resources` array, for services that record one (KMS).
+    pub resources: Option<Value>,
 }
 
 /// Records in delivery order, written as a trail bucket tree.
@@ -147,6 +149,9 @@ impl Trail {
         record.insert("requestID".into(), json!(self.dice.uuid()));
         record.insert("eventID".into(), json!(self.dice.uuid()));
         record.insert("readOnly".into(), json!(spec.read_only));
+        if let Some(resources) = spec.resources {
+            record.insert("resources".into(), resources);
+        }
         record.insert("eventType".into(), json!("AwsApiCall"));
         record.insert("managementEvent".into(), json!(true));
         record.insert("recipientAccountId".into(), json!(self.account));

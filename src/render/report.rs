@@ -1,0 +1,317 @@
+//! The evidence report: for every action, the calls behind it (events, counts, first and
+//! last seen, regions, principals, sessions, failures, resources) and how the policy grants
+//! it. Written as JSON (`--report`) and read back by `minpriv explain`, or rendered as
+//! markdown for people.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+
+use crate::evidence::Discovery;
+use crate::iam::{Mapper, Reason};
+use crate::policy::{Built, Policy};
+use crate::render::summary::is_denial;
+
+/// At most this many concrete resources are listed per action.
+const EXAMPLES: usize = 5;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub minpriv: String,
+    pub reference: String,
+    pub principals: Vec<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub actions: BTreeMap<String, ActionReport>,
+    pub unmapped: Vec<UnmappedReport>,
+    pub no_permission_needed: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionReport {
+    pub service: String,
+    pub access_level: String,
+    pub calls: u64,
+    pub events: BTreeMap<String, u64>,
+    pub first_seen: String,
+    pub last_seen: String,
+    pub regions: Vec<String>,
+    pub principals: Vec<String>,
+    pub sessions: Vec<String>,
+    /// Error code → count, for calls that failed (denied or otherwise).
+    pub errors: BTreeMap<String, u64>,
+    pub denied: bool,
+    pub why: Vec<String>,
+    pub example_resources: Vec<String>,
+    pub policy_statements: Vec<String>,
+    pub policy_resources: Vec<String>,
+    pub unscoped: Option<String>,
+    pub risky: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmappedReport {
+    pub event_source: String,
+    pub event_name: String,
+    pub calls: u64,
+    pub reason: String,
+}
+
+fn why(reason: &Reason) -> String {
+    match reason {
+        Reason::Direct => "the event is named after the action".to_owned(),
+        Reason::Renamed => "the event maps to this action (data/mapping.toml renames)".to_owned(),
+        Reason::Pattern => "the service's naming pattern (data/mapping.toml patterns)".to_owned(),
+        Reason::Dependent { why } => why.clone(),
+        Reason::Reference { of } => format!("the IAM reference lists it as needed by {of}"),
+    }
+}
+
+impl Report {
+    /// Gathers the report of a run.
+    #[must_use]
+    pub fn new(
+        discovery: &Discovery,
+        built: &Built,
+        policies: &[Policy],
+        mapper: &Mapper,
+        filter: &crate::filter::Filter,
+    ) -> Self {
+        let unscoped: BTreeMap<&str, &str> = built
+            .unscoped
+            .iter()
+            .map(|u| (u.action.as_str(), u.reason.as_str()))
+            .collect();
+        let mut actions = BTreeMap::new();
+        for (action, evidence) in &discovery.actions {
+            let details = mapper.reference().action(action);
+            let access = details.map_or(crate::iam::Access::Unknown, |(_, a)| a.access);
+            let mut statements = Vec::new();
+            let mut resources = Vec::new();
+            for (n, policy) in policies.iter().enumerate() {
+                for statement in &policy.statements {
+                    if statement.actions.contains(action) {
+                        statements.push(if policies.len() > 1 {
+                            format!("{}#{}", statement.sid, n + 1)
+                        } else {
+                            statement.sid.clone()
+                        });
+                        resources
+                            .extend(statement.resource.patterns().into_iter().map(str::to_owned));
+                    }
+                }
+            }
+            actions.insert(
+                action.clone(),
+                ActionReport {
+                    service: action.split(':').next().unwrap_or_default().to_owned(),
+                    access_level: access.label().to_owned(),
+                    calls: evidence.count,
+                    events: evidence.events.clone(),
+                    first_seen: evidence.first.clone(),
+                    last_seen: evidence.last.clone(),
+                    regions: evidence.regions.iter().cloned().collect(),
+                    principals: evidence.principals.iter().cloned().collect(),
+                    sessions: evidence.sessions.iter().cloned().collect(),
+                    errors: evidence.errors.clone(),
+                    denied: evidence.errors.keys().any(|c| is_denial(c)),
+                    why: evidence.reasons.iter().map(why).collect(),
+                    example_resources: evidence
+                        .resources
+                        .iter()
+                        .take(EXAMPLES)
+                        .map(|r| r.arn.to_string())
+                        .collect(),
+                    policy_statements: statements,
+                    policy_resources: resources,
+                    unscoped: unscoped.get(action.as_str()).map(|r| (*r).to_owned()),
+                    risky: access == crate::iam::Access::PermissionsManagement
+                        || mapper.rules().is_risky(action),
+                },
+            );
+        }
+        Self {
+            minpriv: env!("CARGO_PKG_VERSION").to_owned(),
+            reference: mapper.reference().source.to_string(),
+            principals: filter.principal_args.clone(),
+            since: filter.since.map(|t| t.to_string()),
+            until: filter.until.map(|t| t.to_string()),
+            actions,
+            unmapped: discovery
+                .unmapped
+                .iter()
+                .map(|(call, n)| UnmappedReport {
+                    event_source: call.source.clone(),
+                    event_name: call.name.clone(),
+                    calls: *n,
+                    reason: call.reason.to_string(),
+                })
+                .collect(),
+            no_permission_needed: discovery.free.clone(),
+        }
+    }
+
+    /// The report as pretty JSON with a trailing newline.
+    ///
+    /// # Errors
+    /// Only if serialisation fails.
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        serde_json::to_string_pretty(self).map(|text| text + "\n")
+    }
+
+    /// The report for people: a table per service, then what was not mapped.
+    #[must_use]
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::from("# minpriv evidence\n\n");
+        let principals = if self.principals.is_empty() {
+            "all principals".to_owned()
+        } else {
+            self.principals.join(", ")
+        };
+        let _ = writeln!(out, "- Principals: {principals}");
+        let _ = writeln!(
+            out,
+            "- Window: {} to {}",
+            self.since.as_deref().unwrap_or("the start of the trail"),
+            self.until.as_deref().unwrap_or("its end")
+        );
+        let _ = writeln!(out, "- IAM reference: {}", self.reference);
+        let mut by_service: BTreeMap<&str, Vec<(&String, &ActionReport)>> = BTreeMap::new();
+        for (action, report) in &self.actions {
+            by_service
+                .entry(&report.service)
+                .or_default()
+                .push((action, report));
+        }
+        for (service, actions) in by_service {
+            let _ = writeln!(out, "\n## {service}\n");
+            out.push_str("| Action | Access | Calls | Events | First seen | Last seen | Resources | Notes |\n");
+            out.push_str("|---|---|---|---|---|---|---|---|\n");
+            for (action, r) in actions {
+                let events: Vec<String> =
+                    r.events.iter().map(|(e, n)| format!("{e} ×{n}")).collect();
+                let mut notes = Vec::new();
+                if r.risky {
+                    notes.push("risky".to_owned());
+                }
+                if r.denied {
+                    notes.push("denied".to_owned());
+                }
+                let failed: Vec<String> = r
+                    .errors
+                    .iter()
+                    .filter(|(c, _)| !is_denial(c))
+                    .map(|(c, n)| format!("{c} ×{n}"))
+                    .collect();
+                if !failed.is_empty() {
+                    notes.push(format!("errors: {}", failed.join(", ")));
+                }
+                if let Some(reason) = &r.unscoped {
+                    notes.push(format!("unscoped: {reason}"));
+                }
+                let dependent: Vec<&String> = r
+                    .why
+                    .iter()
+                    .filter(|w| !w.starts_with("the event"))
+                    .collect();
+                if !dependent.is_empty() {
+                    notes.push(
+                        dependent
+                            .iter()
+                            .map(|w| w.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; "),
+                    );
+                }
+                let _ = writeln!(
+                    out,
+                    "| `{action}` | {} | {} | {} | {} | {} | {} | {} |",
+                    r.access_level,
+                    r.calls,
+                    events.join(", "),
+                    r.first_seen,
+                    r.last_seen,
+                    r.policy_resources
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join("<br>"),
+                    notes.join("; ")
+                );
+            }
+        }
+        if !self.unmapped.is_empty() {
+            out.push_str("\n## Not mapped (check by hand)\n\n| Event source | Event | Calls | Why |\n|---|---|---|---|\n");
+            for u in &self.unmapped {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} |",
+                    u.event_source, u.event_name, u.calls, u.reason
+                );
+            }
+        }
+        if !self.no_permission_needed.is_empty() {
+            let free: Vec<String> = self
+                .no_permission_needed
+                .iter()
+                .map(|(k, n)| format!("`{k}` ×{n}"))
+                .collect();
+            let _ = writeln!(out, "\nNeed no permission: {}", free.join(", "));
+        }
+        out
+    }
+
+    /// Why one action is in the policy, for `minpriv explain`.
+    #[must_use]
+    pub fn explain(&self, action: &str) -> Option<String> {
+        let (name, r) = self
+            .actions
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(action))?;
+        let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "{name} ({}{})",
+            r.access_level,
+            if r.risky { ", risky" } else { "" }
+        );
+        let events: Vec<String> = r.events.iter().map(|(e, n)| format!("{e} ×{n}")).collect();
+        let _ = writeln!(out, "  needed by {} calls: {}", r.calls, events.join(", "));
+        for why in &r.why {
+            let _ = writeln!(out, "  because {why}");
+        }
+        let _ = writeln!(
+            out,
+            "  first seen {}, last seen {}",
+            r.first_seen, r.last_seen
+        );
+        let _ = writeln!(out, "  regions: {}", r.regions.join(", "));
+        let _ = writeln!(out, "  principals: {}", r.principals.join(", "));
+        if !r.sessions.is_empty() {
+            let _ = writeln!(out, "  sessions: {}", r.sessions.join(", "));
+        }
+        if !r.errors.is_empty() {
+            let errors: Vec<String> = r.errors.iter().map(|(c, n)| format!("{c} ×{n}")).collect();
+            let _ = writeln!(
+                out,
+                "  failed calls: {}{}",
+                errors.join(", "),
+                if r.denied { " (denied)" } else { "" }
+            );
+        }
+        if !r.example_resources.is_empty() {
+            let _ = writeln!(out, "  resources used: {}", r.example_resources.join(", "));
+        }
+        let _ = writeln!(
+            out,
+            "  granted by statement {} on {}",
+            r.policy_statements.join(", "),
+            r.policy_resources.join(", ")
+        );
+        if let Some(reason) = &r.unscoped {
+            let _ = writeln!(out, "  unscoped: {reason}");
+        }
+        Some(out)
+    }
+}
