@@ -6,7 +6,11 @@ use std::path::Path;
 
 use anyhow::{Context as _, bail};
 
-use crate::cli::{Cli, Command, DiscoverArgs, ExplainArgs, Format};
+use crate::catalog::{self, diff};
+use crate::cli::{
+    CatalogArgs, CatalogCommand, Cli, Command, DiffArgs, DiscoverArgs, ExplainArgs, Format,
+    ProposalFormat,
+};
 use crate::config::{Config, Input};
 use crate::error::Exit;
 use crate::evidence::Discovery;
@@ -25,6 +29,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Discover(args) => discover(&args),
         Command::Explain(args) => explain(&args),
+        Command::Catalog(CatalogCommand::Diff(args)) => catalog_diff(&args),
         Command::Reference => reference(),
     }
 }
@@ -96,6 +101,10 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         };
         write_file(path, &text)?;
     }
+    if let Some(seed) = &args.seed {
+        write_file(seed, &render::json::policies(&policies)?)?;
+        write_file(&evidence_path(seed), &report.to_json()?)?;
+    }
     let text = match config.format {
         Format::Json => render::json::policies(&policies)?,
         Format::Hcl => render::hcl::documents(&policies),
@@ -109,12 +118,110 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
             )
         }
     };
-    emit(config.output.as_deref(), &text)?;
+    let mut exit = Exit::Success;
+    if args.catalog.catalog.is_some() {
+        // The proposal takes stdout; the policy goes to -o when asked for.
+        if let Some(path) = &config.output {
+            write_file(path, &text)?;
+        }
+        exit = propose(
+            &args.catalog,
+            &diff::needs_from_run(&discovery, &report),
+            args.proposal_format,
+            &mapper,
+        )?;
+    } else {
+        emit(config.output.as_deref(), &text)?;
+    }
     if config.strict && problems {
         eprintln!("minpriv: --strict: inputs were skipped or calls not mapped (see above)");
         return Ok(Exit::Strict);
     }
+    Ok(exit)
+}
+
+/// `catalog.json` → `catalog.evidence.json`.
+fn evidence_path(seed: &Path) -> std::path::PathBuf {
+    let stem = seed
+        .file_stem()
+        .map_or_else(|| "catalog".into(), |s| s.to_string_lossy().into_owned());
+    seed.with_file_name(format!("{stem}.evidence.json"))
+}
+
+fn vars(args: &CatalogArgs) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
+    args.vars
+        .iter()
+        .map(|pair| {
+            let (name, value) = pair
+                .split_once('=')
+                .with_context(|| format!("--var {pair:?}: expected NAME=VALUE"))?;
+            Ok((name.trim().to_owned(), value.to_owned()))
+        })
+        .collect()
+}
+
+/// Diffs the catalog against the needs, prints the proposal, writes the update if asked,
+/// and returns the exit code `--check` calls for.
+fn propose(
+    args: &CatalogArgs,
+    needs: &[diff::Need],
+    format: ProposalFormat,
+    mapper: &Mapper,
+) -> anyhow::Result<Exit> {
+    let Some(path) = &args.catalog else {
+        bail!("--catalog is required");
+    };
+    let catalog = catalog::read::read(path, args.catalog_attr.as_deref(), &vars(args)?)?;
+    let proposal = diff::diff(&catalog, needs);
+    let text = match format {
+        ProposalFormat::Markdown => render::proposal::markdown(&proposal),
+        ProposalFormat::Json => render::proposal::json(&proposal)?,
+    };
+    emit(None, &text)?;
+    if let Some(out) = &args.write {
+        let documents = catalog::update::update(&catalog, &proposal, args.prune, mapper.rules())
+            .map_err(anyhow::Error::msg)?;
+        let json = match documents.as_slice() {
+            [one] => serde_json::to_string_pretty(one)?,
+            many => serde_json::to_string_pretty(many)?,
+        };
+        write_file(out, &(json + "\n"))?;
+    }
+    if args.check && proposal.drifted() {
+        eprintln!(
+            "minpriv: --check: the catalog lacks {} actions the deployment used ({} more allowed only on other resources)",
+            proposal.count(|s| s.missing.len()),
+            proposal.count(|s| s.resource_mismatches.len())
+        );
+        return Ok(Exit::Drift);
+    }
     Ok(Exit::Success)
+}
+
+fn catalog_diff(args: &DiffArgs) -> anyhow::Result<Exit> {
+    let mapper = Mapper::embedded()?;
+    let none = std::collections::BTreeMap::new();
+    let needs = if let Some(new) = &args.catalog_new {
+        diff::needs_from_statements(
+            &catalog::read::read(
+                new,
+                args.catalog.catalog_attr.as_deref(),
+                &vars(&args.catalog)?,
+            )?
+            .statements,
+        )
+    } else if let Some(report) = &args.report {
+        let text = std::fs::read_to_string(report)
+            .with_context(|| format!("reading {}", report.display()))?;
+        let report: Report = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a minpriv evidence report", report.display()))?;
+        diff::needs_from_report(&report)
+    } else if let Some(discovered) = &args.discovered {
+        diff::needs_from_statements(&catalog::read::read(discovered, None, &none)?.statements)
+    } else {
+        bail!("give --discovered (with --report for evidence) or --catalog-new");
+    };
+    propose(&args.catalog, &needs, args.format, &mapper)
 }
 
 fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {

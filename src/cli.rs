@@ -22,10 +22,78 @@ pub struct Cli {
 pub enum Command {
     /// Read a trail and print the minimal policy for the calls it recorded.
     Discover(Box<DiscoverArgs>),
+    /// Compare a catalog with a discovered policy (or a newer catalog) and propose the update.
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
     /// Explain why an action is in the policy, from an evidence report.
     Explain(ExplainArgs),
     /// Print what minpriv knows about the embedded IAM reference data.
     Reference,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// Show what the catalog lacks and does not use; `--check` and `--write` as in discover.
+    Diff(Box<DiffArgs>),
+}
+
+/// Reading a catalog and acting on the proposal.
+#[derive(Debug, Args, Clone, Default)]
+pub struct CatalogArgs {
+    /// The catalog: an IAM policy JSON (one document or an array), a directory of `*.json`,
+    /// or a Terraform file.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+
+    /// In a Terraform catalog, the `locals` attribute (or policy resource / document name)
+    /// holding the policy.
+    #[arg(long, value_name = "NAME", requires = "catalog")]
+    pub catalog_attr: Option<String>,
+    /// Give a `${NAME}` placeholder of the catalog a value, e.g. `module.env_id.id=psoxy`.
+    #[arg(long = "var", value_name = "NAME=VALUE", requires = "catalog")]
+    pub vars: Vec<String>,
+    /// Exit 3 when the catalog lacks an action (or resource) the deployment used.
+    #[arg(long, requires = "catalog")]
+    pub check: bool,
+    /// Write the updated catalog (JSON catalogs only).
+    #[arg(long, value_name = "FILE", requires = "catalog")]
+    pub write: Option<PathBuf>,
+    /// With --write, also drop the actions this run did not use.
+    #[arg(long, requires = "write")]
+    pub prune: bool,
+}
+
+/// The proposal's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ProposalFormat {
+    /// For people: paste it into a pull request.
+    #[default]
+    Markdown,
+    /// For machines.
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+    /// The discovered policy (`discover -o policy.json`).
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "catalog_new",
+        conflicts_with = "catalog_new"
+    )]
+    pub discovered: Option<PathBuf>,
+    /// The evidence report of that discovery (`discover --report`), for evidence and exact
+    /// resources.
+    #[arg(long, value_name = "FILE", requires = "discovered")]
+    pub report: Option<PathBuf>,
+    /// A newer version of the catalog to compare the catalog with.
+    #[arg(long, value_name = "FILE")]
+    pub catalog_new: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: ProposalFormat,
 }
 
 #[derive(Debug, Args)]
@@ -149,6 +217,18 @@ pub struct DiscoverArgs {
     /// Write the evidence report (JSON; markdown if FILE ends in `.md`).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub catalog: CatalogArgs,
+
+    /// With --catalog: the proposal's format on stdout.
+    #[arg(long, value_enum, default_value = "markdown", requires = "catalog")]
+    pub proposal_format: ProposalFormat,
+
+    /// Write a first catalog from this discovery (the policy as JSON), with its evidence
+    /// report beside it (`NAME.evidence.json`).
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
 
     /// Write the policy here instead of stdout.
     #[arg(short, long, value_name = "FILE")]

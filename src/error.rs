@@ -9,6 +9,8 @@ pub enum Exit {
     Failure = 1,
     /// Command-line usage error (from clap).
     Usage = 2,
+    /// `--check`: the catalog lacks an action or resource the deployment used.
+    Drift = 3,
     /// `--strict`: something was unreadable, skipped, or not mapped.
     Strict = 4,
 }

@@ -5,6 +5,7 @@
 //! maps calls to actions (`evidence`) → `policy` merges them → `render` writes the output.
 
 pub mod app;
+pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod error;

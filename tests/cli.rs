@@ -755,6 +755,329 @@ mod report {
     }
 }
 
+mod catalog {
+    use super::*;
+
+    /// The tagging actions the deployment started to need, which the fixture catalogs lack.
+    const TAGGING: [&str; 16] = [
+        "iam:ListPolicyTags",
+        "iam:ListRoleTags",
+        "iam:TagPolicy",
+        "iam:TagRole",
+        "kms:ListResourceTags",
+        "kms:TagResource",
+        "lambda:ListTags",
+        "lambda:TagResource",
+        "logs:ListTagsForResource",
+        "logs:TagResource",
+        "s3:GetBucketTagging",
+        "s3:PutBucketTagging",
+        "sqs:ListQueueTags",
+        "sqs:TagQueue",
+        "ssm:AddTagsToResource",
+        "ssm:ListTagsForResource",
+    ];
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/catalog")
+            .join(name)
+    }
+
+    fn missing(proposal: &Value) -> Vec<String> {
+        let mut actions: Vec<String> = proposal["services"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|s| {
+                s["missing"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|m| m["action"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        actions.sort();
+        actions
+    }
+
+    fn relative(text: &str) -> String {
+        text.replace(env!("CARGO_MANIFEST_DIR"), "[ROOT]")
+    }
+
+    #[test]
+    fn the_proposal_lists_exactly_the_tagging_actions_as_missing() {
+        let catalog = fixture("psoxy-catalog.json");
+        let json = stdout_of(
+            discover_sample(&["--proposal-format", "json"])
+                .arg("--catalog")
+                .arg(&catalog),
+        );
+        let proposal: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(missing(&proposal), TAGGING);
+        let mismatches: usize = proposal["services"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|s| s["resource_mismatches"].as_array().unwrap().len())
+            .sum();
+        assert_eq!(mismatches, 0);
+        let markdown = stdout_of(discover_sample(&[]).arg("--catalog").arg(&catalog));
+        insta::assert_snapshot!("catalog_json_proposal", relative(&markdown));
+    }
+
+    #[test]
+    fn check_exits_3_and_the_written_catalog_then_passes() {
+        let dir = tempfile::tempdir().unwrap();
+        let updated = dir.path().join("updated.json");
+        let output = discover_sample(&["--check", "--write", updated.to_str().unwrap()])
+            .arg("--catalog")
+            .arg(fixture("psoxy-catalog.json"))
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("the catalog lacks 16 actions"));
+        let again = discover_sample(&["--check"])
+            .arg("--catalog")
+            .arg(&updated)
+            .output()
+            .unwrap();
+        assert_eq!(
+            again.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&again.stdout)
+        );
+        // Statements, Sids, their order and key order are kept; only actions were added.
+        let before: Value =
+            serde_json::from_str(&std::fs::read_to_string(fixture("psoxy-catalog.json")).unwrap())
+                .unwrap();
+        let after: Value =
+            serde_json::from_str(&std::fs::read_to_string(&updated).unwrap()).unwrap();
+        let sids = |v: &Value| {
+            v["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["Sid"].clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(sids(&before), sids(&after));
+        for (b, a) in before["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(after["Statement"].as_array().unwrap())
+        {
+            assert_eq!(
+                b.as_object().unwrap().keys().collect::<Vec<_>>(),
+                a.as_object().unwrap().keys().collect::<Vec<_>>()
+            );
+            assert_eq!(b["Resource"], a["Resource"]);
+        }
+        insta::assert_snapshot!(
+            "catalog_updated",
+            std::fs::read_to_string(&updated).unwrap()
+        );
+    }
+
+    #[test]
+    fn a_terraform_catalog_with_vars_and_commented_out_actions() {
+        let catalog = fixture("psoxy-catalog.tf");
+        let args = [
+            "--catalog-attr",
+            "aws_least_privileged_policy",
+            "--var",
+            "module.env_id.id=psoxy-",
+        ];
+        let json = stdout_of(
+            discover_sample(&args)
+                .args(["--proposal-format", "json"])
+                .arg("--catalog")
+                .arg(&catalog),
+        );
+        let proposal: Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(missing(&proposal), TAGGING);
+        let logs = &proposal["services"]["logs"]["missing"];
+        let tag = logs
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["action"] == "logs:TagResource")
+            .unwrap();
+        assert_eq!(tag["deliberately_excluded"], true);
+        assert!(proposal["placeholders"].as_array().unwrap().is_empty());
+        let markdown = stdout_of(discover_sample(&args).arg("--catalog").arg(&catalog));
+        insta::assert_snapshot!("catalog_terraform_proposal", relative(&markdown));
+        let output = discover_sample(&args)
+            .args(["--write", "/dev/null"])
+            .arg("--catalog")
+            .arg(&catalog)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&output.stderr).contains("does not rewrite it"));
+    }
+
+    #[test]
+    fn catalog_diff_reads_a_discovered_policy_and_its_report() {
+        let dir = tempfile::tempdir().unwrap();
+        let policy = dir.path().join("policy.json");
+        let report = dir.path().join("evidence.json");
+        stdout_of(&mut discover_sample(&[
+            "-o",
+            policy.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ]));
+        for extra in [
+            vec![],
+            vec!["--report".to_owned(), report.display().to_string()],
+        ] {
+            let output = minpriv()
+                .args([
+                    "catalog",
+                    "diff",
+                    "--format",
+                    "json",
+                    "--check",
+                    "--catalog",
+                ])
+                .arg(fixture("psoxy-catalog.json"))
+                .arg("--discovered")
+                .arg(&policy)
+                .args(&extra)
+                .output()
+                .unwrap();
+            assert_eq!(output.status.code(), Some(3));
+            let proposal: Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert_eq!(missing(&proposal), TAGGING, "{extra:?}");
+        }
+    }
+
+    #[test]
+    fn catalog_diff_compares_two_catalog_versions() {
+        let dir = tempfile::tempdir().unwrap();
+        let updated = dir.path().join("updated.json");
+        discover_sample(&["--write", updated.to_str().unwrap()])
+            .arg("--catalog")
+            .arg(fixture("psoxy-catalog.json"))
+            .output()
+            .unwrap();
+        let output = minpriv()
+            .args(["catalog", "diff", "--format", "json", "--catalog"])
+            .arg(fixture("psoxy-catalog.json"))
+            .arg("--catalog-new")
+            .arg(&updated)
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        let proposal: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(missing(&proposal), TAGGING);
+    }
+
+    #[test]
+    fn a_new_name_pattern_is_a_resource_mismatch() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("old.json");
+        let text = std::fs::read_to_string(fixture("psoxy-catalog.json"))
+            .unwrap()
+            .replace("/aws/lambda/psoxy-*", "/aws/lambda/psoxy-legacy-*");
+        std::fs::write(&old, text).unwrap();
+        let output = discover_sample(&["--check", "--proposal-format", "json"])
+            .arg("--catalog")
+            .arg(&old)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(3));
+        let proposal: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let mismatches = proposal["services"]["logs"]["resource_mismatches"]
+            .as_array()
+            .unwrap();
+        let actions: Vec<&str> = mismatches
+            .iter()
+            .map(|m| m["action"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                "logs:CreateLogGroup",
+                "logs:DeleteLogGroup",
+                "logs:PutRetentionPolicy"
+            ]
+        );
+        assert_eq!(
+            mismatches[0]["allowed_on"][0],
+            "arn:aws:logs:*:*:log-group:/aws/lambda/psoxy-legacy-*"
+        );
+    }
+
+    #[test]
+    fn unused_actions_are_candidates_and_prune_drops_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let pruned = dir.path().join("pruned.json");
+        let json = stdout_of(
+            discover_sample(&[
+                "--proposal-format",
+                "json",
+                "--write",
+                pruned.to_str().unwrap(),
+                "--prune",
+            ])
+            .arg("--catalog")
+            .arg(fixture("psoxy-catalog.json")),
+        );
+        let proposal: Value = serde_json::from_str(&json).unwrap();
+        let unused: Vec<&str> = proposal["services"]
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|s| {
+                s["unused"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|u| u["action"].as_str().unwrap())
+            })
+            .collect();
+        assert!(
+            unused.contains(&"lambda:AddPermission") && unused.contains(&"iam:PutRolePolicy"),
+            "{unused:?}"
+        );
+        let text = std::fs::read_to_string(&pruned).unwrap();
+        assert!(!text.contains("lambda:AddPermission") && text.contains("lambda:TagResource"));
+        let again = discover_sample(&["--check"])
+            .arg("--catalog")
+            .arg(&pruned)
+            .output()
+            .unwrap();
+        assert_eq!(again.status.code(), Some(0));
+    }
+
+    #[test]
+    fn seed_writes_a_first_catalog_and_its_evidence() {
+        let dir = tempfile::tempdir().unwrap();
+        let seed = dir.path().join("catalog.json");
+        stdout_of(&mut discover_sample(&["--seed", seed.to_str().unwrap()]));
+        let evidence: Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join("catalog.evidence.json")).unwrap(),
+        )
+        .unwrap();
+        assert!(evidence["actions"]["iam:PassRole"].is_object());
+        let check = discover_sample(&["--check"])
+            .arg("--catalog")
+            .arg(&seed)
+            .output()
+            .unwrap();
+        assert_eq!(
+            check.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&check.stdout)
+        );
+    }
+}
+
 mod reference {
     use super::*;
 

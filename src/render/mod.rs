@@ -3,5 +3,6 @@
 pub mod cloudformation;
 pub mod hcl;
 pub mod json;
+pub mod proposal;
 pub mod report;
 pub mod summary;

@@ -393,6 +393,7 @@ fn execution_role(tf: &mut Actor<'_>, function: &str) -> String {
         "role": {"path": "/", "roleName": role, "roleId": "AROAEXAMPLEEXECROLE", "arn": role_arn, "createDate": "Nov 20, 2026, 10:05:11 AM", "assumeRolePolicyDocument": trust}
     }));
     tf.global("GetRole", json!({"roleName": role}), Value::Null);
+    tf.global("ListRoleTags", json!({"roleName": role}), Value::Null);
     tf.global("ListRolePolicies", json!({"roleName": role}), Value::Null);
     tf.global(
         "ListAttachedRolePolicies",
@@ -482,6 +483,12 @@ fn functions(tf: &mut Actor<'_>) {
             "lambda.amazonaws.com",
             "GetFunctionCodeSigningConfig",
             json!({"functionName": function}),
+            Value::Null,
+        );
+        tf.call(
+            "lambda.amazonaws.com",
+            &suffix("ListTags", "20170331"),
+            json!({"resource": function_arn}),
             Value::Null,
         );
         tf.call(
