@@ -7,9 +7,11 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 
 use crate::catalog::{self, diff};
+use rayon::iter::ParallelBridge;
+
 use crate::cli::{
     CatalogArgs, CatalogCommand, Cli, Command, DiffArgs, DiscoverArgs, ExplainArgs, Format,
-    ProposalFormat,
+    ProposalFormat, SelfPolicyArgs,
 };
 use crate::config::{Config, Input};
 use crate::error::Exit;
@@ -30,28 +32,135 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Discover(args) => discover(&args),
         Command::Explain(args) => explain(&args),
         Command::Catalog(CatalogCommand::Diff(args)) => catalog_diff(&args),
+        Command::SelfPolicy(args) => self_policy(&args),
         Command::Reference => reference(),
     }
 }
 
-fn list(config: &Config, mapper: &Mapper) -> anyhow::Result<Listing> {
-    Ok(match &config.input {
+/// What the source read, the tally of the scan, and lines about the source for the summary.
+struct Read {
+    listing: Listing,
+    tally: scan::Tally,
+    notes: Vec<String>,
+}
+
+fn scope(config: &Config, mapper: &Mapper) -> Scope {
+    Scope::new(
+        config.filter.since,
+        config.filter.until,
+        config.delivery_slack,
+        &config.filter.accounts,
+        &config.filter.regions,
+        &mapper.rules().global_region,
+    )
+}
+
+/// Reads the input, whatever it is, through parse and filter into a tally.
+fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
+    let context = Context::new(&config.filter, mapper, config.max_file_size, !config.quiet);
+    match &config.input {
         Input::TrailDir(root) => {
             if !root.is_dir() {
                 bail!("--trail-dir {}: not a readable directory", root.display());
             }
-            let scope = Scope::new(
-                config.filter.since,
-                config.filter.until,
-                config.delivery_slack,
-                &config.filter.accounts,
-                &config.filter.regions,
-                &mapper.rules().global_region,
-            );
-            source::list_dir(root, &scope)
+            let listing = source::list_dir(root, &scope(config, &mapper));
+            let tally = scan::scan(&listing.blobs, &context);
+            Ok(Read {
+                listing,
+                tally,
+                notes: Vec::new(),
+            })
         }
-        Input::Events(path) => source::list_file(path),
-    })
+        Input::Events(path) => {
+            let listing = source::list_file(path);
+            let tally = scan::scan(&listing.blobs, &context);
+            Ok(Read {
+                listing,
+                tally,
+                notes: Vec::new(),
+            })
+        }
+        Input::TrailBucket(bucket) => {
+            let scope = scope(config, &mapper);
+            let options = source::s3::Options {
+                bucket: bucket.bucket.clone(),
+                prefix: bucket.prefix.clone(),
+                org_id: bucket.org_id.clone(),
+                accounts: config.filter.accounts.clone(),
+                regions: scope.regions.clone(),
+                scope,
+                concurrency: bucket.concurrency,
+                cache_dir: bucket.cache_dir.clone(),
+                endpoint_url: config.endpoint_url.clone(),
+                profile: config.profile.clone(),
+                region: None,
+            };
+            let source::s3::Stream {
+                listing,
+                blobs,
+                fetcher,
+            } = source::s3::open(&options)?;
+            let total = listing.blobs.iter().filter_map(source::Blob::size).sum();
+            let tally = scan::scan_stream(blobs.into_iter().par_bridge(), total, &context);
+            let fetched = fetcher.finish();
+            let notes = vec![format!(
+                "s3://{}: {} log objects listed in the window, {} fetched ({}, {} from the cache, {} interrupted bodies fetched again; concurrency {}); digest and Insights prefixes are not listed",
+                bucket.bucket,
+                listing.blobs.len(),
+                fetched.objects,
+                render::summary::bytes(fetched.bytes),
+                fetched.from_cache,
+                fetched.body_retries,
+                bucket.concurrency
+            )];
+            Ok(Read {
+                listing,
+                tally,
+                notes,
+            })
+        }
+        Input::Lookup => {
+            let mut regions: Vec<String> = scope(config, &mapper).regions.into_iter().collect();
+            regions.sort();
+            let options = source::lookup::Options {
+                regions: regions.clone(),
+                since: config.filter.since,
+                until: config.filter.until,
+                attribute: pushdown(config),
+                profile: config.profile.clone(),
+                endpoint_url: config.endpoint_url.clone(),
+            };
+            let (blobs, looked) = source::lookup::read(&options)?;
+            let listing = Listing {
+                blobs,
+                ..Listing::default()
+            };
+            let tally = scan::scan(&listing.blobs, &context);
+            let notes = vec![format!(
+                "LookupEvents: {} requests in {} ({} events); management events of the last 90 days only, per region, at most 2 requests a second",
+                looked.requests,
+                regions.join(", "),
+                looked.events
+            )];
+            Ok(Read {
+                listing,
+                tally,
+                notes,
+            })
+        }
+    }
+}
+
+/// The one lookup attribute the API can filter on, when the filters name a single literal
+/// session (LookupEvents calls an assumed role's session name its user name).
+fn pushdown(config: &Config) -> Option<(aws_sdk_cloudtrail::types::LookupAttributeKey, String)> {
+    match config.filter.session_args.as_slice() {
+        [one] if !one.contains(['*', '?']) => Some((
+            aws_sdk_cloudtrail::types::LookupAttributeKey::Username,
+            one.clone(),
+        )),
+        _ => None,
+    }
 }
 
 fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
@@ -60,11 +169,11 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     if config.scoping.mode == Mode::Wildcard {
         mapper = mapper.without_resources();
     }
-    let listing = list(&config, &mapper)?;
-    let tally = scan::scan(
-        &listing.blobs,
-        &Context::new(&config.filter, mapper, config.max_file_size, !config.quiet),
-    );
+    let Read {
+        listing,
+        tally,
+        notes,
+    } = read(&config, mapper)?;
     let discovery = Discovery::from_calls(&tally.calls, &mapper);
     let built = Policy::build(&discovery, &mapper, &config.scoping);
     let policies = built.policy.clone().split(config.max_policy_size);
@@ -78,6 +187,11 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         max_policy_size: config.max_policy_size,
         mapper: &mapper,
     });
+    if !config.quiet {
+        for note in &notes {
+            eprintln!("{note}");
+        }
+    }
     let problems = !listing.problems.is_empty()
         || !tally.problems.is_empty()
         || !tally.bad_records.is_empty()
@@ -278,6 +392,63 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<Exit> {
         args.report.display(),
         same_service.join(", ")
     );
+}
+
+/// The policy minpriv itself needs: read-only access to the trail's keys (and key), and
+/// LookupEvents.
+fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
+    let mut statements = Vec::new();
+    if let Some(bucket) = &args.trail_bucket {
+        let prefix = if args.prefix.is_empty() || args.prefix.ends_with('/') {
+            args.prefix.clone()
+        } else {
+            format!("{}/", args.prefix)
+        };
+        statements.push(serde_json::json!({
+            "Sid": "FindTrailBucketRegion",
+            "Effect": "Allow",
+            "Action": "s3:GetBucketLocation",
+            "Resource": format!("arn:aws:s3:::{bucket}"),
+        }));
+        statements.push(serde_json::json!({
+            "Sid": "ListTrailLogs",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": format!("arn:aws:s3:::{bucket}"),
+            "Condition": {"StringLike": {"s3:prefix": [format!("{prefix}AWSLogs/*")]}},
+        }));
+        statements.push(serde_json::json!({
+            "Sid": "ReadTrailLogs",
+            "Effect": "Allow",
+            "Action": "s3:GetObject",
+            "Resource": format!("arn:aws:s3:::{bucket}/{prefix}AWSLogs/*"),
+        }));
+        if !args.kms_key.is_empty() {
+            statements.push(serde_json::json!({
+                "Sid": "DecryptTrailLogs",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": args.kms_key,
+                "Condition": {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}},
+            }));
+        }
+    }
+    if args.lookup {
+        statements.push(serde_json::json!({
+            "Sid": "LookupEvents",
+            "Effect": "Allow",
+            "Action": "cloudtrail:LookupEvents",
+            "Resource": "*",
+        }));
+    }
+    let policy = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
+    emit(None, &(serde_json::to_string_pretty(&policy)? + "\n"))?;
+    if args.trail_bucket.is_some() && args.kms_key.is_empty() {
+        eprintln!(
+            "minpriv: if the trail's log files are SSE-KMS encrypted, add --kms-key ARN for kms:Decrypt on the trail's key"
+        );
+    }
+    Ok(Exit::Success)
 }
 
 fn reference() -> anyhow::Result<Exit> {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -27,8 +27,32 @@ pub enum Command {
     Catalog(CatalogCommand),
     /// Explain why an action is in the policy, from an evidence report.
     Explain(ExplainArgs),
+    /// Print the least-privilege policy minpriv itself needs to read a trail.
+    SelfPolicy(SelfPolicyArgs),
     /// Print what minpriv knows about the embedded IAM reference data.
     Reference,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["trail_bucket", "lookup"])))]
+pub struct SelfPolicyArgs {
+    /// The trail bucket minpriv will read.
+    #[arg(long, value_name = "BUCKET")]
+    pub trail_bucket: Option<String>,
+    /// The key prefix of the trail in the bucket.
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        default_value = "",
+        requires = "trail_bucket"
+    )]
+    pub prefix: String,
+    /// The KMS key the trail's log files are encrypted with (SSE-KMS), if any.
+    #[arg(long, value_name = "ARN", requires = "trail_bucket")]
+    pub kms_key: Vec<String>,
+    /// Include what `discover --lookup` needs.
+    #[arg(long)]
+    pub lookup: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,16 +150,56 @@ pub enum Format {
     clippy::struct_excessive_bools,
     reason = "independent command-line switches"
 )]
+#[command(group(ArgGroup::new("input").required(true).args(["trail_dir", "events", "trail_bucket", "lookup"])))]
 pub struct DiscoverArgs {
     /// A local copy of a trail bucket (`aws s3 sync` layout), or any tree of CloudTrail
     /// `.json.gz` / `.json` files.
+    #[arg(long, value_name = "DIR")]
+    pub trail_dir: Option<PathBuf>,
+
+    /// An S3 trail bucket, read where it lives (standard, organization and prefixed trails).
+    #[arg(long, value_name = "BUCKET")]
+    pub trail_bucket: Option<String>,
+
+    /// The key prefix the trail writes under, before `AWSLogs/`.
     #[arg(
         long,
-        value_name = "DIR",
-        required_unless_present = "events",
-        conflicts_with = "events"
+        value_name = "PREFIX",
+        default_value = "",
+        requires = "trail_bucket"
     )]
-    pub trail_dir: Option<PathBuf>,
+    pub prefix: String,
+
+    /// Only this organization's folder (`AWSLogs/o-…/`) of an organization trail.
+    #[arg(long, value_name = "ID", requires = "trail_bucket")]
+    pub org_id: Option<String>,
+
+    /// How many S3 objects to fetch at once.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 16,
+        requires = "trail_bucket"
+    )]
+    pub concurrency: usize,
+
+    /// Keep fetched objects here (by bucket, key and ETag) so a second run reads nothing
+    /// from S3 again.
+    #[arg(long, value_name = "DIR", requires = "trail_bucket")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Read the CloudTrail LookupEvents API (management events of the last 90 days, per
+    /// `--region`) instead of a trail.
+    #[arg(long)]
+    pub lookup: bool,
+
+    /// An S3 (or CloudTrail) endpoint to use instead of AWS's, with path-style addressing.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// The AWS profile to take credentials and region from (default: the standard chain).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
 
     /// CloudTrail records in a file (`-` for stdin): `{"Records":[…]}`, JSON lines, or
     /// LookupEvents output (`{"Events":[{"CloudTrailEvent":"…"}]}`); gzip is detected.

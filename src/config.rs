@@ -13,12 +13,27 @@ pub enum Input {
     TrailDir(PathBuf),
     /// A file, or stdin for `-`.
     Events(PathBuf),
+    TrailBucket(Bucket),
+    /// The CloudTrail LookupEvents API, in the `--region`s.
+    Lookup,
+}
+
+/// Where an S3 trail is and how to read it.
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub bucket: String,
+    pub prefix: String,
+    pub org_id: Option<String>,
+    pub concurrency: usize,
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Everything `discover` needs, resolved.
 #[derive(Debug)]
 pub struct Config {
     pub input: Input,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
     pub filter: Filter,
     pub scoping: crate::resource::Scoping,
     pub max_policy_size: usize,
@@ -65,16 +80,40 @@ impl Config {
         {
             return Err(ConfigError::EmptyWindow { since, until });
         }
-        let input = match (&args.trail_dir, &args.events) {
-            (Some(dir), _) => Input::TrailDir(dir.clone()),
-            (None, Some(file)) => Input::Events(file.clone()),
-            (None, None) => {
+        let input = if let Some(dir) = &args.trail_dir {
+            Input::TrailDir(dir.clone())
+        } else if let Some(file) = &args.events {
+            Input::Events(file.clone())
+        } else if let Some(bucket) = &args.trail_bucket {
+            if args.concurrency == 0 {
                 return Err(ConfigError::Invalid {
-                    flag: "trail-dir",
-                    value: String::new(),
-                    reason: "give --trail-dir or --events".to_owned(),
+                    flag: "concurrency",
+                    value: "0".into(),
+                    reason: "must be at least 1".into(),
                 });
             }
+            Input::TrailBucket(Bucket {
+                bucket: bucket.clone(),
+                prefix: args.prefix.clone(),
+                org_id: args.org_id.clone(),
+                concurrency: args.concurrency,
+                cache_dir: args.cache_dir.clone(),
+            })
+        } else if args.lookup {
+            if args.region.is_empty() {
+                return Err(ConfigError::Invalid {
+                    flag: "region",
+                    value: String::new(),
+                    reason: "--lookup reads one region per --region (IAM and other global services are in us-east-1)".into(),
+                });
+            }
+            Input::Lookup
+        } else {
+            return Err(ConfigError::Invalid {
+                flag: "trail-dir",
+                value: String::new(),
+                reason: "give --trail-dir, --events, --trail-bucket or --lookup".to_owned(),
+            });
         };
         let filter = Filter::new(&crate::filter::Criteria {
             principals: &args.principal,
@@ -100,6 +139,8 @@ impl Config {
         }
         Ok(Self {
             input,
+            endpoint_url: args.endpoint_url.clone(),
+            profile: args.profile.clone(),
             filter,
             scoping: crate::resource::Scoping {
                 mode: args.resources,

@@ -57,6 +57,7 @@ pub struct Filter {
     principals: Vec<WildMatch>,
     pub principal_args: Vec<String>,
     sessions: Vec<WildMatch>,
+    pub session_args: Vec<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
     since_text: Option<String>,
@@ -106,6 +107,7 @@ impl Filter {
                 .iter()
                 .map(|g| WildMatch::new(g))
                 .collect(),
+            session_args: criteria.sessions.to_vec(),
             since: criteria.since,
             until: criteria.until,
             since_text: criteria.since.map(|t| canonical(ceil_second(t))),

@@ -255,35 +255,42 @@ impl<'a> Context<'a> {
     }
 }
 
-/// Scans every input in parallel.
+/// A progress bar over `total` bytes on stderr, when it is a terminal and not quiet.
+fn progress(show: bool, total: u64) -> ProgressBar {
+    if !show || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} reading {bytes}/{total_bytes} ({bytes_per_sec}, {msg}) {wide_bar} {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// Scans listed inputs in parallel.
 #[must_use]
 pub fn scan(blobs: &[Blob], context: &Context<'_>) -> Tally {
-    let bar = if context.progress && std::io::stderr().is_terminal() {
-        let total: u64 = blobs
-            .iter()
-            .map(|b| match b {
-                Blob::File { size, .. } => *size,
-                Blob::Stdin => 0,
-            })
-            .sum();
-        let bar = ProgressBar::new(total);
-        if let Ok(style) = ProgressStyle::with_template(
-            "{spinner} reading {bytes}/{total_bytes} ({bytes_per_sec}, {msg}) {wide_bar} {eta}",
-        ) {
-            bar.set_style(style);
-        }
-        bar
-    } else {
-        ProgressBar::hidden()
-    };
+    let total = blobs.iter().filter_map(Blob::size).sum();
+    scan_stream(blobs.par_iter().cloned(), total, context)
+}
+
+/// Scans inputs as they arrive (from a channel through `par_bridge`, for S3), in parallel.
+#[must_use]
+pub fn scan_stream(
+    blobs: impl ParallelIterator<Item = Blob>,
+    total: u64,
+    context: &Context<'_>,
+) -> Tally {
+    let bar = progress(context.progress, total);
     let mut tally = blobs
-        .par_iter()
         .fold(
             || (Tally::default(), Vec::new(), Vec::new()),
             |(mut tally, mut raw, mut json), blob| {
                 let name = blob.display();
                 if let Blob::File { size, .. } = blob
-                    && *size > context.max_file_size
+                    && size > context.max_file_size
                 {
                     // Larger on disk than allowed decompressed: refuse before reading it.
                     let message = parse::ParseError::TooLarge {

@@ -3,6 +3,8 @@
 
 mod dir;
 pub mod layout;
+pub mod lookup;
+pub mod s3;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -13,8 +15,27 @@ pub use layout::{Ignored, Scope};
 /// One input to parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Blob {
-    File { path: PathBuf, size: u64 },
+    File {
+        path: PathBuf,
+        size: u64,
+    },
     Stdin,
+    /// Bytes already fetched (an S3 object).
+    Memory {
+        name: String,
+        bytes: Vec<u8>,
+    },
+    /// An input that could not be fetched; it travels with the others so it is reported
+    /// in the same place.
+    Failed {
+        name: String,
+        message: String,
+    },
+    /// A listed object not fetched yet (listings only).
+    Remote {
+        name: String,
+        size: u64,
+    },
 }
 
 impl Blob {
@@ -24,24 +45,40 @@ impl Blob {
         match self {
             Self::File { path, .. } => path.display().to_string(),
             Self::Stdin => "<stdin>".to_owned(),
+            Self::Memory { name, .. } | Self::Failed { name, .. } | Self::Remote { name, .. } => {
+                name.clone()
+            }
         }
     }
 
-    /// The input's bytes, into a reused buffer.
+    /// Its size when known before reading.
+    #[must_use]
+    pub fn size(&self) -> Option<u64> {
+        match self {
+            Self::File { size, .. } | Self::Remote { size, .. } => Some(*size),
+            Self::Memory { bytes, .. } => Some(bytes.len() as u64),
+            Self::Stdin | Self::Failed { .. } => None,
+        }
+    }
+
+    /// The input's bytes, into a reused buffer (fetched bytes are moved, not copied).
     ///
     /// # Errors
-    /// The file or stdin could not be read.
-    pub fn read_into(&self, buffer: &mut Vec<u8>) -> std::io::Result<()> {
+    /// The file or stdin could not be read, or the input could not be fetched.
+    pub fn read_into(self, buffer: &mut Vec<u8>) -> std::io::Result<()> {
         buffer.clear();
         match self {
             Self::File { path, size } => {
                 let mut file = std::fs::File::open(path)?;
-                buffer.reserve(usize::try_from(*size).unwrap_or(0));
+                buffer.reserve(usize::try_from(size).unwrap_or(0));
                 file.read_to_end(buffer)?;
             }
             Self::Stdin => {
                 std::io::stdin().lock().read_to_end(buffer)?;
             }
+            Self::Memory { bytes, .. } => *buffer = bytes,
+            Self::Failed { message, .. } => return Err(std::io::Error::other(message)),
+            Self::Remote { .. } => return Err(std::io::Error::other("not fetched")),
         }
         Ok(())
     }

@@ -1,0 +1,535 @@
+//! An S3 trail bucket: the bucket's region found (GetBucketLocation), accounts and regions
+//! discovered by listing with `Delimiter=/`, only the `YYYY/MM/DD/` prefixes of the window
+//! listed, and objects fetched concurrently (bounded) into a bounded channel, so memory
+//! stays flat however large the trail. Throttling, timeouts and resets are retried by the
+//! SDK's standard retry plus a retry of interrupted bodies; what still fails is handed on
+//! as a failed input, named and counted. The async runtime lives only here.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_sdk_s3::Client;
+use futures_util::StreamExt;
+use jiff::civil::Date;
+use sha2::Digest;
+
+use super::{Blob, Listing, Problem, Scope};
+
+/// Where the trail is and how to read it.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub bucket: String,
+    /// Key prefix before `AWSLogs/` (with or without a trailing `/`).
+    pub prefix: String,
+    pub org_id: Option<String>,
+    pub accounts: BTreeSet<String>,
+    /// Empty: every region listed under each account.
+    pub regions: BTreeSet<String>,
+    pub scope: Scope,
+    pub concurrency: usize,
+    pub cache_dir: Option<PathBuf>,
+    pub endpoint_url: Option<String>,
+    pub profile: Option<String>,
+    /// The region to start from when the bucket's own cannot be asked (`--endpoint-url`).
+    pub region: Option<String>,
+}
+
+/// A source that could not be opened at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+    #[error("s3://{bucket}: {message}")]
+    Bucket { bucket: String, message: String },
+}
+
+/// What fetching did, known once the stream is drained.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    pub objects: u64,
+    pub bytes: u64,
+    pub from_cache: u64,
+    /// Bodies interrupted mid-transfer and fetched again.
+    pub body_retries: u64,
+}
+
+/// The keys to read and the stream of their bytes.
+pub struct Stream {
+    pub listing: Listing,
+    pub blobs: Receiver<Blob>,
+    pub fetcher: Fetcher,
+}
+
+/// The background fetch.
+pub struct Fetcher(std::thread::JoinHandle<Fetched>);
+
+impl Fetcher {
+    /// Waits for the fetcher (after the blobs are drained) and reports what it did.
+    #[must_use]
+    pub fn finish(self) -> Fetched {
+        self.0.join().unwrap_or_default()
+    }
+}
+
+/// One object to fetch.
+#[derive(Debug, Clone)]
+struct Object {
+    key: String,
+    size: u64,
+    etag: String,
+}
+
+/// Lists the trail's keys in the window, then starts fetching them in the background.
+///
+/// # Errors
+/// The runtime cannot start, or the bucket cannot be reached or listed at all.
+pub fn open(options: &Options) -> Result<Stream, SourceError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(SourceError::Runtime)?;
+    let (client, listing, objects) = runtime.block_on(async {
+        let client = client(options).await?;
+        let (listing, objects) = list(&client, options).await?;
+        Ok::<_, SourceError>((client, listing, objects))
+    })?;
+    // Room for a few fetched objects per worker: fetching pauses while the parser is behind.
+    let (sender, blobs) = sync_channel(options.concurrency.max(1));
+    let options = options.clone();
+    let fetcher =
+        std::thread::spawn(move || runtime.block_on(fetch(client, objects, options, sender)));
+    Ok(Stream {
+        listing,
+        blobs,
+        fetcher: Fetcher(fetcher),
+    })
+}
+
+/// A client for the bucket's own region (or the endpoint given).
+async fn client(options: &Options) -> Result<Client, SourceError> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(5))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(10))
+                .operation_attempt_timeout(Duration::from_mins(1))
+                .build(),
+        );
+    if let Some(profile) = &options.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &options.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
+    }
+    let shared = loader.load().await;
+    let build = |region: Option<String>| {
+        let mut config = aws_sdk_s3::config::Builder::from(&shared);
+        if let Some(region) = region {
+            config = config.region(aws_config::Region::new(region));
+        }
+        if let Some(url) = &options.endpoint_url {
+            config = config.endpoint_url(url).force_path_style(true);
+        }
+        Client::from_conf(config.build())
+    };
+    if options.endpoint_url.is_some() {
+        let region = shared
+            .region()
+            .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
+        return Ok(build(Some(region)));
+    }
+    // Ask where the bucket lives, so users never have to know.
+    let probe = build(Some(
+        shared
+            .region()
+            .map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
+    ));
+    let region = match probe
+        .get_bucket_location()
+        .bucket(&options.bucket)
+        .send()
+        .await
+    {
+        Ok(out) => match out.location_constraint().map(|c| c.as_str().to_owned()) {
+            None => "us-east-1".to_owned(),
+            Some(c) if c.is_empty() => "us-east-1".to_owned(),
+            Some(c) if c == "EU" => "eu-west-1".to_owned(),
+            Some(c) => c,
+        },
+        Err(error) => {
+            let header = error
+                .raw_response()
+                .and_then(|r| r.headers().get("x-amz-bucket-region"))
+                .map(str::to_owned);
+            header.ok_or_else(|| SourceError::Bucket {
+                bucket: options.bucket.clone(),
+                message: format!("cannot find the bucket's region: {}", describe(&error)),
+            })?
+        }
+    };
+    Ok(build(Some(region)))
+}
+
+/// The error's own message, with the service's code when there is one (no credentials).
+fn describe<E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata>(error: &E) -> String {
+    match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => {
+            let mut text = error.to_string();
+            let mut source = error.source();
+            while let Some(cause) = source {
+                text = format!("{text}: {cause}");
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
+fn join(prefix: &str, part: &str) -> String {
+    if prefix.is_empty() || prefix.ends_with('/') {
+        format!("{prefix}{part}")
+    } else {
+        format!("{prefix}/{part}")
+    }
+}
+
+/// Common prefixes directly below `prefix`, as their last path segment.
+async fn folders(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<String>, String> {
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .delimiter("/")
+        .into_paginator()
+        .send();
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("listing {prefix}: {}", describe(&e)))?;
+        for common in page.common_prefixes() {
+            if let Some(name) = common
+                .prefix()
+                .and_then(|p| p.strip_prefix(prefix))
+                .map(|p| p.trim_end_matches('/'))
+            {
+                found.push(name.to_owned());
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Every object below `prefix`.
+async fn objects(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<Object>, String> {
+    let mut pages = client
+        .list_objects_v2()
+        .bucket(bucket)
+        .prefix(prefix)
+        .into_paginator()
+        .send();
+    let mut found = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| format!("listing {prefix}: {}", describe(&e)))?;
+        for object in page.contents() {
+            if let Some(key) = object.key() {
+                found.push(Object {
+                    key: key.to_owned(),
+                    size: object
+                        .size()
+                        .and_then(|s| u64::try_from(s).ok())
+                        .unwrap_or(0),
+                    etag: object
+                        .e_tag()
+                        .unwrap_or_default()
+                        .trim_matches('"')
+                        .to_owned(),
+                });
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The days whose folders can hold files delivered in the scope's window.
+fn days(scope: &Scope) -> Option<Vec<Date>> {
+    let utc = |t: jiff::Timestamp| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
+    let (from, until) = (utc(scope.delivered_from?), utc(scope.delivered_until?));
+    let mut days = Vec::new();
+    let mut day = from;
+    while day <= until && days.len() < 3660 {
+        days.push(day);
+        day = day.tomorrow().ok()?;
+    }
+    Some(days)
+}
+
+/// Lists the keys to read, walking the layout down to the window's days.
+async fn list(client: &Client, options: &Options) -> Result<(Listing, Vec<Object>), SourceError> {
+    let bucket = &options.bucket;
+    let fatal = |message: String| SourceError::Bucket {
+        bucket: bucket.clone(),
+        message,
+    };
+    let mut listing = Listing::default();
+    let logs = join(&options.prefix, "AWSLogs/");
+    let top = folders(client, bucket, &logs).await.map_err(fatal)?;
+    if top.is_empty() {
+        return Err(fatal(format!(
+            "no CloudTrail logs under {logs} (check --prefix)"
+        )));
+    }
+    let mut accounts = Vec::new();
+    for entry in top {
+        if entry.starts_with("o-") {
+            if options.org_id.as_ref().is_some_and(|org| *org != entry) {
+                continue;
+            }
+            let org = format!("{logs}{entry}/");
+            for account in folders(client, bucket, &org).await.map_err(fatal)? {
+                accounts.push((format!("{org}{account}/"), account));
+            }
+        } else if options.org_id.is_none() {
+            accounts.push((format!("{logs}{entry}/"), entry));
+        }
+    }
+    let mut keys = Vec::new();
+    for (base, account) in accounts {
+        if !options.accounts.is_empty() && !options.accounts.contains(&account) {
+            continue;
+        }
+        let trail = format!("{base}CloudTrail/");
+        let regions = if options.regions.is_empty() {
+            match folders(client, bucket, &trail).await {
+                Ok(regions) => regions,
+                Err(message) => {
+                    listing.problems.push(Problem {
+                        path: format!("s3://{bucket}/{trail}"),
+                        message,
+                    });
+                    continue;
+                }
+            }
+        } else {
+            options.regions.iter().cloned().collect()
+        };
+        for region in regions {
+            let region_prefix = format!("{trail}{region}/");
+            let prefixes = days(&options.scope).map_or_else(
+                || vec![region_prefix.clone()],
+                |days| {
+                    days.iter()
+                        .map(|d| format!("{region_prefix}{}/", d.strftime("%Y/%m/%d")))
+                        .collect()
+                },
+            );
+            for prefix in prefixes {
+                match objects(client, bucket, &prefix).await {
+                    Ok(found) => keys.extend(found),
+                    Err(message) => listing.problems.push(Problem {
+                        path: format!("s3://{bucket}/{prefix}"),
+                        message,
+                    }),
+                }
+            }
+        }
+    }
+    let mut wanted = Vec::new();
+    for object in keys {
+        let name = object.key.rsplit('/').next().unwrap_or(&object.key);
+        match options.scope.file(name) {
+            Ok(()) => wanted.push(object),
+            Err(reason) => *listing.ignored.entry(reason).or_default() += 1,
+        }
+    }
+    wanted.sort_by(|a, b| a.key.cmp(&b.key));
+    listing.blobs = wanted
+        .iter()
+        .map(|o| Blob::Remote {
+            name: format!("s3://{bucket}/{}", o.key),
+            size: o.size,
+        })
+        .collect();
+    Ok((listing, wanted))
+}
+
+/// The cache file of an object: a hash of bucket, key and ETag, never the key as a path.
+fn cache_path(dir: &Path, bucket: &str, object: &Object) -> PathBuf {
+    let mut hash = sha2::Sha256::new();
+    for part in [bucket, &object.key, &object.etag] {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    let digest = hash.finalize().iter().fold(String::with_capacity(64), |mut hex, byte| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    });
+    dir.join(format!("{digest}.log"))
+}
+
+/// Fetches every object with at most `concurrency` requests in flight, sending each (or its
+/// failure) to the parser. Sending blocks while the channel is full: that is the backpressure.
+async fn fetch(
+    client: Client,
+    objects: Vec<Object>,
+    options: Options,
+    sender: SyncSender<Blob>,
+) -> Fetched {
+    let bucket = options.bucket.clone();
+    let cache = options.cache_dir.clone();
+    if let Some(dir) = &cache {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let mut stats = Fetched::default();
+    let mut results = futures_util::stream::iter(objects)
+        .map(|object| {
+            let client = client.clone();
+            let bucket = bucket.clone();
+            let cache = cache.clone();
+            async move { get(&client, &bucket, &object, cache.as_deref()).await }
+        })
+        .buffer_unordered(options.concurrency.max(1));
+    while let Some((blob, outcome)) = results.next().await {
+        stats.objects += 1;
+        stats.bytes += outcome.bytes;
+        stats.from_cache += u64::from(outcome.cached);
+        stats.body_retries += outcome.body_retries;
+        let sender = sender.clone();
+        // The parser may be behind: wait for room without holding up the runtime's threads.
+        if tokio::task::spawn_blocking(move || sender.send(blob))
+            .await
+            .map_or(true, |sent| sent.is_err())
+        {
+            break;
+        }
+    }
+    stats
+}
+
+#[derive(Default)]
+struct Outcome {
+    bytes: u64,
+    cached: bool,
+    body_retries: u64,
+}
+
+async fn get(
+    client: &Client,
+    bucket: &str,
+    object: &Object,
+    cache: Option<&Path>,
+) -> (Blob, Outcome) {
+    let name = format!("s3://{bucket}/{}", object.key);
+    let mut outcome = Outcome::default();
+    let cached = cache.map(|dir| cache_path(dir, bucket, object));
+    if let Some(path) = &cached
+        && let Ok(bytes) = std::fs::read(path)
+    {
+        outcome.cached = true;
+        return (Blob::Memory { name, bytes }, outcome);
+    }
+    let mut last = String::new();
+    for attempt in 0..3 {
+        let response = match client
+            .get_object()
+            .bucket(bucket)
+            .key(&object.key)
+            .send()
+            .await
+        {
+            Ok(response) => response,
+            Err(error) => {
+                return (
+                    Blob::Failed {
+                        name,
+                        message: describe(&error),
+                    },
+                    outcome,
+                );
+            }
+        };
+        match response.body.collect().await {
+            Ok(body) => {
+                let bytes = body.into_bytes().to_vec();
+                outcome.bytes = bytes.len() as u64;
+                if let Some(path) = &cached {
+                    let temporary = path.with_extension("partial");
+                    if std::fs::write(&temporary, &bytes).is_ok() {
+                        let _ = std::fs::rename(&temporary, path);
+                    }
+                }
+                return (Blob::Memory { name, bytes }, outcome);
+            }
+            Err(error) => {
+                last = format!("body interrupted: {error}");
+                if attempt < 2 {
+                    outcome.body_retries += 1;
+                    tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                }
+            }
+        }
+    }
+    (
+        Blob::Failed {
+            name,
+            message: last,
+        },
+        outcome,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cache_files_are_named_by_hash_never_by_key() {
+        let dir = Path::new("/cache");
+        let object = Object {
+            key: "../../etc/passwd".into(),
+            size: 1,
+            etag: "abc".into(),
+        };
+        let path = cache_path(dir, "b", &object);
+        assert_eq!(path.parent(), Some(dir));
+        assert!(!path.to_string_lossy().contains(".."));
+        let other = Object {
+            etag: "abd".into(),
+            ..object.clone()
+        };
+        assert_ne!(path, cache_path(dir, "b", &other));
+    }
+
+    #[test]
+    fn the_window_lists_only_its_days() {
+        let scope = Scope::new(
+            Some("2026-11-20T23:50:00Z".parse().unwrap()),
+            Some("2026-11-21T00:10:00Z".parse().unwrap()),
+            jiff::SignedDuration::from_mins(30),
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+            "us-east-1",
+        );
+        let days: Vec<String> = days(&scope)
+            .unwrap()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(days, ["2026-11-20", "2026-11-21"]);
+        assert!(super::days(&Scope::default()).is_none());
+    }
+
+    #[test]
+    fn prefixes_join_with_one_slash() {
+        assert_eq!(join("", "AWSLogs/"), "AWSLogs/");
+        assert_eq!(join("team", "AWSLogs/"), "team/AWSLogs/");
+        assert_eq!(join("team/", "AWSLogs/"), "team/AWSLogs/");
+    }
+}
