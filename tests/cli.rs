@@ -591,6 +591,17 @@ mod bad_input {
         }
         let usage = minpriv().args(["discover"]).output().unwrap();
         assert_eq!(usage.status.code(), Some(2));
+        let lookup = minpriv().args(["discover", "--lookup"]).output().unwrap();
+        assert_eq!(lookup.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&lookup.stderr)
+                .contains("--lookup reads one region per --region")
+        );
+        let two = minpriv()
+            .args(["discover", "--lookup", "--trail-bucket", "b"])
+            .output()
+            .unwrap();
+        assert_eq!(two.status.code(), Some(2), "one source at a time");
     }
 }
 

@@ -366,11 +366,14 @@ fn cache_path(dir: &Path, bucket: &str, object: &Object) -> PathBuf {
         hash.update(part.as_bytes());
         hash.update([0]);
     }
-    let digest = hash.finalize().iter().fold(String::with_capacity(64), |mut hex, byte| {
-        use std::fmt::Write as _;
-        let _ = write!(hex, "{byte:02x}");
-        hex
-    });
+    let digest = hash
+        .finalize()
+        .iter()
+        .fold(String::with_capacity(64), |mut hex, byte| {
+            use std::fmt::Write as _;
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        });
     dir.join(format!("{digest}.log"))
 }
 

@@ -1,0 +1,122 @@
+//! An S3 server for tests and benchmarks: s3s over a folder (s3s-fs), on loopback, in
+//! this process, wrapped to record every request and to inject faults.
+
+#![allow(dead_code, reason = "each user takes what it needs")]
+#![allow(clippy::unwrap_used, reason = "test support fails loudly")]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+
+/// The credentials the server accepts.
+pub const KEY: &str = "minpriv-test";
+pub const SECRET: &str = "minpriv-test-secret";
+
+/// What the server does to requests for a key whose path ends with the given text.
+#[derive(Debug, Clone, Copy)]
+pub enum Fault {
+    /// Answer 503 SlowDown this many times, then serve.
+    SlowDown(u32),
+    /// Drop the connection this many times, then serve.
+    Drop(u32),
+}
+
+#[derive(Default)]
+struct State {
+    /// "GET /bucket/key?query" of every request, in order.
+    requests: Vec<String>,
+    faults: HashMap<String, Fault>,
+}
+
+/// A running S3 server over `root` (each folder a bucket).
+pub struct Server {
+    pub endpoint: String,
+    state: Arc<Mutex<State>>,
+}
+
+impl Server {
+    pub fn start(root: &Path) -> Self {
+        let fs = s3s_fs::FileSystem::new(root).unwrap();
+        let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+        builder.set_auth(s3s::auth::SimpleAuth::from_single(KEY, SECRET));
+        let service = builder.build();
+        let state = Arc::new(Mutex::new(State::default()));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        listener.set_nonblocking(true).unwrap();
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                loop {
+                    let Ok((socket, _)) = listener.accept().await else { continue };
+                    // Small responses on loopback otherwise wait out delayed ACKs.
+                    let _ = socket.set_nodelay(true);
+                    let service = service.clone();
+                    let state = shared.clone();
+                    tokio::spawn(async move {
+                        let handler = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                            let service = service.clone();
+                            let state = state.clone();
+                            async move {
+                                let line = format!("{} {}", request.method(), request.uri());
+                                let fault = {
+                                    let mut state = state.lock().unwrap();
+                                    state.requests.push(line.clone());
+                                    let path = request.uri().path().to_owned();
+                                    let hit = state.faults.iter_mut().find(|(k, _)| path.ends_with(k.as_str())).map(|(_, f)| f);
+                                    match hit {
+                                        Some(Fault::SlowDown(n)) if *n > 0 && request.method() == hyper::Method::GET => {
+                                            *n -= 1;
+                                            Some(Fault::SlowDown(0))
+                                        }
+                                        Some(Fault::Drop(n)) if *n > 0 && request.method() == hyper::Method::GET => {
+                                            *n -= 1;
+                                            Some(Fault::Drop(0))
+                                        }
+                                        _ => None,
+                                    }
+                                };
+                                match fault {
+                                    Some(Fault::SlowDown(_)) => {
+                                        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>";
+                                        Ok(hyper::Response::builder().status(503).header("content-type", "application/xml").body(s3s::Body::from(body.to_owned())).unwrap())
+                                    }
+                                    Some(Fault::Drop(_)) => Err::<hyper::Response<s3s::Body>, String>("dropped".to_owned()),
+                                    None => hyper::service::Service::call(&service, request).await.map_err(|e| format!("{e:?}")),
+                                }
+                            }
+                        });
+                        let _ = Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(socket), handler).await;
+                    });
+                }
+            });
+        });
+        Self { endpoint, state }
+    }
+
+    pub fn fault(&self, key_suffix: &str, fault: Fault) {
+        self.state
+            .lock()
+            .unwrap()
+            .faults
+            .insert(key_suffix.to_owned(), fault);
+    }
+
+    pub fn requests(&self) -> Vec<String> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    pub fn clear(&self) {
+        self.state.lock().unwrap().requests.clear();
+    }
+}
