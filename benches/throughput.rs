@@ -59,13 +59,7 @@ fn stage(blobs: &[Blob], gunzip: bool, decode: bool) -> u64 {
 fn filter(principals: &[String]) -> Result<Filter> {
     Filter::new(&Criteria {
         principals,
-        sessions: &[],
-        since: None,
-        until: None,
-        regions: &[],
-        accounts: &[],
-        user_agents: &[],
-        include_service_events: false,
+        ..Criteria::default()
     })
     .map_err(|(flag, value, reason)| format!("--{flag} {value}: {reason}").into())
 }

@@ -39,7 +39,8 @@ impl Exclusion {
     }
 }
 
-/// The user's filters, as given.
+/// The user's filters, as given. The default keeps everything.
+#[derive(Debug, Default, Clone, Copy)]
 pub struct Criteria<'a> {
     pub principals: &'a [String],
     pub sessions: &'a [String],
@@ -328,9 +329,7 @@ mod tests {
             since: Some("2026-11-20T10:00:00Z".parse().unwrap()),
             until: Some("2026-11-20T11:00:00Z".parse().unwrap()),
             regions: &owned(regions),
-            accounts: &[],
-            user_agents: &[],
-            include_service_events: false,
+            ..Criteria::default()
         })
         .unwrap()
     }
@@ -475,13 +474,7 @@ mod tests {
         let bad = ["ci-provisioner".to_owned()];
         let result = Filter::new(&Criteria {
             principals: &bad,
-            sessions: &[],
-            since: None,
-            until: None,
-            regions: &[],
-            accounts: &[],
-            user_agents: &[],
-            include_service_events: false,
+            ..Criteria::default()
         });
         assert!(result.is_err());
     }

@@ -10,6 +10,7 @@ use wildmatch::WildMatch;
 
 use crate::evidence::Discovery;
 use crate::iam::Mapper;
+use crate::iam::rules::pascal;
 use crate::resource::Scoping;
 
 /// Characters (whitespace not counted) a customer managed policy may hold.
@@ -301,19 +302,6 @@ fn minimal(resources: BTreeSet<String>) -> BTreeSet<String> {
                 .any(|p| p.matches(r) && p.to_string() != **r)
         })
         .cloned()
-        .collect()
-}
-
-/// `log-group` → `LogGroup`, `code signing config` → `CodeSigningConfig`.
-fn pascal(kind: &str) -> String {
-    kind.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_ascii_uppercase().to_string() + chars.as_str()
-            })
-        })
         .collect()
 }
 

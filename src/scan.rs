@@ -370,13 +370,7 @@ mod tests {
             let principals = [principal.to_owned()];
             let filter = Filter::new(&Criteria {
                 principals: &principals,
-                sessions: &[],
-                since: None,
-                until: None,
-                regions: &[],
-                accounts: &[],
-                user_agents: &[],
-                include_service_events: false,
+                ..Criteria::default()
             })
             .unwrap();
             let fast = Context::new(&filter, mapper, 1 << 20, false);
@@ -417,17 +411,7 @@ mod tests {
                 size: 1,
             },
         ];
-        let filter = Filter::new(&Criteria {
-            principals: &[],
-            sessions: &[],
-            since: None,
-            until: None,
-            regions: &[],
-            accounts: &[],
-            user_agents: &[],
-            include_service_events: false,
-        })
-        .unwrap();
+        let filter = Filter::new(&Criteria::default()).unwrap();
         let mapper = Mapper::embedded().unwrap();
         let context = Context::new(&filter, mapper, 1 << 20, false);
         let tally = scan(&blobs, &context);

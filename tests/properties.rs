@@ -127,17 +127,7 @@ fn run(picks: &[(usize, usize, usize)], scoping: &Scoping) -> (Vec<Policy>, Vec<
             Blob::File { path, size: 0 }
         })
         .collect();
-    let filter = Filter::new(&Criteria {
-        principals: &[],
-        sessions: &[],
-        since: None,
-        until: None,
-        regions: &[],
-        accounts: &[],
-        user_agents: &[],
-        include_service_events: false,
-    })
-    .unwrap();
+    let filter = Filter::new(&Criteria::default()).unwrap();
     let mapper = Mapper::embedded().unwrap();
     let tally = scan(&blobs, &Context::new(&filter, mapper, 1 << 20, false));
     let discovery = Discovery::from_calls(&tally.calls, &mapper);

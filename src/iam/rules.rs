@@ -201,16 +201,7 @@ impl Rules {
         if let Some(sid) = self.sids.get(prefix) {
             return sid.clone();
         }
-        prefix
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|part| !part.is_empty())
-            .map(|part| {
-                let mut chars = part.chars();
-                chars.next().map_or_else(String::new, |first| {
-                    first.to_ascii_uppercase().to_string() + chars.as_str()
-                })
-            })
-            .collect()
+        pascal(prefix)
     }
 
     /// Every fully qualified action the tables can emit, for validation.
@@ -234,6 +225,21 @@ impl Rules {
         names.extend(self.risky.iter().cloned());
         names
     }
+}
+
+/// `resource-groups` → `ResourceGroups`, `code signing config` → `CodeSigningConfig`: the
+/// form Sids take (letters and digits only).
+#[must_use]
+pub fn pascal(name: &str) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
 }
 
 /// `prefix:Action`, unless `action` is already qualified.
