@@ -47,7 +47,12 @@ impl Discovery {
     pub fn from_calls(calls: &Calls, mapper: &Mapper) -> Self {
         let mut discovery = Self::default();
         for (call, seen) in calls {
-            match mapper.map(call) {
+            // Calls are kept without their resources; map each with all it named.
+            let call = crate::iam::Call {
+                arns: seen.arns.iter().cloned().collect(),
+                ..call.clone()
+            };
+            match mapper.map(&call) {
                 Mapping::Actions(grants) => {
                     for grant in grants {
                         let evidence = discovery.actions.entry(grant.action).or_default();

@@ -11,7 +11,9 @@ use rayon::prelude::*;
 use crate::filter::{Exclusion, Filter};
 use crate::iam::{Call, Mapper};
 use crate::parse::{self, BadRecord, Event, Item, Prefilter};
+use crate::resource::TypedArn;
 use crate::source::{Blob, Problem};
+use std::sync::Arc;
 
 /// Evidence for one distinct call.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,6 +30,9 @@ pub struct Seen {
     pub sessions: BTreeSet<String>,
     /// Services that made the call with the principal's credentials (`invokedBy`).
     pub via: BTreeSet<String>,
+    /// Every resource the calls named. Calls are aggregated without their resources (a
+    /// policy needs only the union), so memory follows distinct resources, not events.
+    pub arns: BTreeSet<TypedArn>,
 }
 
 impl Seen {
@@ -79,6 +84,7 @@ impl Seen {
             *self.errors.entry(code).or_default() += n;
         }
         self.regions.extend(other.regions);
+        self.arns.extend(other.arns);
         self.principals.extend(other.principals);
         self.sessions.extend(other.sessions);
         self.via.extend(other.via);
@@ -90,7 +96,7 @@ impl Seen {
 pub type Calls = foldhash::HashMap<Call, Seen>;
 
 /// Most distinct raw calls one worker remembers before starting over (memory stays flat).
-const MEMO_LIMIT: usize = 50_000;
+const MEMO_LIMIT: usize = 4_096;
 
 /// What the run read, skipped and kept.
 #[derive(Debug, Default)]
@@ -107,7 +113,7 @@ pub struct Tally {
     pub calls: Calls,
     /// The text a call key is made of (source, name, region, account, request, response,
     /// resources) → its call, so identical requests are mapped once.
-    memo: foldhash::HashMap<Box<str>, Call>,
+    memo: foldhash::HashMap<Box<str>, (Call, Arc<[TypedArn]>)>,
     key: String,
 }
 
@@ -161,18 +167,53 @@ impl Tally {
             self.key.push_str(piece);
             self.key.push('\0');
         }
-        if let Some(call) = self.memo.get(self.key.as_str())
+        if let Some((call, arns)) = self.memo.get(self.key.as_str())
             && let Some(seen) = self.calls.get_mut(call)
         {
             seen.add(event);
+            for arn in arns.iter() {
+                if !seen.arns.contains(arn) {
+                    seen.arns.insert(arn.clone());
+                }
+            }
             return;
         }
-        let call = context.mapper.call(event);
+        let mut call = context.mapper.call(event);
+        let arns: Arc<[TypedArn]> = std::mem::take(&mut call.arns).into();
         if self.memo.len() >= MEMO_LIMIT {
             self.memo.clear();
         }
-        self.memo.insert(self.key.as_str().into(), call.clone());
-        self.calls.entry(call).or_default().add(event);
+        self.memo
+            .insert(self.key.as_str().into(), (call.clone(), arns.clone()));
+        let seen = self.calls.entry(call).or_default();
+        seen.add(event);
+        seen.arns.extend(arns.iter().cloned());
+    }
+
+    /// Reads one input and tallies it; a read failure is a problem, not a stop.
+    fn take(&mut self, blob: Blob, raw: &mut Vec<u8>, json: &mut Vec<u8>, context: &Context<'_>) {
+        let name = blob.display();
+        if let Blob::File { size, .. } = blob
+            && size > context.max_file_size
+        {
+            // Larger on disk than allowed decompressed: refuse before reading it.
+            let message = parse::ParseError::TooLarge {
+                limit: context.max_file_size,
+            }
+            .to_string();
+            self.problems.push(Problem {
+                path: name,
+                message,
+            });
+            return;
+        }
+        match blob.read_into(raw) {
+            Ok(()) => self.scan(&name, raw, json, context),
+            Err(error) => self.problems.push(Problem {
+                path: name,
+                message: error.to_string(),
+            }),
+        }
     }
 
     /// Tallies one input's bytes.
@@ -255,6 +296,12 @@ impl<'a> Context<'a> {
     }
 }
 
+thread_local! {
+    /// Each worker thread's buffers for one input's raw and decompressed bytes, reused
+    /// across inputs (rayon's fold would otherwise start fresh ones for every split).
+    static BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
+}
+
 /// A progress bar over `total` bytes on stderr, when it is a terminal and not quiet.
 fn progress(show: bool, total: u64) -> ProgressBar {
     if !show || !std::io::stderr().is_terminal() {
@@ -285,44 +332,23 @@ pub fn scan_stream(
 ) -> Tally {
     let bar = progress(context.progress, total);
     let mut tally = blobs
-        .fold(
-            || (Tally::default(), Vec::new(), Vec::new()),
-            |(mut tally, mut raw, mut json), blob| {
-                let name = blob.display();
-                if let Blob::File { size, .. } = blob
-                    && size > context.max_file_size
-                {
-                    // Larger on disk than allowed decompressed: refuse before reading it.
-                    let message = parse::ParseError::TooLarge {
-                        limit: context.max_file_size,
-                    }
-                    .to_string();
-                    tally.problems.push(Problem {
-                        path: name,
-                        message,
-                    });
-                    return (tally, raw, json);
-                }
-                match blob.read_into(&mut raw) {
-                    Ok(()) => tally.scan(&name, &raw, &mut json, context),
-                    Err(error) => tally.problems.push(Problem {
-                        path: name,
-                        message: error.to_string(),
-                    }),
-                }
+        .fold(Tally::default, |mut tally, blob| {
+            BUFFERS.with(|buffers| {
+                let mut buffers = buffers.borrow_mut();
+                let (raw, json) = &mut *buffers;
+                tally.take(blob, raw, json, context);
                 bar.inc(raw.len() as u64);
                 bar.set_message(format!("{} files", tally.files_read));
                 // Keep one big file from pinning its buffers for the rest of the run.
                 if raw.capacity() > 64 << 20 {
-                    raw = Vec::new();
+                    *raw = Vec::new();
                 }
                 if json.capacity() > 256 << 20 {
-                    json = Vec::new();
+                    *json = Vec::new();
                 }
-                (tally, raw, json)
-            },
-        )
-        .map(|(tally, _, _)| tally)
+            });
+            tally
+        })
         .reduce(Tally::default, Tally::merge);
     bar.finish_and_clear();
     tally.problems.sort();

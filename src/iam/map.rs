@@ -18,7 +18,8 @@ pub struct Fact {
     pub values: Vec<Box<str>>,
 }
 
-/// What the map stage needs of a call. Identical calls aggregate into one `Call`; this is
+/// What the map stage needs of a call. Identical calls aggregate into one `Call` (the scan
+/// keys them without `arns` and keeps the union of their resources beside them); this is
 /// also the shape an external engine (CloudTrail Lake, Athena) can hand in pre-aggregated.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Call {
