@@ -138,6 +138,10 @@ fn only_the_days_and_files_of_the_window_are_listed_and_fetched() {
     let server = Server::start(root.path());
     assert!(from_bucket(&server, &[]).status.success());
     let requests = server.requests();
+    assert!(
+        requests[0].contains("location"),
+        "the bucket's region is asked first: {requests:#?}"
+    );
     let gets: Vec<&String> = requests
         .iter()
         .filter(|r| r.starts_with("GET /acme-cloudtrail/AWSLogs/"))
@@ -168,6 +172,29 @@ fn only_the_days_and_files_of_the_window_are_listed_and_fetched() {
         !requests.iter().any(|r| r.contains("CloudTrail-Digest")),
         "digest prefixes are not listed"
     );
+}
+
+#[test]
+fn a_missing_bucket_is_a_clear_error() {
+    let root = bucket_with_sample("", None);
+    let server = Server::start(root.path());
+    let output = minpriv()
+        .args([
+            "discover",
+            "--trail-bucket",
+            "no-such-bucket",
+            "--endpoint-url",
+            &server.endpoint,
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("s3://no-such-bucket: cannot find the bucket's region: NoSuchBucket"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(SECRET), "no credentials in messages");
 }
 
 #[test]
@@ -279,7 +306,7 @@ fn a_second_run_with_a_cache_reads_nothing_from_s3() {
         !server
             .requests()
             .iter()
-            .any(|r| r.starts_with("GET") && !r.contains("list-type")),
+            .any(|r| r.contains("x-id=GetObject")),
         "{:#?}",
         server.requests()
     );

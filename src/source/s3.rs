@@ -138,18 +138,11 @@ async fn client(options: &Options) -> Result<Client, SourceError> {
         }
         Client::from_conf(config.build())
     };
-    if options.endpoint_url.is_some() {
-        let region = shared
-            .region()
-            .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
-        return Ok(build(Some(region)));
-    }
+    let start = shared
+        .region()
+        .map_or_else(|| "us-east-1".to_owned(), ToString::to_string);
     // Ask where the bucket lives, so users never have to know.
-    let probe = build(Some(
-        shared
-            .region()
-            .map_or_else(|| "us-east-1".to_owned(), ToString::to_string),
-    ));
+    let probe = build(Some(start.clone()));
     let region = match probe
         .get_bucket_location()
         .bucket(&options.bucket)
@@ -167,10 +160,21 @@ async fn client(options: &Options) -> Result<Client, SourceError> {
                 .raw_response()
                 .and_then(|r| r.headers().get("x-amz-bucket-region"))
                 .map(str::to_owned);
-            header.ok_or_else(|| SourceError::Bucket {
-                bucket: options.bucket.clone(),
-                message: format!("cannot find the bucket's region: {}", describe(&error)),
-            })?
+            let missing = error
+                .as_service_error()
+                .and_then(aws_sdk_s3::error::ProvideErrorMetadata::code)
+                == Some("NoSuchBucket");
+            match header {
+                Some(region) => region,
+                // An S3-compatible store that does not answer this: keep the configured region.
+                None if options.endpoint_url.is_some() && !missing => start,
+                None => {
+                    return Err(SourceError::Bucket {
+                        bucket: options.bucket.clone(),
+                        message: format!("cannot find the bucket's region: {}", describe(&error)),
+                    });
+                }
+            }
         }
     };
     Ok(build(Some(region)))
