@@ -80,9 +80,16 @@ struct Risky {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct Errors {
+    denial: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ServicesFile {
     sids: BTreeMap<String, String>,
     global: Global,
+    errors: Errors,
     risky: Risky,
 }
 
@@ -99,6 +106,8 @@ pub struct Rules {
     pub global_region: String,
     /// Lower-cased well-known privilege-escalation actions.
     risky: HashSet<String>,
+    /// Parts of error codes that mean the call was refused.
+    denials: Vec<String>,
 }
 
 impl Rules {
@@ -141,6 +150,7 @@ impl Rules {
                 .iter()
                 .map(|a| a.to_ascii_lowercase())
                 .collect(),
+            denials: services.errors.denial,
         })
     }
 
@@ -187,6 +197,12 @@ impl Rules {
     #[must_use]
     pub fn is_global(&self, source: &str) -> bool {
         self.global_sources.contains(source)
+    }
+
+    /// Whether an error code says the call was refused (not allowed and failed).
+    #[must_use]
+    pub fn is_denial(&self, code: &str) -> bool {
+        self.denials.iter().any(|word| code.contains(word.as_str()))
     }
 
     /// Whether an action is a well-known privilege-escalation path.
