@@ -135,7 +135,7 @@ impl Filter {
         if !self.in_window(&event.time) {
             return Err(Exclusion::OutsideWindow);
         }
-        let service_event = is_service_event(event);
+        let service_event = is_service_event(event, rules);
         if !service_event
             && (event
                 .event_type
@@ -243,14 +243,14 @@ fn name_literal(arn: &str) -> Option<String> {
 
 /// Whether AWS made the call on its own behalf, not with the principal's credentials.
 #[must_use]
-pub fn is_service_event(event: &Event<'_>) -> bool {
+pub fn is_service_event(event: &Event<'_>, rules: &Rules) -> bool {
     event.identity.kind.as_deref() == Some("AWSService")
         || event.event_type.as_deref() == Some("AwsServiceEvent")
         || event
             .identity
             .issuer_arn
             .as_deref()
-            .is_some_and(|arn| arn.contains(":role/aws-service-role/"))
+            .is_some_and(|arn| rules.is_service_linked(arn))
 }
 
 /// The session name of an assumed-role caller.

@@ -86,9 +86,16 @@ struct Errors {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct ServiceLinked {
+    role_path: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ServicesFile {
     sids: BTreeMap<String, String>,
     global: Global,
+    service_linked: ServiceLinked,
     errors: Errors,
     risky: Risky,
 }
@@ -108,6 +115,8 @@ pub struct Rules {
     risky: HashSet<String>,
     /// Parts of error codes that mean the call was refused.
     denials: Vec<String>,
+    /// The path of service-linked roles in their ARNs.
+    service_linked_path: String,
 }
 
 impl Rules {
@@ -151,6 +160,7 @@ impl Rules {
                 .map(|a| a.to_ascii_lowercase())
                 .collect(),
             denials: services.errors.denial,
+            service_linked_path: services.service_linked.role_path,
         })
     }
 
@@ -197,6 +207,12 @@ impl Rules {
     #[must_use]
     pub fn is_global(&self, source: &str) -> bool {
         self.global_sources.contains(source)
+    }
+
+    /// Whether a role ARN is a service-linked role's (AWS acting on its own behalf).
+    #[must_use]
+    pub fn is_service_linked(&self, role_arn: &str) -> bool {
+        role_arn.contains(self.service_linked_path.as_str())
     }
 
     /// Whether an error code says the call was refused (not allowed and failed).
