@@ -30,6 +30,9 @@ pub struct Call {
     pub arns: Vec<TypedArn>,
 }
 
+/// The action that hands a role to a service.
+pub const PASS_ROLE: &str = "iam:PassRole";
+
 /// Why an action is in the policy.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Reason {
@@ -54,6 +57,8 @@ pub struct Grant {
     /// The call's resources of the types this action takes (a passed role's ARN for
     /// `iam:PassRole`). Empty when the action takes none, or the event names none.
     pub resources: Vec<TypedArn>,
+    /// For `iam:PassRole`: the service principal the role was passed to.
+    pub passed_to: Option<String>,
 }
 
 /// Why a call could not be mapped with confidence.
@@ -249,6 +254,7 @@ impl Mapper {
                         resources: self.resources_for(&action, call),
                         action,
                         reason: reason.clone(),
+                        passed_to: None,
                     }),
                     None => {
                         return Mapping::Unmapped(Unmapped::UnknownAction(qualify(
@@ -270,6 +276,7 @@ impl Mapper {
                             reason: Reason::Reference {
                                 of: grant.action.clone(),
                             },
+                            passed_to: None,
                         });
                     }
                 }
@@ -288,12 +295,18 @@ impl Mapper {
     ) -> impl Iterator<Item = Grant> + 'r {
         rule.actions.iter().filter_map(move |action| {
             let action = self.canonical(action)?;
+            let passed_to = (action == PASS_ROLE).then(|| {
+                rule.passed_to
+                    .clone()
+                    .unwrap_or_else(|| call.source.to_string())
+            });
             Some(Grant {
                 resources: self.resources_for(&action, call),
                 action,
                 reason: Reason::Dependent {
                     why: rule.why.clone(),
                 },
+                passed_to,
             })
         })
     }
@@ -505,6 +518,7 @@ mod tests {
         let arns: Vec<&str> = pass.resources.iter().map(|r| &*r.arn).collect();
         assert_eq!(arns, ["arn:aws:iam::1:role/exec"]);
         assert!(matches!(pass.reason, Reason::Dependent { .. }));
+        assert_eq!(pass.passed_to.as_deref(), Some("lambda.amazonaws.com"));
     }
 
     #[test]

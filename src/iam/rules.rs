@@ -33,6 +33,11 @@ pub struct Dependent {
     pub replace: bool,
     /// Why the action is needed, shown as evidence.
     pub why: String,
+    /// For `iam:PassRole`: the service principal the role is passed to, when it is not the
+    /// event source's own (`ecs-tasks.amazonaws.com` for an ECS task role). Becomes the
+    /// `iam:PassedToService` condition.
+    #[serde(default)]
+    pub passed_to: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
