@@ -2,6 +2,8 @@
 //!
 //!   cargo run --example synth -- sample samples/trail
 //!   cargo run --release --example synth -- bulk /tmp/corpus 240 950
+//!   cargo run --example synth -- replay /tmp/next 7                      # new generated ids
+//!   cargo run --example synth -- replay /tmp/other 7 444455556666 us-west-2  # another account
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,6 +17,19 @@ fn main() -> ExitCode {
         .as_slice()
     {
         ["sample", dir] => minpriv::synth::deploy::sample().write(&PathBuf::from(dir), ""),
+        ["replay", dir, seed, rest @ ..] => {
+            use minpriv::synth::deploy::{ACCOUNT, Ids, REGION, sample_with};
+            let Ok(seed) = seed.parse::<u64>() else {
+                eprintln!("synth replay DIR SEED [ACCOUNT REGION]: SEED is a number");
+                return ExitCode::from(2);
+            };
+            let trail = sample_with(&Ids::fresh(seed), seed);
+            let trail = match rest {
+                [account, region] => trail.relocate((ACCOUNT, REGION), (account, region)),
+                _ => trail,
+            };
+            trail.write(&PathBuf::from(dir), "")
+        }
         ["bulk", dir, files, records] => {
             let (Ok(files), Ok(records)) = (files.parse(), records.parse()) else {
                 eprintln!(
@@ -25,7 +40,9 @@ fn main() -> ExitCode {
             minpriv::synth::bulk::write(&PathBuf::from(dir), files, records, 7)
         }
         _ => {
-            eprintln!("usage: synth sample DIR | synth bulk DIR FILES RECORDS_PER_FILE");
+            eprintln!(
+                "usage: synth sample DIR | synth replay DIR SEED [ACCOUNT REGION] | synth bulk DIR FILES RECORDS_PER_FILE"
+            );
             return ExitCode::from(2);
         }
     };

@@ -175,7 +175,11 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         notes,
     } = read(&config, mapper)?;
     let discovery = Discovery::from_calls(&tally.calls, &mapper);
-    let built = Policy::build(&discovery, &mapper, &config.scoping);
+    let scoping = crate::resource::Scoping {
+        created: std::sync::Arc::new(tally.created.clone()),
+        ..config.scoping.clone()
+    };
+    let built = Policy::build(&discovery, &mapper, &scoping, config.conditions);
     let policies = built.policy.clone().split(config.max_policy_size);
     let summary = render::summary::render(&render::summary::Run {
         listing: &listing,

@@ -263,6 +263,17 @@ pub struct DiscoverArgs {
     #[arg(long)]
     pub any_account: bool,
 
+    /// A policy for any account and region: account and region `*`, and every identifier
+    /// AWS generates (key ids, `sg-…`, API ids, secret suffixes) generalised whether or not
+    /// this run created it. Names the deployer chooses keep their --name-prefix scoping.
+    #[arg(long, conflicts_with = "keep_region")]
+    pub portable: bool,
+
+    /// Conditions that narrow wildcards (`iam:PassedToService` on `iam:PassRole`): `auto`
+    /// adds them where the trail shows what holds, `none` leaves them out.
+    #[arg(long, value_enum, value_name = "WHICH", default_value = "auto")]
+    pub conditions: crate::policy::Conditions,
+
     /// Resource names starting with this become `PREFIX*` (repeatable), in every ARN shape:
     /// `function:P*`, `role/P*`, `parameter/P*`, buckets `P*` and objects `P*/*`, log groups
     /// `/aws/lambda/P*`.

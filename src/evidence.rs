@@ -22,6 +22,8 @@ pub struct ActionEvidence {
     pub reasons: BTreeSet<Reason>,
     /// The concrete resources the calls named, of the types this action takes.
     pub resources: BTreeSet<TypedArn>,
+    /// For `iam:PassRole`: the service principals the roles were passed to.
+    pub passed_to: BTreeSet<String>,
 }
 
 /// A call that could not be mapped with confidence.
@@ -59,6 +61,7 @@ impl Discovery {
                         evidence.add(&call.name, seen);
                         evidence.reasons.insert(grant.reason);
                         evidence.resources.extend(grant.resources);
+                        evidence.passed_to.extend(grant.passed_to);
                     }
                 }
                 Mapping::Free => {

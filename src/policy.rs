@@ -36,7 +36,26 @@ pub struct Statement {
     pub actions: Vec<String>,
     #[serde(rename = "Resource")]
     pub resource: Resource,
+    /// Operator → condition key → values; empty for none.
+    #[serde(rename = "Condition", skip_serializing_if = "Condition::is_empty")]
+    pub condition: Condition,
 }
+
+/// A statement's `Condition` block: operator → key → values (all must hold).
+pub type Condition = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
+
+/// Which conditions the policy carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Conditions {
+    /// Those the trail shows to hold (`iam:PassedToService` on `iam:PassRole`).
+    #[default]
+    Auto,
+    /// None.
+    None,
+}
+
+/// The condition key that limits which service a role may be passed to.
+pub const PASSED_TO_SERVICE: &str = "iam:PassedToService";
 
 /// `"*"` or a list of ARNs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -69,6 +88,8 @@ pub struct Unscoped {
 pub struct Built {
     pub policy: Policy,
     pub unscoped: Vec<Unscoped>,
+    /// Resources in which a generated identifier became a wildcard, and why.
+    pub widened: Vec<crate::resource::Widened>,
 }
 
 /// Actions that share a service and a resource set, with the resource types behind it.
@@ -78,20 +99,25 @@ struct Group {
     kinds: BTreeSet<String>,
 }
 
-/// (service prefix, resource set) → the group granted on it.
-type Groups = BTreeMap<(String, BTreeSet<String>), Group>;
+/// (service prefix, resource set, condition) → the group granted on it.
+type Groups = BTreeMap<(String, BTreeSet<String>, Condition), Group>;
 
 impl Policy {
     /// Builds the policy for every action found, scoped as `scoping` says.
     #[must_use]
-    pub fn build(discovery: &Discovery, mapper: &Mapper, scoping: &Scoping) -> Built {
-        let (groups, mut unscoped) = group(discovery, mapper, scoping);
-        let mut by_service: BTreeMap<&str, Vec<(&BTreeSet<String>, &Group)>> = BTreeMap::new();
-        for ((prefix, resources), group) in &groups {
+    pub fn build(
+        discovery: &Discovery,
+        mapper: &Mapper,
+        scoping: &Scoping,
+        conditions: Conditions,
+    ) -> Built {
+        let (groups, mut unscoped, widened) = group(discovery, mapper, scoping, conditions);
+        let mut by_service: BTreeMap<&str, Vec<Keyed<'_>>> = BTreeMap::new();
+        for ((prefix, resources, condition), group) in &groups {
             by_service
                 .entry(prefix)
                 .or_default()
-                .push((resources, group));
+                .push((resources, condition, group));
         }
         let statements = by_service
             .into_iter()
@@ -104,6 +130,7 @@ impl Policy {
                 statements,
             },
             unscoped,
+            widened: widened.into_iter().collect(),
         }
     }
 
@@ -185,9 +212,15 @@ impl Policy {
 
 /// Each action's resource set: generalised ARNs, or `*` when it takes no resources, the
 /// user asked for wildcards, or the calls did not name every required resource type.
-fn group(discovery: &Discovery, mapper: &Mapper, scoping: &Scoping) -> (Groups, Vec<Unscoped>) {
+fn group(
+    discovery: &Discovery,
+    mapper: &Mapper,
+    scoping: &Scoping,
+    conditions: Conditions,
+) -> (Groups, Vec<Unscoped>, BTreeSet<crate::resource::Widened>) {
     let mut groups = Groups::new();
     let mut unscoped = Vec::new();
+    let mut widened = BTreeSet::new();
     let star = || BTreeSet::from(["*".to_owned()]);
     for (action, evidence) in &discovery.actions {
         let prefix = action.split(':').next().unwrap_or(action).to_owned();
@@ -220,27 +253,67 @@ fn group(discovery: &Discovery, mapper: &Mapper, scoping: &Scoping) -> (Groups, 
                 let resources = evidence
                     .resources
                     .iter()
-                    .map(|r| mapper.locator().generalise(r, scoping))
+                    .map(|r| {
+                        let (resource, why) = mapper.locator().widen(r, scoping);
+                        for why in why {
+                            widened.insert(crate::resource::Widened {
+                                resource: resource.clone(),
+                                why,
+                            });
+                        }
+                        resource
+                    })
                     .collect();
                 (
                     minimal(resources),
                     found.iter().map(|k| (*k).to_owned()).collect(),
                 )
             };
-        let group = groups.entry((prefix, resources)).or_default();
+        let condition = condition(action, evidence, conditions);
+        let group = groups.entry((prefix, resources, condition)).or_default();
         group.actions.insert(action.clone());
         group.kinds.extend(kinds);
     }
-    (groups, unscoped)
+    (groups, unscoped, widened)
 }
+
+/// The conditions the trail shows hold for every call of `action`.
+fn condition(
+    action: &str,
+    evidence: &crate::evidence::ActionEvidence,
+    conditions: Conditions,
+) -> Condition {
+    let mut condition = Condition::new();
+    if conditions == Conditions::None {
+        return condition;
+    }
+    if action == crate::iam::PASS_ROLE && !evidence.passed_to.is_empty() {
+        // Only when every PassRole call named its receiving service (always, for the
+        // dependent rules that emit it): AWS's recommended guard on PassRole.
+        let dependent_only = evidence
+            .reasons
+            .iter()
+            .all(|r| matches!(r, crate::iam::Reason::Dependent { .. }));
+        if dependent_only {
+            condition
+                .entry("StringEquals".to_owned())
+                .or_default()
+                .insert(PASSED_TO_SERVICE.to_owned(), evidence.passed_to.clone());
+        }
+    }
+    condition
+}
+
+/// One group of a service: its resources, condition and actions.
+type Keyed<'g> = (&'g BTreeSet<String>, &'g Condition, &'g Group);
 
 /// One service's statements. Its only statement is named after the service; with several,
 /// the `*` one is `…AccountLevel` and the others are named after their resource types.
-fn statements(base: &str, groups: &[(&BTreeSet<String>, &Group)]) -> Vec<Statement> {
-    let scoped = groups.iter().filter(|(r, _)| !is_star(r)).count();
+fn statements(base: &str, groups: &[Keyed<'_>]) -> Vec<Statement> {
+    let scoped = groups.iter().filter(|(r, _, _)| !is_star(r)).count();
     let mut named: Vec<Statement> = groups
         .iter()
-        .map(|(resources, group)| {
+        .map(|(resources, condition, group)| {
             let sid = if groups.len() == 1 || (scoped == 1 && !is_star(resources)) {
                 base.to_owned()
             } else if is_star(resources) {
@@ -251,6 +324,13 @@ fn statements(base: &str, groups: &[(&BTreeSet<String>, &Group)]) -> Vec<Stateme
                     group.kinds.iter().map(|k| pascal(k)).collect::<String>()
                 )
             };
+            // A conditioned statement is named after its condition keys too.
+            let sid = sid
+                + &condition
+                    .values()
+                    .flat_map(BTreeMap::keys)
+                    .map(|key| pascal(key.rsplit(':').next().unwrap_or(key)))
+                    .collect::<String>();
             Statement {
                 sid,
                 effect: "Allow",
@@ -260,6 +340,7 @@ fn statements(base: &str, groups: &[(&BTreeSet<String>, &Group)]) -> Vec<Stateme
                 } else {
                     Resource::Many(resources.iter().cloned().collect())
                 },
+                condition: (*condition).clone(),
             }
         })
         .collect();
@@ -326,6 +407,7 @@ mod tests {
             effect: "Allow",
             actions: actions.iter().map(|a| (*a).to_owned()).collect(),
             resource: Resource::One("*".to_owned()),
+            condition: Condition::new(),
         }
     }
 

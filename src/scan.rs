@@ -111,6 +111,8 @@ pub struct Tally {
     pub excluded: BTreeMap<Exclusion, u64>,
     pub kept: u64,
     pub calls: Calls,
+    /// Generated identifiers that kept calls created (their responses named them).
+    pub created: crate::resource::generated::Created,
     /// The text a call key is made of (source, name, region, account, request, response,
     /// resources) → its call, so identical requests are mapped once.
     memo: foldhash::HashMap<Box<str>, (Call, Arc<[TypedArn]>)>,
@@ -131,6 +133,7 @@ impl Tally {
             *self.excluded.entry(reason).or_default() += n;
         }
         self.kept += other.kept;
+        self.created.extend(other.created);
         for (call, seen) in other.calls {
             self.calls.entry(call).or_default().merge(seen);
         }
@@ -178,6 +181,7 @@ impl Tally {
             }
             return;
         }
+        context.mapper.created(event, &mut self.created);
         let mut call = context.mapper.call(event);
         let arns: Arc<[TypedArn]> = std::mem::take(&mut call.arns).into();
         if self.memo.len() >= MEMO_LIMIT {

@@ -8,10 +8,11 @@
 use minpriv::evidence::Discovery;
 use minpriv::filter::{Criteria, Filter};
 use minpriv::iam::{Mapper, Reference};
-use minpriv::policy::{Policy, Resource};
+use minpriv::policy::{Conditions, Policy, Resource};
 use minpriv::resource::{Mode, Scoping};
 use minpriv::scan::{Context, scan};
 use minpriv::source::Blob;
+use minpriv::synth::deploy::{self, Ids};
 use proptest::prelude::*;
 use wildmatch::WildMatch;
 
@@ -86,9 +87,11 @@ const NAMES: &[&str] = &["psoxy-a", "psoxy-b", "other", "PSOXY_X"];
 const REGIONS: &[&str] = &["eu-west-1", "us-east-1"];
 
 /// Whether an `Allow` policy allows `action` on `resource` (`*` for actions without
-/// resource-level permissions): actions match case-insensitively, resources
-/// case-sensitively, both with `*` and `?` wildcards.
-fn allows(policies: &[Policy], action: &str, resource: &str) -> bool {
+/// resource-level permissions) in a request `context` of condition keys: actions match
+/// case-insensitively, resources case-sensitively, both with `*` and `?` wildcards; every
+/// condition of a statement must hold, and a condition on a key the context lacks fails, as
+/// IAM evaluates `StringEquals` and `StringLike`.
+fn allows(policies: &[Policy], action: &str, resource: &str, context: &[(&str, &str)]) -> bool {
     policies
         .iter()
         .flat_map(|p| &p.statements)
@@ -100,11 +103,68 @@ fn allows(policies: &[Policy], action: &str, resource: &str) -> bool {
                 Resource::One(one) => vec![one.clone()],
                 Resource::Many(many) => many.clone(),
             };
-            action_ok && patterns.iter().any(|p| WildMatch::new(p).matches(resource))
+            let conditions_hold = statement.condition.iter().all(|(operator, keys)| {
+                keys.iter().all(|(key, values)| {
+                    let given: Vec<&str> = context
+                        .iter()
+                        .filter(|(k, _)| k.eq_ignore_ascii_case(key))
+                        .map(|(_, v)| *v)
+                        .collect();
+                    match operator.as_str() {
+                        "StringEquals" => given.iter().any(|g| values.contains(*g)),
+                        "StringLike" => given
+                            .iter()
+                            .any(|g| values.iter().any(|v| WildMatch::new(v).matches(g))),
+                        _ => false,
+                    }
+                })
+            });
+            action_ok
+                && conditions_hold
+                && patterns.iter().any(|p| WildMatch::new(p).matches(resource))
         })
 }
 
-fn run(picks: &[(usize, usize, usize)], scoping: &Scoping) -> (Vec<Policy>, Vec<(String, String)>) {
+/// A need: action, resource, and the request context IAM evaluates it in.
+type Need = (String, String, Vec<(&'static str, String)>);
+
+/// Every (action, resource, context) a discovery needed.
+fn needs(discovery: &Discovery) -> Vec<Need> {
+    let mut needs = Vec::new();
+    for (action, evidence) in &discovery.actions {
+        let contexts: Vec<Vec<(&'static str, String)>> = if evidence.passed_to.is_empty() {
+            vec![Vec::new()]
+        } else {
+            evidence
+                .passed_to
+                .iter()
+                .map(|s| vec![("iam:PassedToService", s.clone())])
+                .collect()
+        };
+        let resources: Vec<String> = if evidence.resources.is_empty() {
+            vec!["*".to_owned()]
+        } else {
+            evidence
+                .resources
+                .iter()
+                .map(|r| r.arn.to_string())
+                .collect()
+        };
+        for resource in &resources {
+            for context in &contexts {
+                needs.push((action.clone(), resource.clone(), context.clone()));
+            }
+        }
+    }
+    needs
+}
+
+fn allows_need(policies: &[Policy], (action, resource, context): &Need) -> bool {
+    let context: Vec<(&str, &str)> = context.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    allows(policies, action, resource, &context)
+}
+
+fn run(picks: &[(usize, usize, usize)], scoping: &Scoping) -> (Vec<Policy>, Vec<Need>) {
     let dir = tempfile::tempdir().unwrap();
     let records: Vec<String> = picks
         .iter()
@@ -131,16 +191,12 @@ fn run(picks: &[(usize, usize, usize)], scoping: &Scoping) -> (Vec<Policy>, Vec<
     let mapper = Mapper::embedded().unwrap();
     let tally = scan(&blobs, &Context::new(&filter, mapper, 1 << 20, false));
     let discovery = Discovery::from_calls(&tally.calls, &mapper);
-    let mut observed = Vec::new();
-    for (action, evidence) in &discovery.actions {
-        if evidence.resources.is_empty() {
-            observed.push((action.clone(), "*".to_owned()));
-        }
-        for resource in &evidence.resources {
-            observed.push((action.clone(), resource.arn.to_string()));
-        }
-    }
-    let policies = Policy::build(&discovery, &mapper, scoping)
+    let observed = needs(&discovery);
+    let scoping = Scoping {
+        created: std::sync::Arc::new(tally.created.clone()),
+        ..scoping.clone()
+    };
+    let policies = Policy::build(&discovery, &mapper, &scoping, Conditions::Auto)
         .policy
         .split(1500);
     (policies, observed)
@@ -158,6 +214,7 @@ fn scoping() -> impl Strategy<Value = Scoping> {
             keep_region,
             any_account,
             name_prefixes: prefixes.into_iter().map(str::to_owned).collect(),
+            ..Scoping::default()
         })
 }
 
@@ -171,9 +228,9 @@ proptest! {
     ) {
         let (policies, observed) = run(&picks, &scoping);
         let reference = Reference::embedded().unwrap();
-        for (action, resource) in &observed {
-            prop_assert!(allows(&policies, action, resource), "{action} on {resource} not allowed by {policies:#?}");
-            prop_assert!(reference.action(action).is_some(), "{action} not in the reference");
+        for need in &observed {
+            prop_assert!(allows_need(&policies, need), "{need:?} not allowed by {policies:#?}");
+            prop_assert!(reference.action(&need.0).is_some(), "{} not in the reference", need.0);
         }
         for policy in &policies {
             prop_assert!(policy.size() <= 1500 || policy.statements.len() == 1);
@@ -188,5 +245,183 @@ proptest! {
         let mut reversed = picks.clone();
         reversed.reverse();
         prop_assert_eq!(run(&picks, &scoping).0, run(&reversed, &scoping).0);
+    }
+}
+
+// --- The next deploy --------------------------------------------------------------------
+// A policy is learned from one run of the sample deployment and checked against another run
+// of the same deployment: with new generated ids (key, security group, secret suffix,
+// subscription, API), and with --portable in another account and region.
+
+const OTHER_ACCOUNT: &str = "444455556666";
+const OTHER_REGION: &str = "us-west-2";
+
+/// The provisioner's discovery over a trail, with what its calls created.
+fn discover(trail: minpriv::synth::Trail) -> (Discovery, minpriv::resource::generated::Created) {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = trail.write(dir.path(), "").unwrap();
+    let blobs: Vec<Blob> = paths
+        .into_iter()
+        .map(|path| Blob::File { path, size: 0 })
+        .collect();
+    let principals = ["arn:aws:iam::*:role/ci-provisioner".to_owned()];
+    let filter = Filter::new(&Criteria {
+        principals: &principals,
+        ..Criteria::default()
+    })
+    .unwrap();
+    let mapper = Mapper::embedded().unwrap();
+    let tally = scan(&blobs, &Context::new(&filter, mapper, 1 << 20, false));
+    (Discovery::from_calls(&tally.calls, &mapper), tally.created)
+}
+
+/// The policy learned from a trail, scoped as the README's command does.
+fn learn(trail: minpriv::synth::Trail, portable: bool) -> Vec<Policy> {
+    let (discovery, created) = discover(trail);
+    let scoping = Scoping {
+        name_prefixes: vec!["psoxy-".into(), "PSOXY_".into()],
+        portable,
+        created: std::sync::Arc::new(created),
+        ..Scoping::default()
+    };
+    let mapper = Mapper::embedded().unwrap();
+    Policy::build(&discovery, &mapper, &scoping, Conditions::Auto)
+        .policy
+        .split(minpriv::policy::MANAGED_POLICY_LIMIT)
+}
+
+/// Needs of the replay the policy does not allow.
+fn refused(policies: &[Policy], replay: minpriv::synth::Trail) -> Vec<Need> {
+    let (discovery, _) = discover(replay);
+    let needs = needs(&discovery);
+    assert!(needs.len() > 100, "the replay needs {} grants", needs.len());
+    needs
+        .into_iter()
+        .filter(|need| !allows_need(policies, need))
+        .collect()
+}
+
+/// Other applications' resources in the account the policy is for.
+fn assert_refuses_other_applications(policies: &[Policy], account: &str, region: &str) {
+    let others = [
+        (
+            "iam:PassRole",
+            format!("arn:aws:iam::{account}:role/billing-exec"),
+            vec![("iam:PassedToService", "lambda.amazonaws.com")],
+        ),
+        (
+            "lambda:UpdateFunctionConfiguration",
+            format!("arn:aws:lambda:{region}:{account}:function:billing"),
+            vec![],
+        ),
+        (
+            "iam:AttachRolePolicy",
+            format!("arn:aws:iam::{account}:role/billing-exec"),
+            vec![],
+        ),
+        (
+            "ssm:PutParameter",
+            format!("arn:aws:ssm:{region}:{account}:parameter/BILLING_TOKEN"),
+            vec![],
+        ),
+        (
+            "s3:DeleteBucket",
+            "arn:aws:s3:::billing-data".to_owned(),
+            vec![],
+        ),
+        (
+            "logs:DeleteLogGroup",
+            format!("arn:aws:logs:{region}:{account}:log-group:/aws/lambda/billing"),
+            vec![],
+        ),
+        (
+            "secretsmanager:DeleteSecret",
+            format!("arn:aws:secretsmanager:{region}:{account}:secret:billing-key-a1B2c3"),
+            vec![],
+        ),
+        (
+            "sqs:DeleteQueue",
+            format!("arn:aws:sqs:{region}:{account}:billing-jobs"),
+            vec![],
+        ),
+        (
+            "sns:DeleteTopic",
+            format!("arn:aws:sns:{region}:{account}:billing-alerts"),
+            vec![],
+        ),
+        // Our own role, passed to a service it was never passed to.
+        (
+            "iam:PassRole",
+            format!("arn:aws:iam::{account}:role/psoxy-gcal-exec"),
+            vec![("iam:PassedToService", "ec2.amazonaws.com")],
+        ),
+    ];
+    for (action, resource, context) in &others {
+        assert!(
+            !allows(policies, action, resource, context),
+            "{action} on {resource} {context:?} is allowed"
+        );
+    }
+}
+
+#[test]
+fn the_learned_policy_provisions_the_next_deploy_with_new_generated_ids() {
+    let policies = learn(deploy::sample(), false);
+    for seed in [7, 8] {
+        let replay = deploy::sample_with(&Ids::fresh(seed), seed);
+        let refused = refused(&policies, replay);
+        assert!(
+            refused.is_empty(),
+            "refused on the next deploy: {refused:#?}"
+        );
+    }
+    assert_refuses_other_applications(&policies, deploy::ACCOUNT, deploy::REGION);
+}
+
+#[test]
+fn a_portable_policy_provisions_the_deploy_in_another_account_and_region() {
+    let policies = learn(deploy::sample(), true);
+    let elsewhere = deploy::sample_with(&Ids::fresh(9), 9).relocate(
+        (deploy::ACCOUNT, deploy::REGION),
+        (OTHER_ACCOUNT, OTHER_REGION),
+    );
+    let refused = refused(&policies, elsewhere);
+    assert!(
+        refused.is_empty(),
+        "refused in another account: {refused:#?}"
+    );
+    assert_refuses_other_applications(&policies, OTHER_ACCOUNT, OTHER_REGION);
+}
+
+#[test]
+fn a_policy_that_is_not_portable_stays_in_its_account() {
+    let policies = learn(deploy::sample(), false);
+    let elsewhere = deploy::sample_with(&Ids::fresh(9), 9).relocate(
+        (deploy::ACCOUNT, deploy::REGION),
+        (OTHER_ACCOUNT, OTHER_REGION),
+    );
+    assert!(!refused(&policies, elsewhere).is_empty());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn any_deploy_learns_a_policy_for_any_other(first in 0_u64..1_000_000, second in 0_u64..1_000_000) {
+        let policies = learn(deploy::sample_with(&Ids::fresh(first), first), false);
+        let refused = refused(&policies, deploy::sample_with(&Ids::fresh(second), second));
+        prop_assert!(refused.is_empty(), "{refused:#?}");
+        // Generalising the policy's own resources again changes nothing.
+        let mapper = Mapper::embedded().unwrap();
+        let locator = mapper.locator();
+        let scoping = Scoping {
+            name_prefixes: vec!["psoxy-".into(), "PSOXY_".into()],
+            ..Scoping::default()
+        };
+        for resource in policies.iter().flat_map(|p| &p.statements).flat_map(|s| s.resource.patterns()) {
+            if let Some(typed) = locator.fit(resource) {
+                prop_assert_eq!(locator.generalise(&typed, &scoping), resource);
+            }
+        }
     }
 }

@@ -226,6 +226,26 @@ impl Mapper {
         }
     }
 
+    /// Adds the generated identifiers a creating event's response names to `out`.
+    pub fn created(&self, event: &Event<'_>, out: &mut crate::resource::generated::Created) {
+        if !self.resources
+            || !crate::resource::generated::Generated::embedded()
+                .is_ok_and(|table| table.creates(&event.name))
+        {
+            return;
+        }
+        let Some(prefix) = self.prefix_of(&event.source) else {
+            return;
+        };
+        let Some(response) = event
+            .response
+            .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok())
+        else {
+            return;
+        };
+        self.locator.created(prefix, &event.name, &response, out);
+    }
+
     /// The actions a call needed.
     #[must_use]
     pub fn map(&self, call: &Call) -> Mapping {

@@ -5,7 +5,7 @@ mod map;
 pub mod reference;
 pub mod rules;
 
-pub use map::{Call, Fact, Grant, Mapper, Mapping, Reason, Unmapped};
+pub use map::{Call, Fact, Grant, Mapper, Mapping, PASS_ROLE, Reason, Unmapped};
 pub use reference::{Access, Reference};
 pub use rules::Rules;
 

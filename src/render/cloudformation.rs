@@ -31,6 +31,18 @@ fn document(out: &mut String, policy: &Policy, indent: &str) {
                 }
             }
         }
+        if !statement.condition.is_empty() {
+            let _ = writeln!(out, "{indent}    Condition:");
+            for (test, keys) in &statement.condition {
+                let _ = writeln!(out, "{indent}      {test}:");
+                for (key, values) in keys {
+                    let _ = writeln!(out, "{indent}        {}:", quote(key));
+                    for value in values {
+                        let _ = writeln!(out, "{indent}          - {}", quote(value));
+                    }
+                }
+            }
+        }
     }
 }
 

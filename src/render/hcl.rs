@@ -52,6 +52,17 @@ pub fn documents(policies: &[Policy]) -> String {
             let _ = write!(out, "    resources = ");
             list(&mut out, "    ", &statement.resource.patterns());
             out.push('\n');
+            for (test, keys) in &statement.condition {
+                for (variable, values) in keys {
+                    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                    let _ = writeln!(out, "\n    condition {{");
+                    let _ = writeln!(out, "      test     = {}", quote(test));
+                    let _ = writeln!(out, "      variable = {}", quote(variable));
+                    let _ = write!(out, "      values = ");
+                    list(&mut out, "      ", &values);
+                    let _ = writeln!(out, "\n    }}");
+                }
+            }
             let _ = writeln!(out, "  }}");
         }
         let _ = writeln!(out, "}}");
@@ -85,6 +96,20 @@ pub fn jsonencode(policies: &[Policy]) -> String {
                     list(&mut out, &format!("{indent}      "), &many);
                     out.push('\n');
                 }
+            }
+            if !statement.condition.is_empty() {
+                let _ = writeln!(out, "{indent}      Condition = {{");
+                for (test, keys) in &statement.condition {
+                    let _ = writeln!(out, "{indent}        {test} = {{");
+                    for (key, values) in keys {
+                        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                        let _ = write!(out, "{indent}          {} = ", quote(key));
+                        list(&mut out, &format!("{indent}          "), &values);
+                        out.push('\n');
+                    }
+                    let _ = writeln!(out, "{indent}        }}");
+                }
+                let _ = writeln!(out, "{indent}      }}");
             }
             let _ = writeln!(out, "{indent}    }},");
         }

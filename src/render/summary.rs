@@ -196,6 +196,36 @@ fn policy(out: &mut String, run: &Run<'_>) {
         "unscoped, granted on \"*\" although the action takes resources",
         &unscoped,
     );
+    let widened: Vec<String> = run
+        .built
+        .widened
+        .iter()
+        .map(|w| format!("  {}: {}", w.resource, w.why))
+        .collect();
+    section(
+        out,
+        "wildcards for identifiers AWS generates (the next deploy gets new ones)",
+        &widened,
+    );
+    let conditioned: Vec<String> = policy
+        .statements
+        .iter()
+        .filter(|s| !s.condition.is_empty())
+        .map(|s| {
+            let keys: Vec<String> = s
+                .condition
+                .iter()
+                .flat_map(|(test, keys)| {
+                    keys.iter().map(move |(key, values)| {
+                        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                        format!("{test} {key} = {}", values.join(", "))
+                    })
+                })
+                .collect();
+            format!("  {}: {}", s.sid, keys.join("; "))
+        })
+        .collect();
+    section(out, "conditions that narrow the grants", &conditioned);
     if run.documents > 1 {
         let _ = writeln!(
             out,

@@ -17,7 +17,8 @@ pub const UNTIL: &str = "2026-11-20T10:40:00Z";
 
 const TERRAFORM: &str = "APN/1.0 HashiCorp/1.0 Terraform/1.9.8 (+https://www.terraform.io) terraform-provider-aws/5.76.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.4 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64";
 const CONSOLE: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36";
-const KEY_ID: &str = "0f4d6a2e-5b7c-4e18-9a3d-2c61b8e7f905";
+/// A VPC that existed before the deploy: not created by the run, so it stays pinned.
+pub const EXISTING_VPC: &str = "vpc-0e1d2c3b4a5968778";
 const QUEUE_URL: &str = "https://sqs.eu-west-1.amazonaws.com/111122223333/psoxy-batch";
 
 fn tags_kv() -> Value {
@@ -26,6 +27,62 @@ fn tags_kv() -> Value {
 
 fn tags_map() -> Value {
     json!({"managed-by": "terraform", "app": "psoxy"})
+}
+
+/// The identifiers AWS generates for what the deploy creates: another deploy of the same
+/// module gets other ones.
+#[derive(Debug, Clone)]
+pub struct Ids {
+    pub key: String,
+    pub security_group: String,
+    /// The six characters Secrets Manager appends to a secret's ARN.
+    pub secret_suffix: String,
+    pub subscription: String,
+    pub api: String,
+}
+
+impl Ids {
+    /// The ids of the bundled sample.
+    #[must_use]
+    pub fn sample() -> Self {
+        Self {
+            key: "0f4d6a2e-5b7c-4e18-9a3d-2c61b8e7f905".into(),
+            security_group: "sg-0a1b2c3d4e5f67890".into(),
+            secret_suffix: "Xy12Ab".into(),
+            subscription: "5c7e9a1b-3d4f-4a6b-8c9d-0e1f2a3b4c5d".into(),
+            api: "k3m9x2p7qa".into(),
+        }
+    }
+
+    /// Fresh ids, as a second deploy would get.
+    #[must_use]
+    pub fn fresh(seed: u64) -> Self {
+        let mut dice = super::Dice::new(seed);
+        let hex = |dice: &mut super::Dice, n: usize| -> String {
+            (0..n)
+                .map(|_| {
+                    char::from(b"0123456789abcdef"[usize::try_from(dice.below(16)).unwrap_or(0)])
+                })
+                .collect()
+        };
+        let lower = |dice: &mut super::Dice, n: usize| -> String {
+            (0..n)
+                .map(|_| {
+                    char::from(
+                        b"abcdefghijklmnopqrstuvwxyz0123456789"
+                            [usize::try_from(dice.below(36)).unwrap_or(0)],
+                    )
+                })
+                .collect()
+        };
+        Self {
+            key: dice.uuid(),
+            security_group: format!("sg-{}", hex(&mut dice, 17)),
+            secret_suffix: dice.token(3) + &lower(&mut dice, 3),
+            subscription: dice.uuid(),
+            api: lower(&mut dice, 10),
+        }
+    }
 }
 
 /// A clock that moves forward a little with every call.
@@ -52,6 +109,7 @@ struct Actor<'t> {
     clock: Clock,
     /// The `resources` array of the next call recorded.
     resources: Option<Value>,
+    ids: Ids,
 }
 
 impl Actor<'_> {
@@ -85,7 +143,7 @@ impl Actor<'_> {
 
     /// KMS records the key (and alias) a call used in the event's `resources` array.
     fn kms_resources(&mut self, alias: bool) -> &mut Self {
-        let key = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}");
+        let key = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{}", self.ids.key);
         let mut resources =
             vec![json!({"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": key})];
         if alias {
@@ -160,8 +218,9 @@ fn with(mut base: Value, extra: &Value) -> Value {
     base
 }
 
-fn provisioner<'t>(trail: &'t mut Trail, start: &str) -> Actor<'t> {
+fn provisioner<'t>(trail: &'t mut Trail, start: &str, ids: &Ids) -> Actor<'t> {
     Actor {
+        ids: ids.clone(),
         trail,
         who: Who::Role {
             account: ACCOUNT.into(),
@@ -177,11 +236,18 @@ fn provisioner<'t>(trail: &'t mut Trail, start: &str) -> Actor<'t> {
 /// Builds the whole sample trail.
 #[must_use]
 pub fn sample() -> Trail {
-    let mut trail = Trail::new(ACCOUNT, 42);
-    earlier_runs(&mut trail);
-    apply(&mut provisioner(&mut trail, "2026-11-20T10:02:00Z"));
-    destroy(&mut provisioner(&mut trail, "2026-11-20T10:24:30Z"));
-    bystanders(&mut trail);
+    sample_with(&Ids::sample(), 42)
+}
+
+/// The same deployment with other generated ids (and other request ids, delivery times and
+/// file names, from `seed`): what the next `terraform apply` and `destroy` look like.
+#[must_use]
+pub fn sample_with(ids: &Ids, seed: u64) -> Trail {
+    let mut trail = Trail::new(ACCOUNT, seed);
+    earlier_runs(&mut trail, ids);
+    apply(&mut provisioner(&mut trail, "2026-11-20T10:02:00Z", ids));
+    destroy(&mut provisioner(&mut trail, "2026-11-20T10:24:30Z", ids));
+    bystanders(&mut trail, ids);
     trail
 }
 
@@ -197,16 +263,136 @@ fn apply(tf: &mut Actor<'_>) {
     parameters(tf);
     queue(tf);
     functions(tf);
+    secret(tf);
+    security_group(tf);
+    alerts(tf);
+    api(tf);
+    policy_version(tf);
+}
+
+fn secret_arn(tf: &Actor<'_>) -> String {
+    format!(
+        "arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:psoxy-dev-SALT-{}",
+        tf.ids.secret_suffix
+    )
+}
+
+/// A Secrets Manager secret, encrypted with the deploy's key and tagged on create.
+fn secret(tf: &mut Actor<'_>) {
+    let arn = secret_arn(tf);
+    tf.call("secretsmanager.amazonaws.com", "CreateSecret", json!({
+        "name": "psoxy-dev-SALT", "clientRequestToken": "b3c6e0f2-1a4d-4b7e-9c2f-5d8a0e3b6c91",
+        "kmsKeyId": "alias/psoxy-key", "tags": tags_kv(), "forceOverwriteReplicaSecret": false
+    }), json!({"arn": arn, "name": "psoxy-dev-SALT", "versionId": "b3c6e0f2-1a4d-4b7e-9c2f-5d8a0e3b6c91"}));
+    tf.call(
+        "secretsmanager.amazonaws.com",
+        "DescribeSecret",
+        json!({"secretId": arn}),
+        Value::Null,
+    );
+    tf.call(
+        "secretsmanager.amazonaws.com",
+        "GetResourcePolicy",
+        json!({"secretId": arn}),
+        Value::Null,
+    );
+    tf.call(
+        "secretsmanager.amazonaws.com",
+        "PutSecretValue",
+        json!({"secretId": arn, "clientRequestToken": "7d1e4a9b-2c5f-4e8a-b1d3-6f9c2e5a8b04"}),
+        json!({"arn": arn, "name": "psoxy-dev-SALT", "versionId": "7d1e4a9b-2c5f-4e8a-b1d3-6f9c2e5a8b04"}),
+    );
+}
+
+/// A security group in a VPC that existed before the deploy.
+fn security_group(tf: &mut Actor<'_>) {
+    let group = tf.ids.security_group.clone();
+    tf.call("ec2.amazonaws.com", "CreateSecurityGroup", json!({
+        "groupName": "psoxy-lambda", "groupDescription": "psoxy functions", "vpcId": EXISTING_VPC
+    }), json!({"requestId": "0c3d6f2a-8b1e-4d7a-9f3c-2e5b8a1d4c70", "_return": true, "groupId": group}));
+    tf.call(
+        "ec2.amazonaws.com",
+        "DescribeSecurityGroups",
+        json!({
+            "securityGroupIdSet": {"items": [{"groupId": group}]}, "filterSet": {}
+        }),
+        Value::Null,
+    );
+    tf.call("ec2.amazonaws.com", "AuthorizeSecurityGroupEgress", json!({
+        "groupId": group, "ipPermissions": {"items": [{"ipProtocol": "tcp", "fromPort": 443, "toPort": 443,
+            "ipRanges": {"items": [{"cidrIp": "0.0.0.0/0"}]}}]}
+    }), json!({"requestId": "4e7a0c3d-6b9f-4a2e-8d1c-5f8b2e4a7c93", "_return": true}));
+}
+
+/// An SNS topic with the queue subscribed to it.
+fn alerts(tf: &mut Actor<'_>) {
+    let topic = format!("arn:aws:sns:{REGION}:{ACCOUNT}:psoxy-alerts");
+    tf.call(
+        "sns.amazonaws.com",
+        "CreateTopic",
+        json!({"name": "psoxy-alerts", "tags": tags_kv()}),
+        json!({"topicArn": topic}),
+    );
+    tf.call(
+        "sns.amazonaws.com",
+        "GetTopicAttributes",
+        json!({"topicArn": topic}),
+        Value::Null,
+    );
+    tf.call("sns.amazonaws.com", "Subscribe", json!({
+        "topicArn": topic, "protocol": "sqs", "endpoint": format!("arn:aws:sqs:{REGION}:{ACCOUNT}:psoxy-batch"),
+        "returnSubscriptionArn": true
+    }), json!({"subscriptionArn": format!("{topic}:{}", tf.ids.subscription)}));
+}
+
+/// An HTTP API with its default stage.
+fn api(tf: &mut Actor<'_>) {
+    let id = tf.ids.api.clone();
+    tf.call(
+        "apigateway.amazonaws.com",
+        "CreateApi",
+        json!({
+            "name": "psoxy-api", "protocolType": "HTTP", "tags": tags_map()
+        }),
+        json!({"apiId": id, "name": "psoxy-api", "protocolType": "HTTP",
+        "apiEndpoint": format!("https://{id}.execute-api.{REGION}.amazonaws.com")}),
+    );
+    tf.call(
+        "apigateway.amazonaws.com",
+        "CreateStage",
+        json!({"apiId": id, "stageName": "$default", "autoDeploy": true}),
+        json!({"stageName": "$default", "autoDeploy": true}),
+    );
+    tf.call(
+        "apigateway.amazonaws.com",
+        "GetStage",
+        json!({"apiId": id, "stageName": "$default"}),
+        Value::Null,
+    );
+}
+
+/// A second version of a function's policy, made the default.
+fn policy_version(tf: &mut Actor<'_>) {
+    let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/psoxy-gcal-ssm");
+    let document = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"ssm:GetParameter*","Resource":"arn:aws:ssm:*:{ACCOUNT}:parameter/PSOXY_*"}}]}}"#
+    );
+    tf.global(
+        "CreatePolicyVersion",
+        json!({"policyArn": policy_arn, "policyDocument": document, "setAsDefault": true}),
+        json!({"policyVersion": {"versionId": "v2", "isDefaultVersion": true, "createDate": "Nov 20, 2026, 10:21:40 AM"}}),
+    );
 }
 
 /// A KMS key and its alias.
 fn key(tf: &mut Actor<'_>) {
-    let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}");
+    let key_id = tf.ids.key.clone();
+    let key_arn = format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{key_id}");
     tf.call("kms.amazonaws.com", "CreateKey", json!({
         "description": "psoxy secrets", "keyUsage": "ENCRYPT_DECRYPT", "keySpec": "SYMMETRIC_DEFAULT",
         "bypassPolicyLockoutSafetyCheck": false, "multiRegion": false,
         "tags": [{"tagKey": "managed-by", "tagValue": "terraform"}, {"tagKey": "app", "tagValue": "psoxy"}]
-    }), json!({"keyMetadata": {"aWSAccountId": ACCOUNT, "keyId": KEY_ID, "arn": key_arn, "keyState": "Enabled", "keyManager": "CUSTOMER"}}));
+    }), json!({"keyMetadata": {"aWSAccountId": ACCOUNT, "keyId": key_id, "arn": key_arn, "keyState": "Enabled", "keyManager": "CUSTOMER"}}));
     for name in [
         "DescribeKey",
         "GetKeyPolicy",
@@ -214,7 +400,7 @@ fn key(tf: &mut Actor<'_>) {
         "ListResourceTags",
         "EnableKeyRotation",
     ] {
-        let mut request = json!({"keyId": KEY_ID});
+        let mut request = json!({"keyId": key_id});
         if name == "GetKeyPolicy" {
             request = with(request, &json!({"policyName": "default"}));
         }
@@ -224,7 +410,7 @@ fn key(tf: &mut Actor<'_>) {
     tf.kms_resources(true).call(
         "kms.amazonaws.com",
         "CreateAlias",
-        json!({"aliasName": "alias/psoxy-key", "targetKeyId": KEY_ID}),
+        json!({"aliasName": "alias/psoxy-key", "targetKeyId": key_id}),
         Value::Null,
     );
     tf.call(
@@ -509,8 +695,51 @@ fn destroy(tf: &mut Actor<'_>) {
         Value::Null,
         Value::Null,
     );
+    destroy_added(tf);
     destroy_functions(tf);
     destroy_storage(tf);
+}
+
+/// Tears down the secret, security group, subscription, topic, API and policy version.
+fn destroy_added(tf: &mut Actor<'_>) {
+    let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/psoxy-gcal-ssm");
+    tf.global(
+        "DeletePolicyVersion",
+        json!({"policyArn": policy_arn, "versionId": "v1"}),
+        Value::Null,
+    );
+    tf.call(
+        "apigateway.amazonaws.com",
+        "DeleteApi",
+        json!({"apiId": tf.ids.api.clone()}),
+        Value::Null,
+    );
+    let topic = format!("arn:aws:sns:{REGION}:{ACCOUNT}:psoxy-alerts");
+    tf.call(
+        "sns.amazonaws.com",
+        "Unsubscribe",
+        json!({"subscriptionArn": format!("{topic}:{}", tf.ids.subscription)}),
+        Value::Null,
+    );
+    tf.call(
+        "sns.amazonaws.com",
+        "DeleteTopic",
+        json!({"topicArn": topic}),
+        Value::Null,
+    );
+    tf.call(
+        "ec2.amazonaws.com",
+        "DeleteSecurityGroup",
+        json!({"groupId": tf.ids.security_group.clone()}),
+        json!({"requestId": "9a2d5f8c-1e4b-4c7a-a3d6-0f9c2b5e8a17", "_return": true}),
+    );
+    let arn = secret_arn(tf);
+    tf.call(
+        "secretsmanager.amazonaws.com",
+        "DeleteSecret",
+        json!({"secretId": arn, "forceDeleteWithoutRecovery": true}),
+        json!({"arn": arn, "name": "psoxy-dev-SALT", "deletionDate": "Nov 20, 2026, 10:25:02 AM"}),
+    );
 }
 
 fn destroy_functions(tf: &mut Actor<'_>) {
@@ -610,17 +839,18 @@ fn destroy_storage(tf: &mut Actor<'_>) {
         json!({"aliasName": "alias/psoxy-key"}),
         Value::Null,
     );
+    let key = tf.ids.key.clone();
     tf.kms_resources(false).call(
         "kms.amazonaws.com",
         "ScheduleKeyDeletion",
-        json!({"keyId": KEY_ID, "pendingWindowInDays": 7}),
+        json!({"keyId": key, "pendingWindowInDays": 7}),
         Value::Null,
     );
 }
 
 /// Calls by the same role before the window: they must not reach the policy.
-fn earlier_runs(trail: &mut Trail) {
-    let mut yesterday = provisioner(trail, "2026-11-19T16:10:00Z");
+fn earlier_runs(trail: &mut Trail, ids: &Ids) {
+    let mut yesterday = provisioner(trail, "2026-11-19T16:10:00Z", ids);
     yesterday.call(
         "ec2.amazonaws.com",
         "DescribeVpcs",
@@ -633,7 +863,7 @@ fn earlier_runs(trail: &mut Trail) {
         json!({"subnetSet": {}, "filterSet": {}}),
         Value::Null,
     );
-    let mut plan = provisioner(trail, "2026-11-20T09:31:00Z");
+    let mut plan = provisioner(trail, "2026-11-20T09:31:00Z", ids);
     plan.call(
         "sts.amazonaws.com",
         "GetCallerIdentity",
@@ -649,7 +879,7 @@ fn earlier_runs(trail: &mut Trail) {
 }
 
 /// Other principals and AWS services active in the same window.
-fn bystanders(trail: &mut Trail) {
+fn bystanders(trail: &mut Trail, ids: &Ids) {
     let mut alice = Actor {
         trail: &mut *trail,
         who: Who::Role {
@@ -660,6 +890,7 @@ fn bystanders(trail: &mut Trail) {
         agent: CONSOLE,
         clock: Clock::at("2026-11-20T10:06:00Z"),
         resources: None,
+        ids: ids.clone(),
     };
     alice.call(
         "ec2.amazonaws.com",
@@ -690,6 +921,7 @@ fn bystanders(trail: &mut Trail) {
         agent: "aws-sdk-java/2.29.0 Linux/5.10 OpenJDK_64-Bit_Server_VM/21 exec-env/AWS_Lambda_java21",
         clock: Clock::at("2026-11-20T10:16:00Z"),
         resources: None,
+        ids: ids.clone(),
     };
     exec.call(
         "ssm.amazonaws.com",
@@ -704,6 +936,7 @@ fn bystanders(trail: &mut Trail) {
         agent: "lambda.amazonaws.com",
         clock: Clock::at("2026-11-20T10:15:50Z"),
         resources: None,
+        ids: ids.clone(),
     };
     lambda.call("sts.amazonaws.com", "AssumeRole", json!({
         "roleArn": format!("arn:aws:iam::{ACCOUNT}:role/psoxy-gcal-exec"), "roleSessionName": "psoxy-gcal"
@@ -730,7 +963,7 @@ fn bystanders(trail: &mut Trail) {
         "eventTime": "2026-11-20T10:20:00Z", "eventSource": "kms.amazonaws.com", "eventName": "RotateKey",
         "awsRegion": REGION, "sourceIPAddress": "kms.amazonaws.com", "userAgent": "kms.amazonaws.com",
         "requestParameters": null, "responseElements": null, "eventID": "7a9e0c41-2f3b-4d5e-8f60-1a2b3c4d5e6f",
-        "readOnly": false, "resources": [{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{KEY_ID}")}],
+        "readOnly": false, "resources": [{"accountId": ACCOUNT, "type": "AWS::KMS::Key", "ARN": format!("arn:aws:kms:{REGION}:{ACCOUNT}:key/{}", ids.key)}],
         "eventType": "AwsServiceEvent", "managementEvent": true, "recipientAccountId": ACCOUNT, "eventCategory": "Management"
     }));
 }

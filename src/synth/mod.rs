@@ -169,6 +169,29 @@ impl Trail {
             .push((spec.region.to_owned(), at, Value::Object(record)));
     }
 
+    /// The same trail in another account and region: every account id and region in every
+    /// record (ARNs, hosts, queue URLs, identities) rewritten, as if the same module had been
+    /// deployed there.
+    #[must_use]
+    pub fn relocate(mut self, from: (&str, &str), to: (&str, &str)) -> Self {
+        fn rewrite(value: &mut Value, from: (&str, &str), to: (&str, &str)) {
+            match value {
+                Value::String(s) => *s = s.replace(from.0, to.0).replace(from.1, to.1),
+                Value::Array(items) => items.iter_mut().for_each(|v| rewrite(v, from, to)),
+                Value::Object(map) => map.values_mut().for_each(|v| rewrite(v, from, to)),
+                _ => {}
+            }
+        }
+        for (region, _, record) in &mut self.records {
+            if region == from.1 {
+                to.1.clone_into(region);
+            }
+            rewrite(record, from, to);
+        }
+        to.0.clone_into(&mut self.account);
+        self
+    }
+
     /// Records a raw record (console sign-ins, Insights, odd shapes).
     pub fn raw(&mut self, region: &str, at: Timestamp, record: Value) {
         self.records.push((region.to_owned(), at, record));
