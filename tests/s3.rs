@@ -106,7 +106,7 @@ fn a_standard_trail_gives_the_same_policy_as_its_local_copy() {
     assert!(output.status.success(), "{stderr}");
     assert_eq!(output.stdout, from_dir());
     assert!(
-        stderr.contains("s3://acme-cloudtrail: 22 log objects listed in the window, 22 fetched"),
+        stderr.contains("s3://acme-cloudtrail: 25 log objects listed in the window, 25 fetched"),
         "{stderr}"
     );
 }
@@ -146,7 +146,7 @@ fn only_the_days_and_files_of_the_window_are_listed_and_fetched() {
         .iter()
         .filter(|r| r.starts_with("GET /acme-cloudtrail/AWSLogs/"))
         .collect();
-    assert_eq!(gets.len(), 22, "{gets:#?}");
+    assert_eq!(gets.len(), 25, "{gets:#?}");
     assert!(
         gets.iter()
             .all(|r| r.contains("/2026/11/20/") && !r.contains("_20261120T09")),
@@ -310,7 +310,7 @@ fn a_second_run_with_a_cache_reads_nothing_from_s3() {
         "{:#?}",
         server.requests()
     );
-    assert!(String::from_utf8_lossy(&second.stderr).contains("22 from the cache"));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("25 from the cache"));
 }
 
 #[test]
