@@ -160,6 +160,49 @@ mod sample {
     }
 
     #[test]
+    fn generated_ids_the_run_created_are_wildcards_and_the_existing_vpc_is_pinned() {
+        let policy = stdout_of(&mut discover_sample(&[]));
+        assert!(policy.contains("\"arn:aws:kms:*:111122223333:key/*\""));
+        assert!(policy.contains("\"arn:aws:ec2:*:111122223333:security-group/*\""));
+        assert!(policy.contains("\"arn:aws:ec2:*:111122223333:vpc/vpc-0e1d2c3b4a5968778\""));
+        assert!(!policy.contains("0f4d6a2e"), "the key id is pinned");
+    }
+
+    #[test]
+    fn portable_policies_name_no_account_region_or_generated_id() {
+        let policy = stdout_of(&mut discover_sample(&["--portable"]));
+        assert!(!policy.contains("111122223333"), "{policy}");
+        assert!(!policy.contains("eu-west-1"), "{policy}");
+        assert!(!policy.contains("vpc-0e1d2c3b4a5968778"), "{policy}");
+        assert!(policy.contains("\"arn:aws:ec2:*:*:vpc/*\""));
+        assert!(policy.contains("\"arn:aws:lambda:*:*:function:psoxy-*\""));
+    }
+
+    #[test]
+    fn pass_role_is_conditioned_on_the_service_unless_conditions_are_off() {
+        let policy: Value = serde_json::from_str(&stdout_of(&mut discover_sample(&[]))).unwrap();
+        let pass = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| {
+                s["Action"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a == "iam:PassRole")
+            })
+            .unwrap();
+        assert_eq!(
+            pass["Condition"]["StringEquals"]["iam:PassedToService"],
+            serde_json::json!(["lambda.amazonaws.com"])
+        );
+        let plain = stdout_of(&mut discover_sample(&["--conditions", "none"]));
+        assert!(!plain.contains("Condition"));
+        assert!(plain.contains("\"iam:PassRole\""));
+    }
+
+    #[test]
     fn the_passed_execution_role_and_tag_on_create_are_in_the_policy() {
         let policy = stdout_of(&mut discover_sample(&[]));
         for action in [

@@ -47,6 +47,13 @@ pub struct ActionReport {
     pub policy_statements: Vec<String>,
     pub policy_resources: Vec<String>,
     pub unscoped: Option<String>,
+    /// Why a resource it is granted on has a wildcard where AWS generated an identifier.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub wildcards: Vec<String>,
+    /// The conditions of the statements that grant it (`StringEquals iam:PassedToService =
+    /// lambda.amazonaws.com`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<String>,
     pub risky: bool,
 }
 
@@ -89,6 +96,7 @@ impl Report {
             let access = details.map_or(crate::iam::Access::Unknown, |(_, a)| a.access);
             let mut statements = Vec::new();
             let mut resources = Vec::new();
+            let mut conditions = Vec::new();
             for (n, policy) in policies.iter().enumerate() {
                 for statement in &policy.statements {
                     if statement.actions.contains(action) {
@@ -99,9 +107,21 @@ impl Report {
                         });
                         resources
                             .extend(statement.resource.patterns().into_iter().map(str::to_owned));
+                        for (test, keys) in &statement.condition {
+                            for (key, values) in keys {
+                                let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                                conditions.push(format!("{test} {key} = {}", values.join(", ")));
+                            }
+                        }
                     }
                 }
             }
+            let wildcards = built
+                .widened
+                .iter()
+                .filter(|w| resources.contains(&w.resource))
+                .map(|w| format!("{}: {}", w.resource, w.why))
+                .collect();
             actions.insert(
                 action.clone(),
                 ActionReport {
@@ -126,6 +146,8 @@ impl Report {
                     policy_statements: statements,
                     policy_resources: resources,
                     unscoped: unscoped.get(action.as_str()).map(|r| (*r).to_owned()),
+                    wildcards,
+                    conditions,
                     risky: access == crate::iam::Access::PermissionsManagement
                         || mapper.rules().is_risky(action),
                 },
@@ -198,6 +220,8 @@ impl Report {
                 if r.denied {
                     notes.push("denied".to_owned());
                 }
+                notes.extend(r.wildcards.iter().map(|w| format!("wildcard {w}")));
+                notes.extend(r.conditions.iter().map(|c| format!("if {c}")));
                 let failed: Vec<String> = r
                     .errors
                     .iter()
@@ -309,6 +333,12 @@ impl Report {
             r.policy_statements.join(", "),
             r.policy_resources.join(", ")
         );
+        for wildcard in &r.wildcards {
+            let _ = writeln!(out, "  wildcard: {wildcard}");
+        }
+        for condition in &r.conditions {
+            let _ = writeln!(out, "  condition: {condition}");
+        }
         if let Some(reason) = &r.unscoped {
             let _ = writeln!(out, "  unscoped: {reason}");
         }
