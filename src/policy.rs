@@ -41,6 +41,22 @@ pub struct Statement {
     pub condition: Condition,
 }
 
+impl Statement {
+    /// Each condition as `StringEquals iam:PassedToService = lambda.amazonaws.com`.
+    #[must_use]
+    pub fn condition_lines(&self) -> Vec<String> {
+        self.condition
+            .iter()
+            .flat_map(|(test, keys)| {
+                keys.iter().map(move |(key, values)| {
+                    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                    format!("{test} {key} = {}", values.join(", "))
+                })
+            })
+            .collect()
+    }
+}
+
 /// A statement's `Condition` block: operator → key → values (all must hold).
 pub type Condition = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 

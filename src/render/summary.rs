@@ -211,19 +211,7 @@ fn policy(out: &mut String, run: &Run<'_>) {
         .statements
         .iter()
         .filter(|s| !s.condition.is_empty())
-        .map(|s| {
-            let keys: Vec<String> = s
-                .condition
-                .iter()
-                .flat_map(|(test, keys)| {
-                    keys.iter().map(move |(key, values)| {
-                        let values: Vec<&str> = values.iter().map(String::as_str).collect();
-                        format!("{test} {key} = {}", values.join(", "))
-                    })
-                })
-                .collect();
-            format!("  {}: {}", s.sid, keys.join("; "))
-        })
+        .map(|s| format!("  {}: {}", s.sid, s.condition_lines().join("; ")))
         .collect();
     section(out, "conditions that narrow the grants", &conditioned);
     if run.documents > 1 {
