@@ -107,12 +107,7 @@ impl Report {
                         });
                         resources
                             .extend(statement.resource.patterns().into_iter().map(str::to_owned));
-                        for (test, keys) in &statement.condition {
-                            for (key, values) in keys {
-                                let values: Vec<&str> = values.iter().map(String::as_str).collect();
-                                conditions.push(format!("{test} {key} = {}", values.join(", ")));
-                            }
-                        }
+                        conditions.extend(statement.condition_lines());
                     }
                 }
             }
