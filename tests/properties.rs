@@ -132,15 +132,23 @@ type Need = (String, String, Vec<(&'static str, String)>);
 fn needs(discovery: &Discovery) -> Vec<Need> {
     let mut needs = Vec::new();
     for (action, evidence) in &discovery.actions {
-        let contexts: Vec<Vec<(&'static str, String)>> = if evidence.passed_to.is_empty() {
-            vec![Vec::new()]
+        // The request context IAM evaluates: the service a role is passed to, and the API
+        // action that created a resource tagged on create.
+        let services: Vec<Option<&String>> = if evidence.passed_to.is_empty() {
+            vec![None]
         } else {
-            evidence
-                .passed_to
-                .iter()
-                .map(|s| vec![("iam:PassedToService", s.clone())])
-                .collect()
+            evidence.passed_to.iter().map(Some).collect()
         };
+        let mut contexts: Vec<Vec<(&'static str, String)>> = Vec::new();
+        for service in &services {
+            for event in evidence.events.keys() {
+                let mut context = vec![("ec2:CreateAction", event.clone())];
+                if let Some(service) = service {
+                    context.push(("iam:PassedToService", (*service).clone()));
+                }
+                contexts.push(context);
+            }
+        }
         let resources: Vec<String> = if evidence.resources.is_empty() {
             vec!["*".to_owned()]
         } else {

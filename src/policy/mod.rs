@@ -3,6 +3,8 @@
 //! (and the resource types when a service needs several statements), split into several
 //! documents when over the managed-policy size limit.
 
+pub mod condition;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
@@ -63,15 +65,13 @@ pub type Condition = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 /// Which conditions the policy carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Conditions {
-    /// Those the trail shows to hold (`iam:PassedToService` on `iam:PassRole`).
+    /// Those the trail shows to hold (`data/conditions.toml`: `iam:PassedToService` on
+    /// `iam:PassRole`, `ec2:CreateAction` on tag-on-create `ec2:CreateTags`).
     #[default]
     Auto,
     /// None.
     None,
 }
-
-/// The condition key that limits which service a role may be passed to.
-pub const PASSED_TO_SERVICE: &str = "iam:PassedToService";
 
 /// `"*"` or a list of ARNs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -285,39 +285,12 @@ fn group(
                     found.iter().map(|k| (*k).to_owned()).collect(),
                 )
             };
-        let condition = condition(action, evidence, conditions);
+        let condition = condition::of(action, evidence, conditions);
         let group = groups.entry((prefix, resources, condition)).or_default();
         group.actions.insert(action.clone());
         group.kinds.extend(kinds);
     }
     (groups, unscoped, widened)
-}
-
-/// The conditions the trail shows hold for every call of `action`.
-fn condition(
-    action: &str,
-    evidence: &crate::evidence::ActionEvidence,
-    conditions: Conditions,
-) -> Condition {
-    let mut condition = Condition::new();
-    if conditions == Conditions::None {
-        return condition;
-    }
-    if action == crate::iam::PASS_ROLE && !evidence.passed_to.is_empty() {
-        // Only when every PassRole call named its receiving service (always, for the
-        // dependent rules that emit it): AWS's recommended guard on PassRole.
-        let dependent_only = evidence
-            .reasons
-            .iter()
-            .all(|r| matches!(r, crate::iam::Reason::Dependent { .. }));
-        if dependent_only {
-            condition
-                .entry("StringEquals".to_owned())
-                .or_default()
-                .insert(PASSED_TO_SERVICE.to_owned(), evidence.passed_to.clone());
-        }
-    }
-    condition
 }
 
 /// One group of a service: its resources, condition and actions.
