@@ -68,6 +68,9 @@ pub enum Unmapped {
     UnknownSource,
     #[error("{0} is not an action in the IAM reference")]
     UnknownAction(String),
+    /// The call's actions depend on request fields the record does not carry.
+    #[error("{0}: the request does not show which actions it needed")]
+    Undecided(String),
 }
 
 /// The outcome of mapping one call.
@@ -197,24 +200,59 @@ impl Mapper {
                     .iter()
                     .flat_map(|r| r.when.iter().map(String::as_str))
                     .collect();
+                let mut passed = Vec::new();
                 for path in paths {
                     let mut values = parts.values(&format!("request.{path}"));
                     if !values.is_empty() {
                         values.sort();
                         values.dedup();
+                        if rules.iter().any(|r| {
+                            r.when.iter().any(|w| w == path)
+                                && r.actions.iter().any(|a| a == PASS_ROLE)
+                        }) {
+                            passed.extend(values.iter().filter_map(|v| self.locator.fit(v)));
+                        }
                         facts.push(Fact {
                             path: path.into(),
                             values,
                         });
                     }
                 }
+                let words: std::collections::BTreeMap<_, _> = rules
+                    .iter()
+                    .filter_map(|r| r.word.as_ref())
+                    .map(|w| (w.fact_path(), w))
+                    .collect();
+                for (fact_path, word) in words {
+                    let mut values: Vec<Box<str>> = parts
+                        .values(&format!("request.{}", word.path))
+                        .iter()
+                        .filter_map(|v| word.word_of(v))
+                        .map(String::into_boxed_str)
+                        .collect();
+                    if !values.is_empty() {
+                        values.sort();
+                        values.dedup();
+                        facts.push(Fact {
+                            path: fact_path.into(),
+                            values,
+                        });
+                    }
+                }
+                facts.sort();
                 if self.resources {
+                    let dependent = rules.iter().flat_map(|r| r.actions.iter().cloned());
                     let kinds: BTreeSet<&str> = base
                         .iter()
-                        .filter_map(|a| self.reference.action(&qualify(&resolved.prefix, a)))
+                        .map(|a| qualify(&resolved.prefix, a))
+                        .chain(dependent)
+                        .filter_map(|a| self.reference.action(&a))
                         .flat_map(|(_, action)| action.resource_types.iter().map(|r| &*r.name))
                         .collect();
                     arns = self.locator.arns(&resolved.prefix, &kinds, event, &parts);
+                    arns.extend(passed);
+                    arns.sort();
+                    arns.dedup();
                 }
             }
         }
@@ -240,12 +278,25 @@ impl Mapper {
         let key = format!("{}:{}", resolved.prefix, resolved.name);
         let mut grants = Vec::new();
         let mut replaced = false;
+        let mut applied = false;
         for rule in self.rules.dependents(&key) {
             if !rule.when.iter().all(|path| fact(call, path).is_some()) {
                 continue;
             }
+            if let Some(word) = &rule.word {
+                let words = fact(call, &word.fact_path()).unwrap_or_default();
+                if !words.iter().any(|w| word.is.iter().any(|i| **w == **i)) {
+                    continue;
+                }
+            }
+            applied = true;
             replaced |= rule.replace;
             grants.extend(self.dependent_grants(call, rule));
+        }
+        if base.is_empty() && !applied {
+            // A family whose actions only the request shows (PartiQL, transactions), and
+            // the request does not show them.
+            return Mapping::Unmapped(Unmapped::Undecided(key));
         }
         if !replaced {
             for action in &base {
