@@ -542,6 +542,45 @@ mod tests {
     #[test_case("ecs.amazonaws.com", "RegisterTaskDefinition", r#"{"taskRoleArn":"arn:aws:iam::1:role/t","executionRoleArn":"arn:aws:iam::1:role/e"}"#, &["ecs:RegisterTaskDefinition", "iam:PassRole"] ; "ecs roles")]
     #[test_case("states.amazonaws.com", "CreateStateMachine", r#"{"roleArn":"arn:aws:iam::1:role/s"}"#, &["iam:PassRole", "states:CreateStateMachine"] ; "step functions role")]
     #[test_case("cloudformation.amazonaws.com", "CreateStack", r#"{"roleARN":"arn:aws:iam::1:role/c"}"#, &["cloudformation:CreateStack", "iam:PassRole"] ; "cloudformation role")]
+    // Derived from the SDK models (data/sdk/operations.tsv): role ARNs passed, tags given.
+    #[test_case("rds.amazonaws.com", "CreateDBInstance", r#"{"dBInstanceIdentifier":"db1","dBInstanceClass":"db.t3.micro","engine":"mysql","monitoringInterval":60,"monitoringRoleArn":"arn:aws:iam::111122223333:role/rds-monitoring-role","tags":[{"key":"env","value":"dev"}]}"#, &["iam:PassRole", "rds:AddTagsToResource", "rds:CreateDBInstance"] ; "rds monitoring role and tags")]
+    #[test_case("rds.amazonaws.com", "AddRoleToDBCluster", r#"{"dBClusterIdentifier":"c1","roleArn":"arn:aws:iam::111122223333:role/aurora-s3"}"#, &["iam:PassRole", "rds:AddRoleToDBCluster"] ; "rds add role to cluster")]
+    #[test_case("rds.amazonaws.com", "StartExportTask", r#"{"exportTaskIdentifier":"e","iamRoleArn":"arn:aws:iam::111122223333:role/export"}"#, &["iam:PassRole", "rds:StartExportTask"] ; "rds export task role")]
+    #[test_case("dax.amazonaws.com", "CreateCluster", r#"{"clusterName":"d","iamRoleArn":"arn:aws:iam::111122223333:role/dax"}"#, &["dax:CreateCluster", "iam:PassRole"] ; "dax role")]
+    #[test_case("ecs.amazonaws.com", "CreateService", r#"{"serviceName":"s","role":"arn:aws:iam::111122223333:role/ecsServiceRole","tags":[{"key":"a","value":"b"}]}"#, &["ecs:CreateService", "ecs:TagResource", "iam:PassRole"] ; "ecs service role and tags")]
+    #[test_case("codebuild.amazonaws.com", "CreateProject", r#"{"name":"p","serviceRole":"arn:aws:iam::111122223333:role/cb"}"#, &["codebuild:CreateProject", "iam:PassRole"] ; "codebuild service role")]
+    #[test_case("glue.amazonaws.com", "CreateJob", r#"{"name":"j","role":"arn:aws:iam::111122223333:role/glue"}"#, &["glue:CreateJob", "iam:PassRole"] ; "glue job role")]
+    #[test_case("scheduler.amazonaws.com", "CreateSchedule", r#"{"name":"s","target":{"arn":"arn:aws:lambda:us-east-1:111122223333:function:f","roleArn":"arn:aws:iam::111122223333:role/sched"}}"#, &["iam:PassRole", "scheduler:CreateSchedule"] ; "scheduler target role")]
+    #[test_case("logs.amazonaws.com", "PutSubscriptionFilter", r#"{"logGroupName":"g","filterName":"f","destinationArn":"arn:aws:kinesis:us-east-1:111122223333:stream/s","roleArn":"arn:aws:iam::111122223333:role/cwl"}"#, &["iam:PassRole", "logs:PutSubscriptionFilter"] ; "logs subscription role")]
+    #[test_case("backup.amazonaws.com", "StartBackupJob", r#"{"backupVaultName":"v","iamRoleArn":"arn:aws:iam::111122223333:role/backup"}"#, &["backup:StartBackupJob", "iam:PassRole"] ; "backup job role")]
+    #[test_case("elasticmapreduce.amazonaws.com", "RunJobFlow", r#"{"name":"c","serviceRole":"EMR_DefaultRole","jobFlowRole":"EMR_EC2_DefaultRole"}"#, &["elasticmapreduce:RunJobFlow", "iam:PassRole"] ; "emr roles")]
+    #[test_case("sns.amazonaws.com", "SetTopicAttributes", r#"{"topicArn":"arn:aws:sns:us-east-1:111122223333:t","attributeName":"LambdaSuccessFeedbackRoleArn","attributeValue":"arn:aws:iam::111122223333:role/sns-log"}"#, &["iam:PassRole", "sns:SetTopicAttributes"] ; "sns delivery status role")]
+    #[test_case("sns.amazonaws.com", "SetTopicAttributes", r#"{"topicArn":"arn:aws:sns:us-east-1:111122223333:t","attributeName":"DisplayName","attributeValue":"x"}"#, &["sns:SetTopicAttributes"] ; "sns other attribute")]
+    #[test_case("sts.amazonaws.com", "AssumeRole", r#"{"roleArn":"arn:aws:iam::111122223333:role/r","roleSessionName":"s"}"#, &["sts:AssumeRole"] ; "sts assume role passes no role")]
+    #[test_case("ec2.amazonaws.com", "CreateVpc", r#"{"cidrBlock":"10.0.0.0/16","tagSpecificationSet":{"items":[{"resourceType":"vpc","tags":[{"key":"Name","value":"v"}]}]}}"#, &["ec2:CreateTags", "ec2:CreateVpc"] ; "ec2 tag on create")]
+    #[test_case("elasticloadbalancing.amazonaws.com", "CreateLoadBalancer", r#"{"name":"lb","tags":[{"key":"a","value":"b"}]}"#, &["elasticloadbalancing:AddTags", "elasticloadbalancing:CreateLoadBalancer"] ; "elb tags")]
+    #[test_case("monitoring.amazonaws.com", "PutMetricAlarm", r#"{"alarmName":"a","tags":[{"key":"a","value":"b"}]}"#, &["cloudwatch:PutMetricAlarm", "cloudwatch:TagResource"] ; "cloudwatch alarm tags")]
+    #[test_case("sns.amazonaws.com", "CreateTopic", r#"{"name":"t","tags":[{"key":"a","value":"b"}]}"#, &["sns:CreateTopic", "sns:TagResource"] ; "sns topic tags")]
+    // STS session tags and source identity.
+    #[test_case("sts.amazonaws.com", "AssumeRole", r#"{"roleArn":"arn:aws:iam::111122223333:role/r","roleSessionName":"s","tags":[{"key":"Project","value":"p"}],"transitiveTagKeys":["Project"]}"#, &["sts:AssumeRole", "sts:TagSession"] ; "sts session tags")]
+    #[test_case("sts.amazonaws.com", "AssumeRole", r#"{"roleArn":"arn:aws:iam::111122223333:role/r","roleSessionName":"s","sourceIdentity":"alice"}"#, &["sts:AssumeRole", "sts:SetSourceIdentity"] ; "sts source identity")]
+    // API families whose actions are not the operation's name.
+    #[test_case("dynamodb.amazonaws.com", "ExecuteStatement", r#"{"statement":"SELECT * FROM \"Music\" WHERE Artist = ?"}"#, &["dynamodb:PartiQLSelect"] ; "partiql select")]
+    #[test_case("dynamodb.amazonaws.com", "ExecuteStatement", r#"{"statement":"update Music set x = 1"}"#, &["dynamodb:PartiQLUpdate"] ; "partiql update lower case")]
+    #[test_case("dynamodb.amazonaws.com", "ExecuteStatement", "{}", &["(unmapped: dynamodb:ExecuteStatement: the request does not show which actions it needed)"] ; "partiql without statement is undecided")]
+    #[test_case("dynamodb.amazonaws.com", "BatchExecuteStatement", r#"{"statements":[{"statement":"INSERT INTO Music VALUE {}"},{"statement":"DELETE FROM Music WHERE a = 1"}]}"#, &["dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert"] ; "partiql batch")]
+    #[test_case("dynamodb.amazonaws.com", "ExecuteTransaction", r#"{"transactStatements":[{"statement":"SELECT * FROM Music"}]}"#, &["dynamodb:PartiQLSelect"] ; "partiql transaction")]
+    #[test_case("dynamodb.amazonaws.com", "TransactWriteItems", r#"{"transactItems":[{"put":{"tableName":"A"}},{"delete":{"tableName":"B"}},{"conditionCheck":{"tableName":"C"}}]}"#, &["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem"] ; "dynamodb transact write")]
+    #[test_case("dynamodb.amazonaws.com", "TransactGetItems", r#"{"transactItems":[{"get":{"tableName":"A"}}]}"#, &["dynamodb:GetItem"] ; "dynamodb transact get")]
+    #[test_case("secretsmanager.amazonaws.com", "BatchGetSecretValue", r#"{"secretIdList":["s1","s2"]}"#, &["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue"] ; "secrets batch by id")]
+    #[test_case("secretsmanager.amazonaws.com", "BatchGetSecretValue", r#"{"filters":[{"key":"name","values":["app"]}]}"#, &["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue", "secretsmanager:ListSecrets"] ; "secrets batch by filter")]
+    #[test_case("kms.amazonaws.com", "ReplicateKey", r#"{"keyId":"mrk-1","replicaRegion":"eu-west-1"}"#, &["kms:CreateKey", "kms:ReplicateKey"] ; "kms replicate key")]
+    #[test_case("wafv2.amazonaws.com", "AssociateWebACL", r#"{"webACLArn":"arn:aws:wafv2:us-east-1:111122223333:regional/webacl/w/1","resourceArn":"arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/lb/1"}"#, &["elasticloadbalancing:SetWebAcl", "wafv2:AssociateWebACL"] ; "waf associate alb")]
+    // Calls authorised by no caller permission.
+    #[test_case("sts.amazonaws.com", "GetSessionToken", "{}", &["(free)"] ; "sts session token")]
+    #[test_case("sts.amazonaws.com", "AssumeRoleWithSAML", "{}", &["(free)"] ; "sts saml")]
+    #[test_case("sts.amazonaws.com", "AssumeRoleWithWebIdentity", "{}", &["(free)"] ; "sts web identity")]
+    #[test_case("signin.amazonaws.com", "ConsoleLogin", "{}", &["(free)"] ; "console login")]
     #[test_case("apigateway.amazonaws.com", "CreateRestApi", "{}", &["apigateway:POST"] ; "apigateway create")]
     #[test_case("apigateway.amazonaws.com", "GetRestApis", "{}", &["apigateway:GET"] ; "apigateway get")]
     #[test_case("apigateway.amazonaws.com", "UpdateStage", "{}", &["apigateway:PATCH"] ; "apigateway update")]
@@ -570,6 +609,24 @@ mod tests {
         assert_eq!(arns, ["arn:aws:iam::1:role/exec"]);
         assert!(matches!(pass.reason, Reason::Dependent { .. }));
         assert_eq!(pass.passed_to.as_deref(), Some("lambda.amazonaws.com"));
+    }
+
+    #[test]
+    fn derived_pass_role_names_the_principal_and_the_role() {
+        let json = r#"{"eventTime":"t","eventSource":"rds.amazonaws.com","eventName":"CreateDBInstance",
+            "requestParameters":{"dBInstanceIdentifier":"db1","monitoringRoleArn":"arn:aws:iam::1:role/mon"}}"#;
+        let event = Event::try_from(serde_json::from_str::<RawRecord>(json).unwrap()).unwrap();
+        let m = mapper();
+        let Mapping::Actions(grants) = m.map(&m.call(&event)) else {
+            panic!()
+        };
+        let pass = grants.iter().find(|g| g.action == "iam:PassRole").unwrap();
+        let arns: Vec<&str> = pass.resources.iter().map(|r| &*r.arn).collect();
+        assert_eq!(arns, ["arn:aws:iam::1:role/mon"]);
+        assert_eq!(
+            pass.passed_to.as_deref(),
+            Some("monitoring.rds.amazonaws.com")
+        );
     }
 
     #[test]
