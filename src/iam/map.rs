@@ -61,6 +61,19 @@ pub struct Grant {
     pub passed_to: Option<String>,
 }
 
+/// How an operation maps, as the coverage report counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Class {
+    Direct,
+    Renamed,
+    Pattern,
+    /// Needs no permission of the caller.
+    Free,
+    /// Has no IAM action at all (unauthenticated, deprecated): marked in the tables.
+    NoAction,
+    Unmapped,
+}
+
 /// Why a call could not be mapped with confidence.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, thiserror::Error)]
 pub enum Unmapped {
@@ -383,6 +396,36 @@ impl Mapper {
         Some(format!("{}:{}", service.prefix, action.name))
     }
 
+    /// The tables' and the reference's answer for one `prefix:name`, in their order of
+    /// precedence: free, renamed, direct, pattern.
+    fn lookup(&self, prefix: &str, name: &str) -> Option<Base> {
+        let key = format!("{prefix}:{name}");
+        if self.rules.is_free(&key) {
+            Some(Base::Free)
+        } else if let Some(actions) = self.rules.renamed(&key) {
+            Some(Base::Actions(actions.to_vec(), Reason::Renamed))
+        } else if self.reference.action(&key).is_some() {
+            Some(Base::Actions(vec![name.to_owned()], Reason::Direct))
+        } else {
+            self.rules
+                .patterned(prefix, name)
+                .map(|actions| Base::Actions(actions.to_vec(), Reason::Pattern))
+        }
+    }
+
+    /// How an operation of a service maps, for the coverage report.
+    #[must_use]
+    pub fn classify(&self, prefix: &str, name: &str) -> Class {
+        match self.lookup(prefix, name) {
+            Some(Base::Free) => Class::Free,
+            Some(Base::Actions(_, Reason::Renamed)) => Class::Renamed,
+            Some(Base::Actions(_, Reason::Pattern)) => Class::Pattern,
+            Some(Base::Actions(..)) => Class::Direct,
+            None if self.rules.has_no_action(&format!("{prefix}:{name}")) => Class::NoAction,
+            None => Class::Unmapped,
+        }
+    }
+
     fn resolve(&self, source: &str, name: &str) -> Result<Resolved, Unmapped> {
         let prefix = self
             .prefix_of(source)
@@ -390,19 +433,7 @@ impl Mapper {
             .to_owned();
         let stripped = strip_api_version(name);
         for candidate in std::iter::once(name).chain(stripped) {
-            let key = format!("{prefix}:{candidate}");
-            let base = if self.rules.is_free(&key) {
-                Some(Base::Free)
-            } else if let Some(actions) = self.rules.renamed(&key) {
-                Some(Base::Actions(actions.to_vec(), Reason::Renamed))
-            } else if self.reference.action(&key).is_some() {
-                Some(Base::Actions(vec![candidate.to_owned()], Reason::Direct))
-            } else {
-                self.rules
-                    .patterned(&prefix, candidate)
-                    .map(|actions| Base::Actions(actions.to_vec(), Reason::Pattern))
-            };
-            if let Some(base) = base {
+            if let Some(base) = self.lookup(&prefix, candidate) {
                 return Ok(Resolved {
                     prefix,
                     name: candidate.to_owned(),
@@ -585,7 +616,11 @@ mod tests {
     #[test_case("apigateway.amazonaws.com", "GetRestApis", "{}", &["apigateway:GET"] ; "apigateway get")]
     #[test_case("apigateway.amazonaws.com", "UpdateStage", "{}", &["apigateway:PATCH"] ; "apigateway update")]
     #[test_case("apigateway.amazonaws.com", "DeleteRestApi", "{}", &["apigateway:DELETE"] ; "apigateway delete")]
-    #[test_case("apigateway.amazonaws.com", "FlushStageCache", "{}", &["(unmapped: apigateway:FlushStageCache is not an action in the IAM reference)"] ; "apigateway unknown verb")]
+    #[test_case("apigateway.amazonaws.com", "FlushStageCache", "{}", &["apigateway:DELETE"] ; "apigateway flush is its http method")]
+    #[test_case("apigateway.amazonaws.com", "FrobnicateStage", "{}", &["(unmapped: apigateway:FrobnicateStage is not an action in the IAM reference)"] ; "apigateway unknown verb")]
+    #[test_case("lambda.amazonaws.com", "Invoke", r#"{"functionName":"f"}"#, &["lambda:InvokeFunction"] ; "lambda invoke data event")]
+    #[test_case("sqs.amazonaws.com", "SendMessageBatch", "{}", &["sqs:SendMessage"] ; "sqs batch")]
+    #[test_case("cognito-idp.amazonaws.com", "StartWebAuthnRegistration", "{}", &["(free)"] ; "unsigned operation is free")]
     #[test_case("sts.amazonaws.com", "GetCallerIdentity", "{}", &["(free)"] ; "sts caller identity")]
     #[test_case("nosuch.amazonaws.com", "DoThing", "{}", &["(unmapped: no IAM service for this event source)"] ; "unknown source")]
     #[test_case("s3.amazonaws.com", "NoSuchCall", "{}", &["(unmapped: s3:NoSuchCall is not an action in the IAM reference)"] ; "unknown action")]

@@ -152,6 +152,9 @@ struct MappingFile {
     renames: BTreeMap<String, Vec<String>>,
     patterns: Vec<Pattern>,
     free: Vec<FreeCall>,
+    /// Operations that have no IAM action at all (checked by no policy).
+    #[serde(default)]
+    no_action: Vec<FreeCall>,
     derive: Derive,
     dependents: Vec<Dependent>,
 }
@@ -198,6 +201,8 @@ pub struct Operation {
     pub source: String,
     /// The operation is an action of the same name in the IAM reference.
     pub is_action: bool,
+    /// The model marks the operation unsigned: it needs no IAM permission.
+    pub unsigned: bool,
     /// Request paths holding a role ARN, and whether a rule covers each.
     pub roles: Vec<String>,
     /// Request paths holding tags.
@@ -211,6 +216,7 @@ pub struct Rules {
     renames: HashMap<String, Vec<String>>,
     patterns: HashMap<String, Vec<PrefixRule>>,
     free: HashSet<String>,
+    no_action: HashSet<String>,
     dependents: HashMap<String, Vec<Dependent>>,
     /// Event keys of the SDK operations, with whether each passes a role or takes tags.
     operations: BTreeMap<String, Operation>,
@@ -280,6 +286,7 @@ impl Rules {
                 .map(|p| (p.service, p.prefixes))
                 .collect(),
             free: mapping.free.into_iter().map(|f| f.event).collect(),
+            no_action: mapping.no_action.into_iter().map(|f| f.event).collect(),
             dependents,
             operations,
             sids: services.sids.into_iter().collect(),
@@ -323,10 +330,17 @@ impl Rules {
         self.patterns.contains_key(prefix)
     }
 
-    /// Whether the call needs no IAM permission at all.
+    /// Whether the call needs no IAM permission at all: listed in `[[free]]`, or an
+    /// operation the SDK model marks unsigned.
     #[must_use]
     pub fn is_free(&self, key: &str) -> bool {
-        self.free.contains(key)
+        self.free.contains(key) || self.operations.get(key).is_some_and(|op| op.unsigned)
+    }
+
+    /// Whether an SDK operation has no IAM action at all (unauthenticated, deprecated).
+    #[must_use]
+    pub fn has_no_action(&self, key: &str) -> bool {
+        self.no_action.contains(key)
     }
 
     /// The conditional rules of one event key.
@@ -419,6 +433,7 @@ fn parse_operations(text: &str) -> Result<BTreeMap<String, Operation>, RulesErro
             (*source).clone_into(&mut entry.source);
         }
         entry.is_action |= *known == "A";
+        entry.unsigned |= *known == "U";
         entry.roles.extend(split(roles));
         entry.tags.extend(split(tags));
         entry.roles.sort();
