@@ -465,14 +465,7 @@ fn coverage(services: &[String], terraform: bool, unmapped: bool) -> anyhow::Res
     } else {
         services.iter().map(String::as_str).collect()
     };
-    let mut text = crate::iam::coverage::render(&all, &only);
-    if unmapped {
-        for (prefix, c) in &all {
-            if (only.is_empty() || only.contains(&prefix.as_str())) && !c.unmapped.is_empty() {
-                text.push_str(&format!("\n{prefix}: {}\n", c.unmapped.join(", ")));
-            }
-        }
-    }
+    let text = crate::iam::coverage::render(&all, &only, unmapped);
     emit(None, &text)?;
     Ok(Exit::Success)
 }

@@ -69,9 +69,14 @@ pub fn coverage(mapper: &Mapper) -> BTreeMap<String, ServiceCoverage> {
     out
 }
 
-/// The coverage as a Markdown table, one row per prefix (all when `only` is empty).
+/// The coverage as a Markdown table, one row per prefix (all when `only` is empty), then
+/// each service's unmapped operations when `unmapped` is set.
 #[must_use]
-pub fn render(coverage: &BTreeMap<String, ServiceCoverage>, only: &[&str]) -> String {
+pub fn render(
+    coverage: &BTreeMap<String, ServiceCoverage>,
+    only: &[&str],
+    unmapped: bool,
+) -> String {
     let mut out = String::from(
         "| service | direct | renamed | pattern | free | no action | unmapped | passes a role (rule) | takes tags (rule) |\n|---|---|---|---|---|---|---|---|---|\n",
     );
@@ -93,6 +98,13 @@ pub fn render(coverage: &BTreeMap<String, ServiceCoverage>, only: &[&str]) -> St
             c.tag_carrying,
             c.tag_rules
         );
+    }
+    if unmapped {
+        for (prefix, c) in coverage {
+            if (only.is_empty() || only.contains(&prefix.as_str())) && !c.unmapped.is_empty() {
+                let _ = writeln!(out, "\n{prefix}: {}", c.unmapped.join(", "));
+            }
+        }
     }
     out
 }
@@ -144,6 +156,16 @@ pub const TERRAFORM: [&str; 40] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_table_has_a_row_per_service_asked_for() {
+        let all = coverage(&Mapper::embedded().unwrap());
+        let text = render(&all, &["lambda", "sts"], true);
+        assert_eq!(text.lines().count(), 4, "{text}");
+        assert!(text.contains("| lambda |"));
+        // sts: GetCallerIdentity, GetSessionToken, AssumeRoleWithSAML, …WithWebIdentity.
+        assert!(text.contains("| sts | 7 | 0 | 0 | 4 |"), "{text}");
+    }
 
     #[test]
     fn every_terraform_service_is_in_the_sdk_models() {

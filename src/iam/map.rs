@@ -254,7 +254,12 @@ impl Mapper {
                 }
                 facts.sort();
                 if self.resources {
-                    let dependent = rules.iter().flat_map(|r| r.actions.iter().cloned());
+                    // A call with no action of its own (a DynamoDB transaction) takes the
+                    // resource types of the actions its rules add; others keep their own.
+                    let dependent = rules
+                        .iter()
+                        .filter(|_| base.is_empty())
+                        .flat_map(|r| r.actions.iter().cloned());
                     let kinds: BTreeSet<&str> = base
                         .iter()
                         .map(|a| qualify(&resolved.prefix, a))
