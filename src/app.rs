@@ -11,7 +11,7 @@ use rayon::iter::ParallelBridge;
 
 use crate::cli::{
     CatalogArgs, CatalogCommand, Cli, Command, DiffArgs, DiscoverArgs, ExplainArgs, Format,
-    ProposalFormat, SelfPolicyArgs,
+    ProposalFormat, ReferenceCommand, SelfPolicyArgs,
 };
 use crate::config::{Config, Input};
 use crate::error::Exit;
@@ -33,7 +33,14 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Explain(args) => explain(&args),
         Command::Catalog(CatalogCommand::Diff(args)) => catalog_diff(&args),
         Command::SelfPolicy(args) => self_policy(&args),
-        Command::Reference => reference(),
+        Command::Reference(args) => match args.command {
+            None => reference(),
+            Some(ReferenceCommand::Coverage {
+                service,
+                terraform,
+                unmapped,
+            }) => coverage(&service, terraform, unmapped),
+        },
     }
 }
 
@@ -452,6 +459,18 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
             "minpriv: if the trail's log files are SSE-KMS encrypted, add --kms-key ARN for kms:Decrypt on the trail's key"
         );
     }
+    Ok(Exit::Success)
+}
+
+fn coverage(services: &[String], terraform: bool, unmapped: bool) -> anyhow::Result<Exit> {
+    let all = crate::iam::coverage::coverage(&Mapper::embedded()?);
+    let only: Vec<&str> = if terraform {
+        crate::iam::coverage::TERRAFORM.to_vec()
+    } else {
+        services.iter().map(String::as_str).collect()
+    };
+    let text = crate::iam::coverage::render(&all, &only, unmapped);
+    emit(None, &text)?;
     Ok(Exit::Success)
 }
 

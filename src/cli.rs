@@ -30,7 +30,30 @@ pub enum Command {
     /// Print the least-privilege policy minpriv itself needs to read a trail.
     SelfPolicy(SelfPolicyArgs),
     /// Print what minpriv knows about the embedded IAM reference data.
-    Reference,
+    Reference(ReferenceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ReferenceArgs {
+    #[command(subcommand)]
+    pub command: Option<ReferenceCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReferenceCommand {
+    /// Per service: SDK operations mapped directly, by rename, by pattern, free, with no
+    /// action, unmapped; role-passing and tag-carrying operations with a dependent rule.
+    Coverage {
+        /// Only these IAM prefixes (default: every service).
+        #[arg(long, value_name = "PREFIX")]
+        service: Vec<String>,
+        /// Only the ~40 services a typical Terraform deployment touches.
+        #[arg(long, conflicts_with = "service")]
+        terraform: bool,
+        /// Also list each service's unmapped operations.
+        #[arg(long)]
+        unmapped: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,8 @@ use crate::parse::Event;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Exclusion {
     OtherPrincipal,
+    /// The `eventTime` is not a time, so the window cannot be decided.
+    BadTime,
     OutsideWindow,
     NotApiCall,
     ServiceEvent,
@@ -27,6 +29,7 @@ impl Exclusion {
     #[must_use]
     pub fn label(self) -> &'static str {
         match self {
+            Self::BadTime => "eventTime that does not parse (window undecidable)",
             Self::OutsideWindow => "outside the time window",
             Self::NotApiCall => "not API calls (console sign-ins, Insights, …)",
             Self::ServiceEvent => "made by AWS services on their own behalf",
@@ -132,7 +135,7 @@ impl Filter {
         if !self.principals.is_empty() && !self.principal_matches(event) {
             return Err(Exclusion::OtherPrincipal);
         }
-        if !self.in_window(&event.time) {
+        if !self.in_window(&event.time)? {
             return Err(Exclusion::OutsideWindow);
         }
         let service_event = is_service_event(event, rules);
@@ -195,18 +198,20 @@ impl Filter {
 
     /// Whether an event time lies in the window (both ends included). CloudTrail writes
     /// `YYYY-MM-DDTHH:MM:SSZ`, which compares as text; anything else is parsed.
-    fn in_window(&self, time: &str) -> bool {
+    /// A time that does not parse is its own exclusion, not "outside".
+    fn in_window(&self, time: &str) -> Result<bool, Exclusion> {
         if self.since_text.is_none() && self.until_text.is_none() {
-            return true;
+            return Ok(true);
         }
         if is_canonical(time) {
-            return self.since_text.as_deref().is_none_or(|since| time >= since)
-                && self.until_text.as_deref().is_none_or(|until| time <= until);
+            return Ok(self.since_text.as_deref().is_none_or(|since| time >= since)
+                && self.until_text.as_deref().is_none_or(|until| time <= until));
         }
-        let Ok(at) = time.parse::<Timestamp>() else {
-            return false;
-        };
-        self.since.is_none_or(|since| at >= since) && self.until.is_none_or(|until| at <= until)
+        let at = time.parse::<Timestamp>().map_err(|_| Exclusion::BadTime)?;
+        Ok(
+            self.since.is_none_or(|since| at >= since)
+                && self.until.is_none_or(|until| at <= until),
+        )
     }
 
     fn principal_matches(&self, event: &Event<'_>) -> bool {
@@ -394,6 +399,15 @@ mod tests {
             filter(&[ROLE], &["manual-*"], &[]).check(&session(), rules),
             Err(Exclusion::OtherSession)
         );
+    }
+
+    #[test]
+    fn an_unparsable_event_time_is_not_counted_as_outside_the_window() {
+        let rules = Rules::embedded().unwrap();
+        let f = filter(&[], &[], &[]);
+        let mut e = session();
+        e.time = Cow::Borrowed("not a time");
+        assert_eq!(f.check(&e, rules), Err(Exclusion::BadTime));
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! IAM knowledge: the embedded reference data, the hand-kept mapping tables, and the
 //! mapping of CloudTrail calls to the IAM actions they needed.
 
+pub mod coverage;
 mod map;
 pub mod reference;
 pub mod rules;
 
-pub use map::{Call, Fact, Grant, Mapper, Mapping, PASS_ROLE, Reason, Unmapped};
+pub use map::{Call, Class, Fact, Grant, Mapper, Mapping, PASS_ROLE, Reason, Unmapped};
 pub use reference::{Access, Reference};
 pub use rules::Rules;
 

@@ -1,6 +1,7 @@
 //! The hand-kept mapping tables (`data/mapping.toml`, `data/services.toml`): event sources
 //! whose IAM prefix differs, renamed events, name patterns, calls that need no permission,
-//! and the dependent actions CloudTrail never shows.
+//! and the dependent actions CloudTrail never shows; plus the dependent rules derived from
+//! the SDK's service models (`data/sdk/operations.tsv`): role ARNs passed, tags given.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::LazyLock;
@@ -9,9 +10,10 @@ use serde::Deserialize;
 
 const MAPPING: &str = include_str!("../../data/mapping.toml");
 const SERVICES: &str = include_str!("../../data/services.toml");
+const OPERATIONS: &str = include_str!("../../data/sdk/operations.tsv");
 
 static PARSED: LazyLock<Result<Rules, RulesError>> =
-    LazyLock::new(|| Rules::parse(MAPPING, SERVICES));
+    LazyLock::new(|| Rules::parse(MAPPING, SERVICES, OPERATIONS));
 
 /// A mapping table that does not parse.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -25,6 +27,7 @@ pub struct Dependent {
     /// `prefix:EventName` after normalisation.
     pub event: String,
     /// Request paths that must all be present and non-empty.
+    #[serde(default)]
     pub when: Vec<String>,
     /// Fully qualified actions to add.
     pub actions: Vec<String>,
@@ -38,6 +41,94 @@ pub struct Dependent {
     /// `iam:PassedToService` condition.
     #[serde(default)]
     pub passed_to: Option<String>,
+    /// A further condition on one field's values (the verb of a PartiQL statement, the
+    /// service of an associated resource's ARN).
+    #[serde(default)]
+    pub word: Option<Word>,
+    /// The documentation page or model fact the rule rests on.
+    pub evidence: String,
+}
+
+/// A rule condition on a derived value of a request field.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Word {
+    /// Request path whose values are looked at.
+    pub path: String,
+    /// What is taken of each value.
+    pub of: WordOf,
+    /// The rule applies when any value's word is one of these (upper case for verbs).
+    pub is: Vec<String>,
+}
+
+/// The part of a value a [`Word`] condition compares.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum WordOf {
+    /// The first word, upper-cased (`SELECT` of `select * from t`).
+    FirstWord,
+    /// The service of an ARN (`elasticloadbalancing` of `arn:aws:elasticloadbalancing:…`).
+    ArnService,
+}
+
+impl Word {
+    /// The fact path under which a call keeps the derived words.
+    #[must_use]
+    pub fn fact_path(&self) -> String {
+        let of = match self.of {
+            WordOf::FirstWord => "first_word",
+            WordOf::ArnService => "arn_service",
+        };
+        format!("{}#{of}", self.path)
+    }
+
+    /// The word of one value.
+    #[must_use]
+    pub fn word_of(&self, value: &str) -> Option<String> {
+        match self.of {
+            WordOf::FirstWord => value
+                .split_whitespace()
+                .next()
+                .map(|w| w.trim_start_matches('(').to_ascii_uppercase()),
+            WordOf::ArnService => crate::resource::arn::service(value).map(str::to_owned),
+        }
+    }
+}
+
+/// A call that needs no permission of the caller's own, and why.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FreeCall {
+    event: String,
+    evidence: String,
+}
+
+/// A service principal a role is passed to that is not the event source.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PassedTo {
+    event: String,
+    path: String,
+    service: String,
+    evidence: String,
+}
+
+/// How the SDK-derived rules are made.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Derive {
+    /// Operation-name prefixes that never pass a role or tag a new resource.
+    skip_verbs: Vec<String>,
+    /// Events whose role ARN member is not a role handed to the service.
+    not_passed: Vec<FreeCall>,
+    /// The tagging actions tried in order when a service has no override.
+    tag_actions: Vec<String>,
+    /// Per-prefix tagging action where the first candidate is not the right one.
+    tag_action_of: BTreeMap<String, String>,
+    passed_to: Vec<PassedTo>,
+    /// Why the derivation holds, shown with each derived rule.
+    role_evidence: String,
+    tag_evidence: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -56,17 +147,15 @@ struct Pattern {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Free {
-    events: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct MappingFile {
     sources: BTreeMap<String, String>,
     renames: BTreeMap<String, Vec<String>>,
     patterns: Vec<Pattern>,
-    free: Free,
+    free: Vec<FreeCall>,
+    /// Operations that have no IAM action at all (checked by no policy).
+    #[serde(default)]
+    no_action: Vec<FreeCall>,
+    derive: Derive,
     dependents: Vec<Dependent>,
 }
 
@@ -105,6 +194,21 @@ struct ServicesFile {
     risky: Risky,
 }
 
+/// What the SDK models say of one operation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Operation {
+    /// The CloudTrail event source.
+    pub source: String,
+    /// The operation is an action of the same name in the IAM reference.
+    pub is_action: bool,
+    /// The model marks the operation unsigned: it needs no IAM permission.
+    pub unsigned: bool,
+    /// Request paths holding a role ARN, and whether a rule covers each.
+    pub roles: Vec<String>,
+    /// Request paths holding tags.
+    pub tags: Vec<String>,
+}
+
 /// The tables, indexed for lookup.
 #[derive(Debug)]
 pub struct Rules {
@@ -112,7 +216,10 @@ pub struct Rules {
     renames: HashMap<String, Vec<String>>,
     patterns: HashMap<String, Vec<PrefixRule>>,
     free: HashSet<String>,
+    no_action: HashSet<String>,
     dependents: HashMap<String, Vec<Dependent>>,
+    /// Event keys of the SDK operations, with whether each passes a role or takes tags.
+    operations: BTreeMap<String, Operation>,
     sids: HashMap<String, String>,
     global_sources: HashSet<String>,
     pub global_region: String,
@@ -133,11 +240,35 @@ impl Rules {
         PARSED.as_ref().map_err(Clone::clone)
     }
 
-    fn parse(mapping: &str, services: &str) -> Result<Self, RulesError> {
+    fn parse(mapping: &str, services: &str, operations: &str) -> Result<Self, RulesError> {
         let mapping: MappingFile =
             toml::from_str(mapping).map_err(|e| RulesError(format!("mapping.toml: {e}")))?;
         let services: ServicesFile =
             toml::from_str(services).map_err(|e| RulesError(format!("services.toml: {e}")))?;
+        let operations = parse_operations(operations)?;
+        let unsupported = mapping
+            .free
+            .iter()
+            .map(|f| (&f.event, &f.evidence))
+            .chain(
+                mapping
+                    .derive
+                    .not_passed
+                    .iter()
+                    .map(|f| (&f.event, &f.evidence)),
+            )
+            .chain(
+                mapping
+                    .derive
+                    .passed_to
+                    .iter()
+                    .map(|f| (&f.event, &f.evidence)),
+            )
+            .chain(mapping.dependents.iter().map(|f| (&f.event, &f.evidence)))
+            .find(|(_, evidence)| evidence.trim().is_empty());
+        if let Some((event, _)) = unsupported {
+            return Err(RulesError(format!("mapping.toml: {event} has no evidence")));
+        }
         let mut dependents: HashMap<String, Vec<Dependent>> = HashMap::new();
         for dependent in mapping.dependents {
             dependents
@@ -145,6 +276,7 @@ impl Rules {
                 .or_default()
                 .push(dependent);
         }
+        derive(&mapping.derive, &operations, &mut dependents);
         Ok(Self {
             sources: mapping.sources.into_iter().collect(),
             renames: mapping.renames.into_iter().collect(),
@@ -153,8 +285,10 @@ impl Rules {
                 .into_iter()
                 .map(|p| (p.service, p.prefixes))
                 .collect(),
-            free: mapping.free.events.into_iter().collect(),
+            free: mapping.free.into_iter().map(|f| f.event).collect(),
+            no_action: mapping.no_action.into_iter().map(|f| f.event).collect(),
             dependents,
+            operations,
             sids: services.sids.into_iter().collect(),
             global_sources: services.global.sources.into_iter().collect(),
             global_region: services.global.region,
@@ -196,16 +330,29 @@ impl Rules {
         self.patterns.contains_key(prefix)
     }
 
-    /// Whether the call needs no IAM permission at all.
+    /// Whether the call needs no IAM permission at all: listed in `[[free]]`, or an
+    /// operation the SDK model marks unsigned.
     #[must_use]
     pub fn is_free(&self, key: &str) -> bool {
-        self.free.contains(key)
+        self.free.contains(key) || self.operations.get(key).is_some_and(|op| op.unsigned)
+    }
+
+    /// Whether an SDK operation has no IAM action at all (unauthenticated, deprecated).
+    #[must_use]
+    pub fn has_no_action(&self, key: &str) -> bool {
+        self.no_action.contains(key)
     }
 
     /// The conditional rules of one event key.
     #[must_use]
     pub fn dependents(&self, key: &str) -> &[Dependent] {
         self.dependents.get(key).map_or(&[], Vec::as_slice)
+    }
+
+    /// The SDK operations by event key (`prefix:Operation`).
+    #[must_use]
+    pub fn operations(&self) -> &BTreeMap<String, Operation> {
+        &self.operations
     }
 
     /// Whether CloudTrail records this source's calls in the global region only.
@@ -261,6 +408,114 @@ impl Rules {
         }
         names.extend(self.risky.iter().cloned());
         names
+    }
+}
+
+/// Reads `data/sdk/operations.tsv`.
+fn parse_operations(text: &str) -> Result<BTreeMap<String, Operation>, RulesError> {
+    let split = |s: &str| -> Vec<String> {
+        s.split(',')
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let mut out: BTreeMap<String, Operation> = BTreeMap::new();
+    for line in text
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let [prefix, source, name, known, roles, tags] = cols.as_slice() else {
+            return Err(RulesError(format!("operations.tsv: bad line {line:?}")));
+        };
+        let entry = out.entry(format!("{prefix}:{name}")).or_default();
+        if entry.source.is_empty() {
+            (*source).clone_into(&mut entry.source);
+        }
+        entry.is_action |= *known == "A";
+        entry.unsigned |= *known == "U";
+        entry.roles.extend(split(roles));
+        entry.tags.extend(split(tags));
+        entry.roles.sort();
+        entry.roles.dedup();
+        entry.tags.sort();
+        entry.tags.dedup();
+    }
+    Ok(out)
+}
+
+/// Adds the rules the SDK models imply: a role ARN member passes the role (`iam:PassRole`),
+/// a tag member needs the service's tagging action. A hand rule on the same event and path
+/// wins.
+fn derive(
+    how: &Derive,
+    operations: &BTreeMap<String, Operation>,
+    dependents: &mut HashMap<String, Vec<Dependent>>,
+) {
+    let reference = crate::iam::reference::Reference::embedded().ok();
+    let not_passed: HashSet<&str> = how.not_passed.iter().map(|n| n.event.as_str()).collect();
+    for (key, op) in operations {
+        let Some((prefix, name)) = key.split_once(':') else {
+            continue;
+        };
+        if how.skip_verbs.iter().any(|v| name.starts_with(v.as_str())) {
+            continue;
+        }
+        let hand: Vec<String> = dependents
+            .get(key)
+            .map(|rules| rules.iter().flat_map(|r| r.when.clone()).collect())
+            .unwrap_or_default();
+        let mut derived = Vec::new();
+        if !not_passed.contains(key.as_str()) {
+            for path in op.roles.iter().filter(|p| !hand.contains(p)) {
+                let passed_to = how
+                    .passed_to
+                    .iter()
+                    .find(|p| p.event == *key && path.ends_with(p.path.as_str()))
+                    .map(|p| p.service.clone());
+                derived.push(Dependent {
+                    event: key.clone(),
+                    when: vec![path.clone()],
+                    actions: vec!["iam:PassRole".to_owned()],
+                    replace: false,
+                    why: format!("the role in `{path}` is passed to the service"),
+                    passed_to,
+                    word: None,
+                    evidence: format!("SDK model: {key} member {path}; {}", how.role_evidence),
+                });
+            }
+        }
+        let tag_action = reference.and_then(|r| {
+            // The call is itself a tagging action: nothing to add.
+            if r.action(key)
+                .is_some_and(|(_, a)| a.access == crate::iam::reference::Access::Tagging)
+            {
+                return None;
+            }
+            how.tag_action_of
+                .get(prefix)
+                .into_iter()
+                .chain(&how.tag_actions)
+                .map(|a| qualify(prefix, a))
+                .find(|a| r.action(a).is_some())
+        });
+        if let Some(action) = tag_action {
+            for path in op.tags.iter().filter(|p| !hand.contains(p)) {
+                derived.push(Dependent {
+                    event: key.clone(),
+                    when: vec![path.clone()],
+                    actions: vec![action.clone()],
+                    replace: false,
+                    why: "tags given on create need the tagging permission".to_owned(),
+                    passed_to: None,
+                    word: None,
+                    evidence: format!("SDK model: {key} member {path}; {}", how.tag_evidence),
+                });
+            }
+        }
+        if !derived.is_empty() {
+            dependents.entry(key.clone()).or_default().extend(derived);
+        }
     }
 }
 
