@@ -308,7 +308,9 @@ fn secret(tf: &mut Actor<'_>) {
 fn security_group(tf: &mut Actor<'_>) {
     let group = tf.ids.security_group.clone();
     tf.call("ec2.amazonaws.com", "CreateSecurityGroup", json!({
-        "groupName": "psoxy-lambda", "groupDescription": "psoxy functions", "vpcId": EXISTING_VPC
+        "groupName": "psoxy-lambda", "groupDescription": "psoxy functions", "vpcId": EXISTING_VPC,
+        "tagSpecificationSet": {"items": [{"resourceType": "security-group", "tags": [
+            {"key": "managed-by", "value": "terraform"}, {"key": "app", "value": "psoxy"}]}]}
     }), json!({"requestId": "0c3d6f2a-8b1e-4d7a-9f3c-2e5b8a1d4c70", "_return": true, "groupId": group}));
     tf.call(
         "ec2.amazonaws.com",
