@@ -76,12 +76,10 @@ impl Template {
             Part::Var(name) => Some(name),
             Part::Text(_) => None,
         });
-        Some(
-            names
-                .zip(spans)
-                .map(|(name, (from, to))| Some((name.clone(), arn.get(from..to)?.to_owned())))
-                .collect::<Option<Vars>>()?,
-        )
+        names
+            .zip(spans)
+            .map(|(name, (from, to))| Some((name.clone(), arn.get(from..to)?.to_owned())))
+            .collect()
     }
 
     /// Whether `arn` instantiates this template (no allocation).
@@ -134,7 +132,9 @@ fn fit_from(parts: &[Part], text: &str, at: usize, spans: &mut Vec<(usize, usize
                 // region may hold any character (a panic here lost a whole run).
                 let mut from = remaining.chars().next().map_or(1, char::len_utf8);
                 while from <= limit {
-                    let Some(found) = remaining.get(from..).and_then(|tail| tail.find(next.as_str()))
+                    let Some(found) = remaining
+                        .get(from..)
+                        .and_then(|tail| tail.find(next.as_str()))
                     else {
                         break;
                     };
