@@ -106,6 +106,9 @@ pub struct Tally {
     pub bytes_json: u64,
     /// Inputs that could not be read or parsed (wholly or in part).
     pub problems: Vec<Problem>,
+    /// Inputs that could not be fetched (S3 objects after retries, lost `LookupEvents`
+    /// pages): a failed read, not bad input.
+    pub failed: Vec<Problem>,
     pub records: u64,
     pub bad_records: BTreeMap<BadRecord, u64>,
     pub excluded: BTreeMap<Exclusion, u64>,
@@ -123,6 +126,7 @@ impl Tally {
         self.bytes_read += other.bytes_read;
         self.bytes_json += other.bytes_json;
         self.problems.extend(other.problems);
+        self.failed.extend(other.failed);
         self.records += other.records;
         for (reason, n) in other.bad_records {
             *self.bad_records.entry(reason).or_default() += n;
@@ -193,6 +197,13 @@ impl Tally {
     /// Reads one input and tallies it; a read failure is a problem, not a stop.
     fn take(&mut self, blob: Blob, raw: &mut Vec<u8>, json: &mut Vec<u8>, context: &Context<'_>) {
         let name = blob.display();
+        if let Blob::Failed { message, .. } = blob {
+            self.failed.push(Problem {
+                path: name,
+                message,
+            });
+            return;
+        }
         if let Blob::File { size, .. } = blob
             && size > context.max_file_size
         {
@@ -352,6 +363,7 @@ pub fn scan_stream(
         .reduce(Tally::default, Tally::merge);
     bar.finish_and_clear();
     tally.problems.sort();
+    tally.failed.sort();
     tally
 }
 

@@ -98,6 +98,9 @@ pub struct Listing {
     /// Files passed over by reason (pruned folders count their files).
     pub ignored: BTreeMap<Ignored, u64>,
     pub problems: Vec<Problem>,
+    /// Prefixes that could not be listed (refused, or failing after retries): a failed read,
+    /// not bad input.
+    pub failed: Vec<Problem>,
 }
 
 /// Lists the log files of a trail directory.
