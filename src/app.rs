@@ -73,6 +73,9 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
         }
         Input::Events(path) => {
             let listing = source::list_file(path);
+            if let (true, [problem]) = (listing.blobs.is_empty(), listing.problems.as_slice()) {
+                bail!("--events {}: {}", problem.path, problem.message);
+            }
             let tally = scan::scan(&listing.blobs, &context);
             Ok(Read {
                 listing,

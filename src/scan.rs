@@ -218,7 +218,7 @@ impl Tally {
             });
             return;
         }
-        match blob.read_into(raw) {
+        match blob.read_into(raw, context.max_file_size) {
             Ok(()) => self.scan(&name, raw, json, context),
             Err(error) => self.problems.push(Problem {
                 path: name,
