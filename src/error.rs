@@ -24,6 +24,24 @@ impl From<Exit> for std::process::ExitCode {
     }
 }
 
+/// An error and its causes on one line, each cause once: errors whose message already
+/// includes their source (`{path}: {source}`) would otherwise print it twice with `{:#}`.
+#[must_use]
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if text.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
+}
+
 /// Whether an error is a closed stdout (`minpriv … | head`), which ends the run quietly.
 #[must_use]
 pub fn is_broken_pipe(error: &anyhow::Error) -> bool {

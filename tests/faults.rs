@@ -240,3 +240,44 @@ fn an_unwritable_stderr_does_not_panic_and_keeps_the_exit_code() {
         .unwrap();
     assert_eq!(error.status.code(), Some(1));
 }
+
+fn check_with_catalog(catalog: &Path) -> (Option<i32>, String, String) {
+    // The last argument of check_sample is the fixture catalog: replace it.
+    let sample = check_sample();
+    let args: Vec<_> = sample.get_args().map(ToOwned::to_owned).collect();
+    let (_, head) = args.split_last().unwrap();
+    run(minpriv().args(head).arg(catalog))
+}
+
+#[test]
+fn a_bom_prefixed_catalog_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read(manifest().join("tests/fixtures/catalog/psoxy-catalog.json")).unwrap();
+    let with_bom = dir.path().join("bom.json");
+    std::fs::write(&with_bom, [b"\xef\xbb\xbf".as_slice(), &text].concat()).unwrap();
+    let (code, stdout, stderr) = check_with_catalog(&with_bom);
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(!stdout.is_empty());
+}
+
+#[test]
+fn a_huge_catalog_is_refused_before_it_is_parsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.json");
+    let file = std::fs::File::create(&huge).unwrap();
+    file.set_len(40 << 20).unwrap();
+    let (code, _, stderr) = check_with_catalog(&huge);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("huge.json: larger than"), "{stderr}");
+}
+
+#[test]
+fn an_error_cause_is_printed_once() {
+    let (code, _, stderr) = check_with_catalog(Path::new("/no/such/catalog.json"));
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
+}

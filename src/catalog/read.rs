@@ -35,6 +35,40 @@ pub enum ReadError {
     },
     #[error("{path}: {message}")]
     Shape { path: PathBuf, message: String },
+    #[error("{path}: larger than {limit} bytes; a catalog is a policy, not a data set")]
+    TooLarge { path: PathBuf, limit: u64 },
+}
+
+/// The largest catalog file read (IAM allows 6,144 characters a managed policy: this is
+/// thousands of policies). A bigger file is refused before it is parsed (a 200 MB catalog took
+/// 1.4 GB).
+pub const MAX_CATALOG_BYTES: u64 = 32 << 20;
+
+/// A catalog file's text: at most [`MAX_CATALOG_BYTES`], a UTF-8 byte order mark dropped
+/// (editors on Windows write one; trail files with one are read too).
+fn read_text(path: &Path) -> Result<String, ReadError> {
+    use std::io::Read as _;
+    let io = |source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CATALOG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_CATALOG_BYTES {
+        return Err(ReadError::TooLarge {
+            path: path.to_owned(),
+            limit: MAX_CATALOG_BYTES,
+        });
+    }
+    let mut text = String::from_utf8(bytes)
+        .map_err(|error| io(std::io::Error::new(std::io::ErrorKind::InvalidData, error)))?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
 /// Reads a catalog. `attribute` picks a Terraform attribute (or policy document) by name;
@@ -70,10 +104,7 @@ pub fn read(
             .collect();
         files.sort();
         for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|source| ReadError::Io {
-                path: file.clone(),
-                source,
-            })?;
+            let text = read_text(&file)?;
             sources.push((file, text));
         }
         if sources.is_empty() {
@@ -83,7 +114,7 @@ pub fn read(
             });
         }
     } else {
-        sources.push((path.to_owned(), std::fs::read_to_string(path).map_err(io)?));
+        sources.push((path.to_owned(), read_text(path)?));
     }
     for (file, text) in sources {
         let is_terraform = file.extension().is_some_and(|e| e == "tf" || e == "hcl");
