@@ -4,6 +4,8 @@
 //! `${...}` interpolations are kept as placeholders unless `--var NAME=VALUE` gives them a
 //! value; commented-out actions are recorded as deliberately excluded.
 
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -156,7 +158,7 @@ fn commented_actions(text: &str) -> Vec<String> {
             let line = line.trim_start();
             let rest = line.strip_prefix('#').or_else(|| line.strip_prefix("//"))?;
             let rest = rest.trim().strip_prefix('"')?;
-            let action = &rest[..rest.find('"')?];
+            let (action, _) = rest.split_once('"')?;
             let (prefix, name) = action.split_once(':')?;
             let ok = !prefix.is_empty()
                 && prefix
@@ -218,12 +220,12 @@ fn substitute(value: Value, vars: &BTreeMap<String, String>, left: &mut BTreeSet
                 text = text.replace(&format!("${{{name}}}"), replacement);
             }
             let mut rest = text.as_str();
-            while let Some(open) = rest.find("${") {
-                let Some(close) = rest[open..].find('}') else {
+            while let Some((_, after)) = rest.split_once("${") {
+                let Some((name, tail)) = after.split_once('}') else {
                     break;
                 };
-                left.insert(rest[open..=open + close].to_owned());
-                rest = &rest[open + close + 1..];
+                left.insert(format!("${{{name}}}"));
+                rest = tail;
             }
             Value::String(text)
         }
@@ -362,7 +364,7 @@ fn json_of(expr: &Expression) -> Value {
         Expression::FuncCall(call)
             if call.name.name.as_str() == "jsonencode" && call.args.len() == 1 =>
         {
-            json_of(&call.args[0])
+            call.args.first().map_or(Value::Null, json_of)
         }
         Expression::Parenthesis(inner) => json_of(inner),
         other => Value::String(placeholder(other)),
@@ -375,6 +377,7 @@ fn placeholder(expr: &Expression) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
