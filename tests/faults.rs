@@ -287,3 +287,14 @@ fn an_error_cause_is_printed_once() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_terraform_file_without_a_policy_says_no_policy_found_not_no_a_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let tf = dir.path().join("main.tf");
+    std::fs::write(&tf, "variable \"x\" {}\n").unwrap();
+    let (code, _, stderr) = check_with_catalog(&tf);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("main.tf: no policy found"), "{stderr}");
+    assert!(!stderr.contains("no a policy"), "{stderr}");
+}

@@ -295,7 +295,7 @@ fn terraform(
         .filter(|v| v.get("Statement").is_some())
         .collect();
     if documents.is_empty() {
-        let wanted = attribute.map_or_else(|| "a policy".to_owned(), |a| format!("`{a}`"));
+        let wanted = attribute.map_or_else(|| "policy".to_owned(), |a| format!("`{a}`"));
         return Err(ReadError::Shape {
             path: file.to_owned(),
             message: format!(
