@@ -38,7 +38,7 @@ fn stage(blobs: &[Blob], gunzip: bool, decode: bool) -> u64 {
         .map_init(
             || (Vec::new(), Vec::new()),
             |(raw, json), blob| {
-                if blob.clone().read_into(raw).is_err() {
+                if blob.clone().read_into(raw, u64::MAX).is_err() {
                     return 0;
                 }
                 if !gunzip {

@@ -80,6 +80,9 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
         }
         Input::Events(path) => {
             let listing = source::list_file(path);
+            if let (true, [problem]) = (listing.blobs.is_empty(), listing.problems.as_slice()) {
+                bail!("--events {}: {}", problem.path, problem.message);
+            }
             let tally = scan::scan(&listing.blobs, &context);
             Ok(Read {
                 listing,
@@ -111,10 +114,11 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
             let tally = scan::scan_stream(blobs.into_iter().par_bridge(), total, &context);
             let fetched = fetcher.finish();
             let notes = vec![format!(
-                "s3://{}: {} log objects listed in the window, {} fetched ({}, {} from the cache, {} interrupted bodies fetched again; concurrency {}); digest and Insights prefixes are not listed",
+                "s3://{}: {} log objects listed in the window, {} fetched, {} not fetched ({}, {} from the cache, {} interrupted bodies fetched again; concurrency {}); digest and Insights prefixes are not listed",
                 bucket.bucket,
                 listing.blobs.len(),
                 fetched.objects,
+                fetched.failed,
                 render::summary::bytes(fetched.bytes),
                 fetched.from_cache,
                 fetched.body_retries,
@@ -200,15 +204,28 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     });
     if !config.quiet {
         for note in &notes {
-            eprintln!("{note}");
+            crate::warnln!("{note}");
         }
     }
-    let problems = !listing.problems.is_empty()
+    let failed = listing.failed.len() + tally.failed.len();
+    let problems = failed > 0
+        || !listing.problems.is_empty()
         || !tally.problems.is_empty()
         || !tally.bad_records.is_empty()
         || !discovery.unmapped.is_empty();
     if !config.quiet || problems {
-        eprint!("{summary}");
+        crate::warn_!("{summary}");
+    }
+    if failed > 0 {
+        if !config.allow_partial {
+            crate::warnln!(
+                "minpriv: {failed} inputs or prefixes of the window could not be read (listed above); no policy written: a partial policy under-grants. Retry, or pass --allow-partial to write it anyway"
+            );
+            return Ok(Exit::FailedRead);
+        }
+        crate::warnln!(
+            "minpriv: WARNING: --allow-partial: {failed} inputs or prefixes of the window were NOT read (listed above); the policy below may lack actions the principal uses"
+        );
     }
     if discovery.actions.is_empty() {
         bail!(
@@ -259,7 +276,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         emit(config.output.as_deref(), &text)?;
     }
     if config.strict && problems {
-        eprintln!("minpriv: --strict: inputs were skipped or calls not mapped (see above)");
+        crate::warnln!("minpriv: --strict: inputs were skipped or calls not mapped (see above)");
         return Ok(Exit::Strict);
     }
     Ok(exit)
@@ -313,7 +330,7 @@ fn propose(
         write_file(out, &(json + "\n"))?;
     }
     if args.check && proposal.drifted() {
-        eprintln!(
+        crate::warnln!(
             "minpriv: --check: the catalog lacks {} actions the deployment used ({} more allowed only on other resources)",
             proposal.count(|s| s.missing.len()),
             proposal.count(|s| s.resource_mismatches.len())
@@ -359,10 +376,15 @@ fn emit(output: Option<&Path>, text: &str) -> anyhow::Result<()> {
         return write_file(path, text);
     }
     let mut stdout = std::io::stdout().lock();
-    stdout
+    match stdout
         .write_all(text.as_bytes())
-        .context("writing to stdout")?;
-    stdout.flush().context("writing to stdout")
+        .and_then(|()| stdout.flush())
+    {
+        // A reader that stopped early (`--check | head`) ends the writing, not the run: the
+        // exit code stays the one the run decided (3 for drift, 4 for strict).
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result.context("writing to stdout"),
+    }
 }
 
 fn explain(args: &ExplainArgs) -> anyhow::Result<Exit> {
@@ -455,7 +477,7 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
     emit(None, &(serde_json::to_string_pretty(&policy)? + "\n"))?;
     if args.trail_bucket.is_some() && args.kms_key.is_empty() {
-        eprintln!(
+        crate::warnln!(
             "minpriv: if the trail's log files are SSE-KMS encrypted, add --kms-key ARN for kms:Decrypt on the trail's key"
         );
     }

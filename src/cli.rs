@@ -336,6 +336,12 @@ pub struct DiscoverArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Write the policy even when part of the window could not be read (objects not
+    /// fetched, listings refused, lookup pages lost), with a warning; otherwise such a run
+    /// fails (exit 5).
+    #[arg(long)]
+    pub allow_partial: bool,
+
     /// No progress bar and no summary on stderr; problems are still reported.
     #[arg(short, long)]
     pub quiet: bool,

@@ -44,6 +44,7 @@ pub struct Config {
     pub max_file_size: u64,
     pub output: Option<PathBuf>,
     pub strict: bool,
+    pub allow_partial: bool,
     pub quiet: bool,
 }
 
@@ -159,6 +160,7 @@ impl Config {
             max_file_size: parse_size("max-file-size", &args.max_file_size)?,
             output: args.output.clone(),
             strict: args.strict,
+            allow_partial: args.allow_partial,
             quiet: args.quiet,
         })
     }

@@ -1,4 +1,4 @@
-//! Exit codes, in one place. Documented in README.md and `docs/exit-codes.md`.
+//! Exit codes, in one place. Documented in `docs/usage.md`.
 
 /// How a run ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,12 +13,33 @@ pub enum Exit {
     Drift = 3,
     /// `--strict`: something was unreadable, skipped, or not mapped.
     Strict = 4,
+    /// Part of the window could not be read: an object not fetched after retries, a listing
+    /// refused, a `LookupEvents` page lost. Not given with `--allow-partial`.
+    FailedRead = 5,
 }
 
 impl From<Exit> for std::process::ExitCode {
     fn from(exit: Exit) -> Self {
         Self::from(exit as u8)
     }
+}
+
+/// An error and its causes on one line, each cause once: errors whose message already
+/// includes their source (`{path}: {source}`) would otherwise print it twice with `{:#}`.
+#[must_use]
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let message = cause.to_string();
+        if text.contains(&message) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&message);
+    }
+    text
 }
 
 /// Whether an error is a closed stdout (`minpriv … | head`), which ends the run quietly.
@@ -29,4 +50,27 @@ pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
+}
+
+/// Writes a message to stderr, ignoring a stderr that cannot be written (`2>/dev/full`, a
+/// closed pipe): `eprint!` would panic there and lose the run's exit code.
+pub fn stderr(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = std::io::stderr().lock().write_fmt(args);
+}
+
+/// `eprintln!` that never panics (see [`stderr`]).
+#[macro_export]
+macro_rules! warnln {
+    ($($arg:tt)*) => {
+        $crate::error::stderr(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprint!` that never panics (see [`stderr`]).
+#[macro_export]
+macro_rules! warn_ {
+    ($($arg:tt)*) => {
+        $crate::error::stderr(format_args!($($arg)*))
+    };
 }

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         Ok(exit) => exit.into(),
         Err(error) if is_broken_pipe(&error) => Exit::Success.into(),
         Err(error) => {
-            eprintln!("minpriv: {error:#}");
+            minpriv::warnln!("minpriv: {}", minpriv::error::describe(&error));
             Exit::Failure.into()
         }
     }

@@ -106,6 +106,9 @@ pub struct Tally {
     pub bytes_json: u64,
     /// Inputs that could not be read or parsed (wholly or in part).
     pub problems: Vec<Problem>,
+    /// Inputs that could not be fetched (S3 objects after retries, lost `LookupEvents`
+    /// pages): a failed read, not bad input.
+    pub failed: Vec<Problem>,
     pub records: u64,
     pub bad_records: BTreeMap<BadRecord, u64>,
     pub excluded: BTreeMap<Exclusion, u64>,
@@ -125,6 +128,7 @@ impl Tally {
         self.bytes_read += other.bytes_read;
         self.bytes_json += other.bytes_json;
         self.problems.extend(other.problems);
+        self.failed.extend(other.failed);
         self.records += other.records;
         for (reason, n) in other.bad_records {
             *self.bad_records.entry(reason).or_default() += n;
@@ -197,6 +201,13 @@ impl Tally {
     /// Reads one input and tallies it; a read failure is a problem, not a stop.
     fn take(&mut self, blob: Blob, raw: &mut Vec<u8>, json: &mut Vec<u8>, context: &Context<'_>) {
         let name = blob.display();
+        if let Blob::Failed { message, .. } = blob {
+            self.failed.push(Problem {
+                path: name,
+                message,
+            });
+            return;
+        }
         if let Blob::File { size, .. } = blob
             && size > context.max_file_size
         {
@@ -211,7 +222,7 @@ impl Tally {
             });
             return;
         }
-        match blob.read_into(raw) {
+        match blob.read_into(raw, context.max_file_size) {
             Ok(()) => self.scan(&name, raw, json, context),
             Err(error) => self.problems.push(Problem {
                 path: name,
@@ -224,7 +235,37 @@ impl Tally {
     fn scan(&mut self, name: &str, raw: &[u8], json_buffer: &mut Vec<u8>, context: &Context<'_>) {
         self.files_read += 1;
         self.bytes_read += raw.len() as u64;
-        let json = match parse::decode(raw, json_buffer, context.max_file_size) {
+        // Decompressed bytes come out of the run's budget: a reservation from the gzip
+        // trailer's size (or the compressed size), decoded with the reservation as limit;
+        // a file that lies about its size is decoded again under the whole per-file limit.
+        // One reservation at a time per worker, released before another is asked for, so
+        // waiting cannot deadlock.
+        let gzip = raw.starts_with(&[0x1f, 0x8b]);
+        let guess = raw
+            .len()
+            .checked_sub(4)
+            .and_then(|at| raw.get(at..))
+            .and_then(|tail| <[u8; 4]>::try_from(tail).ok())
+            .map_or(0, |tail| u64::from(u32::from_le_bytes(tail)))
+            .max(raw.len() as u64)
+            .min(context.max_file_size);
+        let mut permit = context.budget.acquire(if gzip { guess } else { 0 });
+        let first_limit = if gzip {
+            permit.bytes()
+        } else {
+            context.max_file_size
+        };
+        let mut decoded = parse::decode(raw, json_buffer, first_limit);
+        if gzip
+            && permit.bytes() < context.max_file_size
+            && matches!(decoded, Err(parse::ParseError::TooLarge { .. }))
+        {
+            drop(permit);
+            permit = context.budget.acquire(context.max_file_size);
+            decoded = parse::decode(raw, json_buffer, context.max_file_size);
+        }
+        let _permit = permit;
+        let json = match decoded {
             Ok(json) => json,
             Err(error) => {
                 self.problems.push(Problem {
@@ -281,6 +322,87 @@ pub struct Context<'a> {
     pub progress: bool,
     /// Passes over records that cannot be the principal's without decoding them.
     pub prefilter: Prefilter,
+    /// Decompressed bytes all workers may hold at once.
+    pub budget: Budget,
+}
+
+/// The decompressed bytes all workers may hold at once, unless `max_file_size` is larger.
+pub const MEMORY_BUDGET: u64 = 1 << 30;
+
+/// A semaphore of bytes shared by the workers: one global bound on decompressed data,
+/// however many threads run.
+#[derive(Debug)]
+pub struct Budget {
+    total: u64,
+    free: std::sync::Mutex<u64>,
+    freed: std::sync::Condvar,
+}
+
+/// Bytes held from a [`Budget`] until dropped.
+#[derive(Debug)]
+pub struct Permit<'b> {
+    budget: &'b Budget,
+    bytes: u64,
+}
+
+impl Budget {
+    #[must_use]
+    pub fn new(total: u64) -> Self {
+        Self {
+            total,
+            free: std::sync::Mutex::new(total),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits until `bytes` (at most the whole budget, so a request can always be met once
+    /// the others are done) are free, and holds them.
+    pub fn acquire(&self, bytes: u64) -> Permit<'_> {
+        let bytes = bytes.min(self.total);
+        let mut free = self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while *free < bytes {
+            free = self
+                .freed
+                .wait(free)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        *free -= bytes;
+        Permit {
+            budget: self,
+            bytes,
+        }
+    }
+
+    /// Bytes free now (for tests and the summary).
+    #[must_use]
+    pub fn free(&self) -> u64 {
+        *self
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Permit<'_> {
+    #[must_use]
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        let mut free = self
+            .budget
+            .free
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *free += self.bytes;
+        self.budget.freed.notify_all();
+    }
 }
 
 impl<'a> Context<'a> {
@@ -296,6 +418,7 @@ impl<'a> Context<'a> {
             max_file_size,
             progress,
             prefilter,
+            budget: Budget::new(MEMORY_BUDGET.max(max_file_size)),
         }
     }
 }
@@ -356,12 +479,64 @@ pub fn scan_stream(
         .reduce(Tally::default, Tally::merge);
     bar.finish_and_clear();
     tally.problems.sort();
+    tally.failed.sort();
     tally
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_memory_budget_is_global_across_workers_and_cannot_deadlock() {
+        let budget = Budget::new(100);
+        let held = std::sync::atomic::AtomicU64::new(0);
+        let peak = std::sync::atomic::AtomicU64::new(0);
+        std::thread::scope(|scope| {
+            for n in 0..8_u64 {
+                let (budget, held, peak) = (&budget, &held, &peak);
+                scope.spawn(move || {
+                    for _ in 0..50 {
+                        // Some ask for more than the whole budget: clamped, they wait.
+                        let permit = budget.acquire(30 + n * 20);
+                        let now = held
+                            .fetch_add(permit.bytes(), std::sync::atomic::Ordering::SeqCst)
+                            + permit.bytes();
+                        peak.fetch_max(now, std::sync::atomic::Ordering::SeqCst);
+                        std::thread::yield_now();
+                        held.fetch_sub(permit.bytes(), std::sync::atomic::Ordering::SeqCst);
+                    }
+                });
+            }
+        });
+        assert!(peak.load(std::sync::atomic::Ordering::SeqCst) <= 100);
+        assert_eq!(budget.free(), 100);
+    }
+
+    #[test]
+    fn a_gzip_file_larger_than_its_trailer_says_is_still_read_under_the_budget() {
+        use std::io::Write as _;
+        // Two members: the trailer (of the last, small one) understates the whole.
+        let member = |text: &str| {
+            let mut encoder =
+                flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(text.as_bytes()).unwrap();
+            encoder.finish().unwrap()
+        };
+        let mut gz = member(&format!(r#"{{"Records":[{}"#, " ".repeat(100_000)));
+        gz.extend(member("]}"));
+        let filter = Filter::new(&crate::filter::Criteria::default()).unwrap();
+        let context = Context::new(&filter, Mapper::embedded().unwrap(), 1 << 20, false);
+        let tally = scan(
+            &[Blob::Memory {
+                name: "liar.json.gz".to_owned(),
+                bytes: gz,
+            }],
+            &context,
+        );
+        assert!(tally.problems.is_empty(), "{:?}", tally.problems);
+        assert_eq!(context.budget.free(), MEMORY_BUDGET);
+    }
     use crate::filter::Criteria;
 
     #[test]

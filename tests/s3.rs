@@ -265,7 +265,6 @@ fn throttling_and_dropped_connections_are_retried_and_a_bad_object_is_named() {
     server.fault(&names[2], Fault::SlowDown(100));
     let output = from_bucket(&server, &[]);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
     let gets = |name: &str| {
         server
             .requests()
@@ -286,9 +285,83 @@ fn throttling_and_dropped_connections_are_retried_and_a_bad_object_is_named() {
         stderr.contains("CORRUPT.json.gz: corrupt or truncated gzip data"),
         "{stderr}"
     );
-    // Everything else was read: only the object that never came back is missing.
-    let strict = from_bucket(&server, &["--strict"]);
+    // An object that never came back is a failed read (exit 5), not bad input ...
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains("NOT READ: 1 inputs could not be fetched"),
+        "{stderr}"
+    );
+    assert!(output.stdout.is_empty());
+    // ... unless a partial policy is asked for; --strict still fails on the corrupt one.
+    let partial = from_bucket(&server, &["--allow-partial"]);
+    assert_eq!(partial.status.code(), Some(0));
+    let strict = from_bucket(&server, &["--strict", "--allow-partial"]);
     assert_eq!(strict.status.code(), Some(4));
+}
+
+/// The day folders of the sample's eu-west-1 prefix, and the names delivered in the window.
+fn window_names(root: &Path) -> Vec<String> {
+    let day = root
+        .join(BUCKET)
+        .join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
+    let mut names: Vec<String> = std::fs::read_dir(&day)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names.retain(|n| !n.contains("_20261120T09"));
+    names
+}
+
+#[test]
+fn a_server_that_dies_mid_run_is_a_failed_read_not_exit_0() {
+    let root = bucket_with_sample("", None);
+    let server = Server::start(root.path());
+    // Listing and a few objects, then nothing.
+    server.die_after(6);
+    let output = from_bucket(&server, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("NOT READ: "), "{stderr}");
+    assert!(stderr.contains("no policy written"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn a_denied_prefix_listing_is_a_failed_read_not_exit_0() {
+    let root = bucket_with_sample("", None);
+    let server = Server::start(root.path());
+    server.fault("eu-west-1", Fault::DenyList);
+    let output = from_bucket(&server, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("prefixes could not be listed"), "{stderr}");
+    assert!(stderr.contains("AccessDenied"), "{stderr}");
+}
+
+#[test]
+fn a_body_cut_short_every_time_is_a_failed_read_and_allow_partial_writes_the_rest() {
+    let root = bucket_with_sample("", None);
+    let names = window_names(root.path());
+    let server = Server::start(root.path());
+    server.fault(&names[0], Fault::CutShort);
+    let output = from_bucket(&server, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains("NOT READ: 1 inputs could not be fetched"),
+        "{stderr}"
+    );
+    assert!(stderr.contains(&names[0]), "{stderr}");
+    let partial = from_bucket(&server, &["--allow-partial"]);
+    let stderr = String::from_utf8_lossy(&partial.stderr);
+    assert_eq!(partial.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("WARNING: --allow-partial: 1 inputs"),
+        "{stderr}"
+    );
+    let policy: serde_json::Value = serde_json::from_slice(&partial.stdout).unwrap();
+    assert!(policy["Statement"].is_array() || policy.is_array());
 }
 
 #[test]

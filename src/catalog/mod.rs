@@ -80,14 +80,15 @@ fn matches(pattern: &str, text: &str, ignore_case: bool) -> bool {
 fn resource_pattern(pattern: &str) -> String {
     let mut out = String::with_capacity(pattern.len());
     let mut rest = pattern;
-    while let Some(open) = rest.find("${") {
-        out.push_str(&rest[..open]);
-        let Some(close) = rest[open..].find('}') else {
-            rest = &rest[open..];
+    while let Some((before, after)) = rest.split_once("${") {
+        out.push_str(before);
+        let Some((_, tail)) = after.split_once('}') else {
+            out.push_str("${");
+            rest = after;
             break;
         };
         out.push('*');
-        rest = &rest[open + close + 1..];
+        rest = tail;
     }
     out.push_str(rest);
     out

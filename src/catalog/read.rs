@@ -4,6 +4,8 @@
 //! `${...}` interpolations are kept as placeholders unless `--var NAME=VALUE` gives them a
 //! value; commented-out actions are recorded as deliberately excluded.
 
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -35,6 +37,40 @@ pub enum ReadError {
     },
     #[error("{path}: {message}")]
     Shape { path: PathBuf, message: String },
+    #[error("{path}: larger than {limit} bytes; a catalog is a policy, not a data set")]
+    TooLarge { path: PathBuf, limit: u64 },
+}
+
+/// The largest catalog file read (IAM allows 6,144 characters a managed policy: this is
+/// thousands of policies). A bigger file is refused before it is parsed (a 200 MB catalog took
+/// 1.4 GB).
+pub const MAX_CATALOG_BYTES: u64 = 32 << 20;
+
+/// A catalog file's text: at most [`MAX_CATALOG_BYTES`], a UTF-8 byte order mark dropped
+/// (editors on Windows write one; trail files with one are read too).
+fn read_text(path: &Path) -> Result<String, ReadError> {
+    use std::io::Read as _;
+    let io = |source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_CATALOG_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_CATALOG_BYTES {
+        return Err(ReadError::TooLarge {
+            path: path.to_owned(),
+            limit: MAX_CATALOG_BYTES,
+        });
+    }
+    let mut text = String::from_utf8(bytes)
+        .map_err(|error| io(std::io::Error::new(std::io::ErrorKind::InvalidData, error)))?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
 /// Reads a catalog. `attribute` picks a Terraform attribute (or policy document) by name;
@@ -70,10 +106,7 @@ pub fn read(
             .collect();
         files.sort();
         for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|source| ReadError::Io {
-                path: file.clone(),
-                source,
-            })?;
+            let text = read_text(&file)?;
             sources.push((file, text));
         }
         if sources.is_empty() {
@@ -83,7 +116,7 @@ pub fn read(
             });
         }
     } else {
-        sources.push((path.to_owned(), std::fs::read_to_string(path).map_err(io)?));
+        sources.push((path.to_owned(), read_text(path)?));
     }
     for (file, text) in sources {
         let is_terraform = file.extension().is_some_and(|e| e == "tf" || e == "hcl");
@@ -125,7 +158,7 @@ fn commented_actions(text: &str) -> Vec<String> {
             let line = line.trim_start();
             let rest = line.strip_prefix('#').or_else(|| line.strip_prefix("//"))?;
             let rest = rest.trim().strip_prefix('"')?;
-            let action = &rest[..rest.find('"')?];
+            let (action, _) = rest.split_once('"')?;
             let (prefix, name) = action.split_once(':')?;
             let ok = !prefix.is_empty()
                 && prefix
@@ -187,12 +220,12 @@ fn substitute(value: Value, vars: &BTreeMap<String, String>, left: &mut BTreeSet
                 text = text.replace(&format!("${{{name}}}"), replacement);
             }
             let mut rest = text.as_str();
-            while let Some(open) = rest.find("${") {
-                let Some(close) = rest[open..].find('}') else {
+            while let Some((_, after)) = rest.split_once("${") {
+                let Some((name, tail)) = after.split_once('}') else {
                     break;
                 };
-                left.insert(rest[open..=open + close].to_owned());
-                rest = &rest[open + close + 1..];
+                left.insert(format!("${{{name}}}"));
+                rest = tail;
             }
             Value::String(text)
         }
@@ -262,7 +295,7 @@ fn terraform(
         .filter(|v| v.get("Statement").is_some())
         .collect();
     if documents.is_empty() {
-        let wanted = attribute.map_or_else(|| "a policy".to_owned(), |a| format!("`{a}`"));
+        let wanted = attribute.map_or_else(|| "policy".to_owned(), |a| format!("`{a}`"));
         return Err(ReadError::Shape {
             path: file.to_owned(),
             message: format!(
@@ -331,7 +364,7 @@ fn json_of(expr: &Expression) -> Value {
         Expression::FuncCall(call)
             if call.name.name.as_str() == "jsonencode" && call.args.len() == 1 =>
         {
-            json_of(&call.args[0])
+            call.args.first().map_or(Value::Null, json_of)
         }
         Expression::Parenthesis(inner) => json_of(inner),
         other => Value::String(placeholder(other)),
@@ -344,6 +377,7 @@ fn placeholder(expr: &Expression) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -50,6 +50,15 @@ fn inputs(out: &mut String, run: &Run<'_>) {
     for (reason, n) in &listing.ignored {
         let _ = writeln!(out, "  passed over {n} files: {}", reason.label());
     }
+    let failed = listing.failed.len() + tally.failed.len();
+    if failed > 0 {
+        let _ = writeln!(
+            out,
+            "  NOT READ: {} inputs could not be fetched and {} prefixes could not be listed (failed reads, listed below)",
+            tally.failed.len(),
+            listing.failed.len()
+        );
+    }
     let unreadable = listing.problems.len() + tally.problems.len();
     if unreadable > 0 {
         let _ = writeln!(
@@ -226,6 +235,12 @@ fn policy(out: &mut String, run: &Run<'_>) {
 /// Every input that could not be read, by path.
 fn problems(out: &mut String, run: &Run<'_>) {
     let Run { listing, tally, .. } = run;
+    if !listing.failed.is_empty() || !tally.failed.is_empty() {
+        let _ = writeln!(out, "failed reads:");
+        for failed in listing.failed.iter().chain(&tally.failed) {
+            let _ = writeln!(out, "  {}: {}", failed.path, failed.message);
+        }
+    }
     if listing.problems.is_empty() && tally.problems.is_empty() {
         return;
     }

@@ -2,6 +2,8 @@
 //! fitting a concrete ARN to the template it instantiates, and rendering a template from
 //! variable values.
 
+#![deny(clippy::string_slice, clippy::indexing_slicing)]
+
 use std::collections::BTreeMap;
 
 /// A template split into literal text and `${Variable}` slots.
@@ -24,15 +26,16 @@ impl Template {
     pub fn parse(template: &str) -> Self {
         let mut parts = Vec::new();
         let mut rest = template;
-        while let Some(open) = rest.find("${") {
-            if open > 0 {
-                parts.push(Part::Text(rest[..open].to_owned()));
+        while let Some((before, after)) = rest.split_once("${") {
+            if !before.is_empty() {
+                parts.push(Part::Text(before.to_owned()));
             }
-            let Some(close) = rest[open..].find('}') else {
+            let Some((name, tail)) = after.split_once('}') else {
+                rest = "";
                 break;
             };
-            parts.push(Part::Var(rest[open + 2..open + close].to_owned()));
-            rest = &rest[open + close + 1..];
+            parts.push(Part::Var(name.to_owned()));
+            rest = tail;
         }
         if !rest.is_empty() {
             parts.push(Part::Text(rest.to_owned()));
@@ -73,12 +76,10 @@ impl Template {
             Part::Var(name) => Some(name),
             Part::Text(_) => None,
         });
-        Some(
-            names
-                .zip(spans)
-                .map(|(name, (from, to))| (name.clone(), arn[from..to].to_owned()))
-                .collect(),
-        )
+        names
+            .zip(spans)
+            .map(|(name, (from, to))| Some((name.clone(), arn.get(from..to)?.to_owned())))
+            .collect()
     }
 
     /// Whether `arn` instantiates this template (no allocation).
@@ -108,11 +109,14 @@ fn fit_from(parts: &[Part], text: &str, at: usize, spans: &mut Vec<(usize, usize
     };
     match first {
         Part::Text(literal) => {
-            text[at..].starts_with(literal.as_str())
+            text.get(at..)
+                .is_some_and(|tail| tail.starts_with(literal.as_str()))
                 && fit_from(rest, text, at + literal.len(), spans)
         }
         Part::Var(name) => {
-            let remaining = &text[at..];
+            let Some(remaining) = text.get(at..) else {
+                return false;
+            };
             if rest.is_empty() {
                 if remaining.is_empty() {
                     return false;
@@ -124,9 +128,14 @@ fn fit_from(parts: &[Part], text: &str, at: usize, spans: &mut Vec<(usize, usize
             // first ':' (a variable other than the last holds none).
             let limit = remaining.find(':').unwrap_or(remaining.len());
             if let Some(Part::Text(next)) = rest.first() {
-                let mut from = 1;
+                // Byte offsets always step over whole characters: a record's account or
+                // region may hold any character (a panic here lost a whole run).
+                let mut from = remaining.chars().next().map_or(1, char::len_utf8);
                 while from <= limit {
-                    let Some(found) = remaining[from..].find(next.as_str()) else {
+                    let Some(found) = remaining
+                        .get(from..)
+                        .and_then(|tail| tail.find(next.as_str()))
+                    else {
                         break;
                     };
                     let end = from + found;
@@ -138,7 +147,11 @@ fn fit_from(parts: &[Part], text: &str, at: usize, spans: &mut Vec<(usize, usize
                         return true;
                     }
                     spans.pop();
-                    from = end + 1;
+                    from = end
+                        + remaining
+                            .get(end..)
+                            .and_then(|tail| tail.chars().next())
+                            .map_or(1, char::len_utf8);
                 }
             }
             // Account and region may be empty in some ARNs (`arn:aws:s3:::bucket`).
@@ -164,8 +177,21 @@ pub fn service(arn: &str) -> Option<&str> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test_case::test_case("arn:aws:lambda:é:1:function:f" ; "non-ASCII region")]
+    #[test_case::test_case("arn:aws:lambda:eu-west-1:é:function:f" ; "non-ASCII account")]
+    #[test_case::test_case("arn:aws:lambda:éé:ü1:function:ñ" ; "non-ASCII everywhere")]
+    #[test_case::test_case("arn:aws:lambda:\u{1F600}x:1:function:f" ; "four-byte character")]
+    fn a_non_ascii_account_or_region_does_not_panic(arn: &str) {
+        let t = Template::parse(
+            "arn:${Partition}:lambda:${Region}:${Account}:function:${FunctionName}",
+        );
+        assert!(t.matches(arn));
+        assert!(t.fit(arn).is_some());
+    }
 
     #[test]
     fn fits_and_renders_round_trip() {

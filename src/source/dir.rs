@@ -1,14 +1,23 @@
 //! Walks a local copy of a trail bucket in a stable order, skipping folders and files the
 //! key layout rules out and counting everything it passes over.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use super::{Blob, Listing, Problem, Scope};
 
 pub fn list(root: &Path, scope: &Scope) -> Listing {
     let mut listing = Listing::default();
     match std::fs::metadata(root) {
-        Ok(meta) if meta.is_dir() => walk(root, &mut Vec::new(), scope, &mut listing),
+        Ok(meta) if meta.is_dir() => {
+            walk(
+                root,
+                &mut Vec::new(),
+                scope,
+                &mut listing,
+                &mut HashSet::new(),
+            );
+        }
         Ok(_) => listing.problems.push(Problem {
             path: root.display().to_string(),
             message: "not a directory (use --events for a single file)".to_owned(),
@@ -22,7 +31,18 @@ pub fn list(root: &Path, scope: &Scope) -> Listing {
     listing
 }
 
-fn walk(dir: &Path, parts: &mut Vec<String>, scope: &Scope, listing: &mut Listing) {
+/// `visited` holds the real path of every folder walked, so a symbolic link back up the tree
+/// is walked once, not forever.
+fn walk(
+    dir: &Path,
+    parts: &mut Vec<String>,
+    scope: &Scope,
+    listing: &mut Listing,
+    visited: &mut HashSet<PathBuf>,
+) {
+    if let Ok(real) = std::fs::canonicalize(dir) {
+        visited.insert(real);
+    }
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(error) => {
@@ -60,22 +80,42 @@ fn walk(dir: &Path, parts: &mut Vec<String>, scope: &Scope, listing: &mut Listin
             }
         };
         if meta.is_dir() {
+            // A symbolic link to a folder (a trail copy assembled from several disks) is
+            // followed, once: a link back up the tree is named, not walked again.
             if entry.file_type().is_ok_and(|t| t.is_symlink()) {
-                listing.problems.push(Problem {
-                    path: path.display().to_string(),
-                    message: "symbolic link to a folder, not followed".to_owned(),
-                });
-                continue;
+                match std::fs::canonicalize(&path).map(|real| visited.contains(&real)) {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        listing.problems.push(Problem {
+                            path: path.display().to_string(),
+                            message: "symbolic link to a folder already read (a loop), not followed again".to_owned(),
+                        });
+                        continue;
+                    }
+                    Err(error) => {
+                        listing.problems.push(Problem {
+                            path: path.display().to_string(),
+                            message: error.to_string(),
+                        });
+                        continue;
+                    }
+                }
             }
             parts.push(name);
             let view: Vec<&str> = parts.iter().map(String::as_str).collect();
             match scope.folder(&view) {
-                Ok(()) => walk(&path, parts, scope, listing),
+                Ok(()) => walk(&path, parts, scope, listing, visited),
                 Err(reason) => *listing.ignored.entry(reason).or_default() += count_files(&path),
             }
             parts.pop();
         } else {
             match scope.file(&name) {
+                // A FIFO would block the open forever, a device (/dev/zero) never ends:
+                // only regular files are opened.
+                Ok(()) if !meta.is_file() => listing.problems.push(Problem {
+                    path: path.display().to_string(),
+                    message: NOT_REGULAR.to_owned(),
+                }),
                 Ok(()) => listing.blobs.push(Blob::File {
                     path,
                     size: meta.len(),
@@ -85,6 +125,9 @@ fn walk(dir: &Path, parts: &mut Vec<String>, scope: &Scope, listing: &mut Listin
         }
     }
 }
+
+/// Why a FIFO, socket or device is passed over.
+pub const NOT_REGULAR: &str = "not a regular file (a FIFO, socket or device): not opened";
 
 /// Files below a folder that is passed over, so the summary can say how many.
 fn count_files(dir: &Path) -> u64 {

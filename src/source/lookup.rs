@@ -80,7 +80,14 @@ pub fn read(options: &Options) -> Result<(Vec<Blob>, Looked), SourceError> {
                     looked.events += stats.events;
                     looked.failures.extend(stats.failures);
                 }
-                Err(error) => looked.failures.push((region.clone(), error.to_string())),
+                Err(error) => {
+                    // The region's pages are lost: a failed read, like a lost page.
+                    looked.failures.push((region.clone(), error.to_string()));
+                    blobs.push(Blob::Failed {
+                        name: format!("lookup-events:{region}"),
+                        message: error.to_string(),
+                    });
+                }
             }
         }
         (blobs, looked)
@@ -122,7 +129,16 @@ pub async fn pages(client: &Client, region: &str, options: &Options) -> (Vec<Blo
         let page = match request.send().await {
             Ok(page) => page,
             Err(error) => {
-                let message = aws_sdk_cloudtrail::error::DisplayErrorContext(&error).to_string();
+                // The service's code and message when it sent one: never the raw response
+                // (headers, body) the error's Debug form carries.
+                let message = {
+                    use aws_sdk_cloudtrail::error::ProvideErrorMetadata as _;
+                    match (error.code(), error.message()) {
+                        (Some(code), Some(text)) => format!("{code}: {text}"),
+                        (Some(code), None) => code.to_owned(),
+                        _ => aws_sdk_cloudtrail::error::DisplayErrorContext(&error).to_string(),
+                    }
+                };
                 looked.failures.push((region.to_owned(), message.clone()));
                 blobs.push(Blob::Failed {
                     name: format!("lookup-events:{region} page {}", looked.requests),
@@ -312,5 +328,11 @@ mod tests {
             looked.failures[0].1
         );
         assert!(matches!(&blobs[..], [Blob::Failed { .. }]));
+        // The code and message, not the SDK's Debug form with the raw response.
+        assert!(
+            !looked.failures[0].1.contains("headers") && !looked.failures[0].1.contains('{'),
+            "{}",
+            looked.failures[0].1
+        );
     }
 }

@@ -61,20 +61,42 @@ impl Blob {
         }
     }
 
-    /// The input's bytes, into a reused buffer (fetched bytes are moved, not copied).
+    /// The input's bytes, into a reused buffer (fetched bytes are moved, not copied). At
+    /// most `limit` bytes are read: the limit holds for what is read, whatever `stat` said
+    /// (a link to `/dev/zero`, a file growing while read).
     ///
     /// # Errors
-    /// The file or stdin could not be read, or the input could not be fetched.
-    pub fn read_into(self, buffer: &mut Vec<u8>) -> std::io::Result<()> {
+    /// The file or stdin could not be read or is longer than `limit`, the file is not a
+    /// regular file, or the input could not be fetched.
+    pub fn read_into(self, buffer: &mut Vec<u8>, limit: u64) -> std::io::Result<()> {
         buffer.clear();
+        let too_large = || {
+            std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                format!("larger than {limit} bytes (--max-file-size)"),
+            )
+        };
         match self {
             Self::File { path, size } => {
-                let mut file = std::fs::File::open(path)?;
-                buffer.reserve(usize::try_from(size).unwrap_or(0));
-                file.read_to_end(buffer)?;
+                // Checked again here: the listing may be older than the file.
+                if !std::fs::metadata(&path)?.is_file() {
+                    return Err(std::io::Error::other(dir::NOT_REGULAR));
+                }
+                let file = std::fs::File::open(path)?;
+                buffer.reserve(usize::try_from(size.min(limit)).unwrap_or(0));
+                file.take(limit.saturating_add(1)).read_to_end(buffer)?;
+                if buffer.len() as u64 > limit {
+                    return Err(too_large());
+                }
             }
             Self::Stdin => {
-                std::io::stdin().lock().read_to_end(buffer)?;
+                std::io::stdin()
+                    .lock()
+                    .take(limit.saturating_add(1))
+                    .read_to_end(buffer)?;
+                if buffer.len() as u64 > limit {
+                    return Err(too_large());
+                }
             }
             Self::Memory { bytes, .. } => *buffer = bytes,
             Self::Failed { message, .. } => return Err(std::io::Error::other(message)),
@@ -98,6 +120,9 @@ pub struct Listing {
     /// Files passed over by reason (pruned folders count their files).
     pub ignored: BTreeMap<Ignored, u64>,
     pub problems: Vec<Problem>,
+    /// Prefixes that could not be listed (refused, or failing after retries): a failed read,
+    /// not bad input.
+    pub failed: Vec<Problem>,
 }
 
 /// Lists the log files of a trail directory.
@@ -119,9 +144,13 @@ pub fn list_file(path: &std::path::Path) -> Listing {
             path: path.to_owned(),
             size: meta.len(),
         }),
-        Ok(_) => listing.problems.push(Problem {
+        Ok(meta) if meta.is_dir() => listing.problems.push(Problem {
             path: path.display().to_string(),
             message: "not a file (use --trail-dir for a folder)".to_owned(),
+        }),
+        Ok(_) => listing.problems.push(Problem {
+            path: path.display().to_string(),
+            message: dir::NOT_REGULAR.to_owned(),
         }),
         Err(error) => listing.problems.push(Problem {
             path: path.display().to_string(),

@@ -52,6 +52,8 @@ pub enum SourceError {
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Fetched {
     pub objects: u64,
+    /// Objects that could not be fetched after retries.
+    pub failed: u64,
     pub bytes: u64,
     pub from_cache: u64,
     /// Bodies interrupted mid-transfer and fetched again.
@@ -313,7 +315,7 @@ async fn list(client: &Client, options: &Options) -> Result<(Listing, Vec<Object
             match folders(client, bucket, &trail).await {
                 Ok(regions) => regions,
                 Err(message) => {
-                    listing.problems.push(Problem {
+                    listing.failed.push(Problem {
                         path: format!("s3://{bucket}/{trail}"),
                         message,
                     });
@@ -336,7 +338,7 @@ async fn list(client: &Client, options: &Options) -> Result<(Listing, Vec<Object
             for prefix in prefixes {
                 match objects(client, bucket, &prefix).await {
                     Ok(found) => keys.extend(found),
-                    Err(message) => listing.problems.push(Problem {
+                    Err(message) => listing.failed.push(Problem {
                         path: format!("s3://{bucket}/{prefix}"),
                         message,
                     }),
@@ -404,7 +406,9 @@ async fn fetch(
         })
         .buffer_unordered(options.concurrency.max(1));
     while let Some((blob, outcome)) = results.next().await {
-        stats.objects += 1;
+        // Count what was fetched, not what was asked for: failures are reported on their own.
+        stats.objects += u64::from(!matches!(blob, Blob::Failed { .. }));
+        stats.failed += u64::from(matches!(blob, Blob::Failed { .. }));
         stats.bytes += outcome.bytes;
         stats.from_cache += u64::from(outcome.cached);
         stats.body_retries += outcome.body_retries;

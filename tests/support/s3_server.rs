@@ -23,6 +23,10 @@ pub enum Fault {
     SlowDown(u32),
     /// Drop the connection this many times, then serve.
     Drop(u32),
+    /// Answer 403 AccessDenied to every listing whose query contains the text.
+    DenyList,
+    /// Serve a body cut short (fewer bytes than its Content-Length) every time.
+    CutShort,
 }
 
 #[derive(Default)]
@@ -30,6 +34,8 @@ struct State {
     /// "GET /bucket/key?query" of every request, in order.
     requests: Vec<String>,
     faults: HashMap<String, Fault>,
+    /// After this many requests, every connection is dropped (the server went away).
+    dies_after: Option<usize>,
 }
 
 /// A running S3 server over `root` (each folder a bucket).
@@ -73,8 +79,14 @@ impl Server {
                                     let mut state = state.lock().unwrap();
                                     state.requests.push(line.clone());
                                     let path = request.uri().path().to_owned();
+                                    let query = request.uri().query().unwrap_or_default().to_owned();
+                                    let dead = state.dies_after.is_some_and(|n| state.requests.len() > n);
+                                    let denied = query.contains("list-type=2") && state.faults.iter().any(|(k, f)| matches!(f, Fault::DenyList) && query.contains(k.as_str()));
                                     let hit = state.faults.iter_mut().find(|(k, _)| path.ends_with(k.as_str())).map(|(_, f)| f);
                                     match hit {
+                                        _ if dead => Some(Fault::Drop(0)),
+                                        _ if denied => Some(Fault::DenyList),
+                                        Some(Fault::CutShort) if request.method() == hyper::Method::GET => Some(Fault::CutShort),
                                         Some(Fault::SlowDown(n)) if *n > 0 && request.method() == hyper::Method::GET => {
                                             *n -= 1;
                                             Some(Fault::SlowDown(0))
@@ -92,6 +104,11 @@ impl Server {
                                         Ok(hyper::Response::builder().status(503).header("content-type", "application/xml").body(s3s::Body::from(body.to_owned())).unwrap())
                                     }
                                     Some(Fault::Drop(_)) => Err::<hyper::Response<s3s::Body>, String>("dropped".to_owned()),
+                                    Some(Fault::DenyList) => {
+                                        let body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
+                                        Ok(hyper::Response::builder().status(403).header("content-type", "application/xml").body(s3s::Body::from(body.to_owned())).unwrap())
+                                    }
+                                    Some(Fault::CutShort) => Ok(hyper::Response::builder().status(200).header("content-length", "100000").body(s3s::Body::from("\u{1f}\u{8b}".to_owned())).unwrap()),
                                     None => hyper::service::Service::call(&service, request).await.map_err(|e| format!("{e:?}")),
                                 }
                             }
@@ -110,6 +127,13 @@ impl Server {
             .unwrap()
             .faults
             .insert(key_suffix.to_owned(), fault);
+    }
+
+    /// Every request after the next `n` is dropped, as if the server had gone away.
+    pub fn die_after(&self, n: usize) {
+        let mut state = self.state.lock().unwrap();
+        let seen = state.requests.len();
+        state.dies_after = Some(seen + n);
     }
 
     pub fn requests(&self) -> Vec<String> {
