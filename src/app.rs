@@ -247,19 +247,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         write_file(seed, &render::json::policies(&policies)?)?;
         write_file(&evidence_path(seed), &report.to_json()?)?;
     }
-    let text = match config.format {
-        Format::Json => render::json::policies(&policies)?,
-        Format::Hcl => render::hcl::documents(&policies),
-        Format::TerraformJson => render::hcl::jsonencode(&policies),
-        Format::Cloudformation => render::cloudformation::render(&policies),
-        Format::Markdown => {
-            format!(
-                "{}\n## Policy\n\n```json\n{}```\n",
-                report.to_markdown(),
-                render::json::policies(&policies)?
-            )
-        }
-    };
+    let text = render_policies(config.format, &policies, &report)?;
     let mut exit = Exit::Success;
     if args.catalog.catalog.is_some() {
         // The proposal takes stdout; the policy goes to -o when asked for.
@@ -280,6 +268,21 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Strict);
     }
     Ok(exit)
+}
+
+/// The policy documents in the output format asked for.
+fn render_policies(format: Format, policies: &[Policy], report: &Report) -> anyhow::Result<String> {
+    Ok(match format {
+        Format::Json => render::json::policies(policies)?,
+        Format::Hcl => render::hcl::documents(policies),
+        Format::TerraformJson => render::hcl::jsonencode(policies),
+        Format::Cloudformation => render::cloudformation::render(policies),
+        Format::Markdown => format!(
+            "{}\n## Policy\n\n```json\n{}```\n",
+            report.to_markdown(),
+            render::json::policies(policies)?
+        ),
+    })
 }
 
 /// `catalog.json` → `catalog.evidence.json`.
