@@ -2,6 +2,9 @@
 //! record can arrive in (a trail log `{"Records":[…]}`, LookupEvents output
 //! `{"Events":[{"CloudTrailEvent":"…"}]}`, or JSON lines), decoded without copying.
 
+// Everything here reads untrusted input: no slicing that can panic.
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
+
 mod record;
 mod split;
 
@@ -110,8 +113,10 @@ pub fn decode<'b>(
     }
     buffer.clear();
     // The gzip trailer holds the size modulo 2^32: a good first guess for one member.
-    if let Some(tail) = raw.len().checked_sub(4).and_then(|at| raw.get(at..)) {
-        let hint = u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]);
+    if let Some(tail) = raw.len().checked_sub(4).and_then(|at| raw.get(at..))
+        && let Ok(tail) = <[u8; 4]>::try_from(tail)
+    {
+        let hint = u32::from_le_bytes(tail);
         buffer.reserve(usize::try_from(u64::from(hint).min(limit)).unwrap_or(0));
     }
     let mut decoder = MultiGzDecoder::new(raw).take(limit.saturating_add(1));
@@ -131,16 +136,18 @@ pub fn records(json: &[u8], prefilter: &Prefilter, sink: &mut Sink<'_>) -> Resul
     let start = json
         .iter()
         .position(|b| !b.is_ascii_whitespace() && *b != 0xef && *b != 0xbb && *b != 0xbf);
-    let Some(start) = start else {
+    let Some(body) = start.and_then(|start| json.get(start..)) else {
         return Err(ParseError::Empty);
     };
-    let body = &json[start..];
     let mut counter = Counter {
         records: 0,
         prefilter,
         sink,
     };
-    let result = match body[0] {
+    let Some(&first) = body.first() else {
+        return Err(ParseError::Empty);
+    };
+    let result = match first {
         b'[' => {
             let mut de = serde_json::Deserializer::from_slice(body);
             RecordList(&mut counter)
@@ -150,8 +157,8 @@ pub fn records(json: &[u8], prefilter: &Prefilter, sink: &mut Sink<'_>) -> Resul
         b'{' if !prefilter.is_empty()
             && let Some(ranges) = split::records(body) =>
         {
-            for range in ranges {
-                counter.raw(&body[range]);
+            for record in ranges.into_iter().filter_map(|range| body.get(range)) {
+                counter.raw(record);
             }
             Ok(())
         }
@@ -251,7 +258,7 @@ fn first_key(body: &[u8]) -> Option<&str> {
     let open = rest.iter().position(|b| !b.is_ascii_whitespace())?;
     let rest = rest.get(open..)?.strip_prefix(b"\"")?;
     let close = memchr::memchr2(b'"', b'\\', rest)?;
-    std::str::from_utf8(&rest[..close]).ok()
+    std::str::from_utf8(rest.get(..close)?).ok()
 }
 
 fn classify(source: serde_json::Error, records: u64) -> ParseError {
@@ -531,7 +538,11 @@ mod tests {
             Err(ParseError::TooLarge { limit: 10 })
         ));
         assert!(matches!(
-            decode(&gz[..gz.len() / 2], &mut buffer, 1 << 20),
+            decode(
+                gz.get(..gz.len() / 2).unwrap_or_default(),
+                &mut buffer,
+                1 << 20
+            ),
             Err(ParseError::Gzip(_))
         ));
         assert!(matches!(
@@ -543,6 +554,10 @@ mod tests {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::indexing_slicing,
+    reason = "tests cut and flip bytes of the gzip they made"
+)]
 mod properties {
     use super::*;
     use proptest::prelude::*;

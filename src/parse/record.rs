@@ -1,6 +1,9 @@
 //! The JSON shape of one CloudTrail record (`RawRecord`, only the fields minpriv reads,
 //! borrowed from the input buffer) and the validated domain `Event` made from it.
 
+// Everything here reads untrusted input: no slicing that can panic.
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::borrow::Cow;
 
 use std::fmt;

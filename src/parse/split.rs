@@ -3,6 +3,9 @@
 //! records that cannot match are passed over at memory speed; any shape it does not
 //! recognise returns `None` and the caller falls back to the full decoder.
 
+// Everything here reads untrusted input: no slicing that can panic.
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::ops::Range;
 
 /// Byte ranges of the records of a trail document, or `None` if `body` is not exactly
@@ -73,7 +76,7 @@ fn object_end(body: &[u8], start: usize) -> Option<usize> {
 fn string_end(body: &[u8], mut at: usize) -> Option<usize> {
     loop {
         at += memchr::memchr2(b'"', b'\\', body.get(at..)?)?;
-        if body[at] == b'\\' {
+        if body.get(at) == Some(&b'\\') {
             at += 2;
         } else {
             return Some(at + 1);
@@ -97,6 +100,10 @@ fn expect_text(body: &[u8], at: usize, text: &[u8]) -> Option<usize> {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::string_slice,
+    reason = "tests slice the ASCII fixtures they wrote"
+)]
 mod tests {
     use super::*;
     use proptest::prelude::*;

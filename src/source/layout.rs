@@ -2,6 +2,9 @@
 //! with files named `ACCOUNT_CloudTrail_REGION_YYYYMMDDTHHMMZ_UNIQUE.json.gz`, used to open
 //! only the accounts, regions, days and files that can hold events of the window.
 
+// Everything here reads untrusted input: no slicing that can panic.
+#![deny(clippy::indexing_slicing, clippy::string_slice)]
+
 use std::collections::BTreeSet;
 
 use jiff::civil::Date;
@@ -75,9 +78,9 @@ impl Scope {
         let Some(at) = parts.iter().position(|p| *p == "AWSLogs") else {
             return Ok(());
         };
-        let mut rest = &parts[at + 1..];
+        let mut rest = parts.get(at + 1..).unwrap_or_default();
         if rest.first().is_some_and(|p| p.starts_with("o-")) {
-            rest = &rest[1..];
+            rest = rest.get(1..).unwrap_or_default();
         }
         let Some((account, rest)) = rest.split_first() else {
             return Ok(());
@@ -143,7 +146,11 @@ impl Scope {
         };
         let key = |d: Date| [d.year(), i16::from(d.month()), i16::from(d.day())];
         let n = numbers.len();
-        n > 0 && (numbers[..] < key(from)[..n] || numbers[..] > key(until)[..n])
+        let (from, until) = (key(from), key(until));
+        let (Some(from), Some(until)) = (from.get(..n), until.get(..n)) else {
+            return false;
+        };
+        n > 0 && (numbers.as_slice() < from || numbers.as_slice() > until)
     }
 
     fn open_date_outside(&self, numbers: &[i16]) -> bool {
@@ -153,10 +160,10 @@ impl Scope {
             return false;
         }
         if let Some(from) = self.delivered_from.map(utc_date) {
-            return numbers < &key(from)[..n];
+            return key(from).get(..n).is_some_and(|from| numbers < from);
         }
         if let Some(until) = self.delivered_until.map(utc_date) {
-            return numbers > &key(until)[..n];
+            return key(until).get(..n).is_some_and(|until| numbers > until);
         }
         false
     }
@@ -178,16 +185,16 @@ pub fn delivery_time(name: &str) -> Option<Timestamp> {
     let _region = parts.next()?;
     let stamp = parts.next()?;
     let b = stamp.as_bytes();
-    if b.len() != 14 || b[8] != b'T' || b[13] != b'Z' {
+    if b.len() != 14 || b.get(8) != Some(&b'T') || b.get(13) != Some(&b'Z') {
         return None;
     }
     let text = format!(
         "{}-{}-{}T{}:{}:00Z",
-        &stamp[0..4],
-        &stamp[4..6],
-        &stamp[6..8],
-        &stamp[9..11],
-        &stamp[11..13]
+        stamp.get(0..4)?,
+        stamp.get(4..6)?,
+        stamp.get(6..8)?,
+        stamp.get(9..11)?,
+        stamp.get(11..13)?
     );
     text.parse().ok()
 }
