@@ -655,38 +655,30 @@ mod tests {
         assert_eq!(actions(source, name, request), expected);
     }
 
-    #[test]
-    fn pass_role_carries_the_role_from_the_request() {
-        let json = r#"{"eventTime":"t","eventSource":"lambda.amazonaws.com","eventName":"CreateFunction20150331",
-            "requestParameters":{"functionName":"f","role":"arn:aws:iam::1:role/exec"}}"#;
-        let event = Event::try_from(serde_json::from_str::<RawRecord>(json).unwrap()).unwrap();
-        let m = mapper();
-        let Mapping::Actions(grants) = m.map(&m.call(&event)) else {
-            panic!()
-        };
-        let pass = grants.iter().find(|g| g.action == "iam:PassRole").unwrap();
-        let arns: Vec<&str> = pass.resources.iter().map(|r| &*r.arn).collect();
-        assert_eq!(arns, ["arn:aws:iam::1:role/exec"]);
-        assert!(matches!(pass.reason, Reason::Dependent { .. }));
-        assert_eq!(pass.passed_to.as_deref(), Some("lambda.amazonaws.com"));
-    }
-
-    #[test]
-    fn derived_pass_role_names_the_principal_and_the_role() {
-        let json = r#"{"eventTime":"t","eventSource":"rds.amazonaws.com","eventName":"CreateDBInstance",
-            "requestParameters":{"dBInstanceIdentifier":"db1","monitoringRoleArn":"arn:aws:iam::1:role/mon"}}"#;
-        let event = Event::try_from(serde_json::from_str::<RawRecord>(json).unwrap()).unwrap();
-        let m = mapper();
-        let Mapping::Actions(grants) = m.map(&m.call(&event)) else {
-            panic!()
-        };
-        let pass = grants.iter().find(|g| g.action == "iam:PassRole").unwrap();
-        let arns: Vec<&str> = pass.resources.iter().map(|r| &*r.arn).collect();
-        assert_eq!(arns, ["arn:aws:iam::1:role/mon"]);
-        assert_eq!(
-            pass.passed_to.as_deref(),
-            Some("monitoring.rds.amazonaws.com")
+    #[test_case("lambda.amazonaws.com", "CreateFunction20150331", r#"{"functionName":"f","role":"arn:aws:iam::1:role/exec"}"#,
+        "arn:aws:iam::1:role/exec", "lambda.amazonaws.com" ; "hand rule, the event source receives the role")]
+    #[test_case("rds.amazonaws.com", "CreateDBInstance", r#"{"dBInstanceIdentifier":"db1","monitoringRoleArn":"arn:aws:iam::1:role/mon"}"#,
+        "arn:aws:iam::1:role/mon", "monitoring.rds.amazonaws.com" ; "derived rule, another principal receives the role")]
+    fn pass_role_carries_the_role_and_the_service_it_is_passed_to(
+        source: &str,
+        name: &str,
+        request: &str,
+        role: &str,
+        passed_to: &str,
+    ) {
+        let json = format!(
+            r#"{{"eventTime":"t","eventSource":"{source}","eventName":"{name}","requestParameters":{request}}}"#
         );
+        let event = Event::try_from(serde_json::from_str::<RawRecord>(&json).unwrap()).unwrap();
+        let m = mapper();
+        let Mapping::Actions(grants) = m.map(&m.call(&event)) else {
+            panic!()
+        };
+        let pass = grants.iter().find(|g| g.action == "iam:PassRole").unwrap();
+        let arns: Vec<&str> = pass.resources.iter().map(|r| &*r.arn).collect();
+        assert_eq!(arns, [role]);
+        assert!(matches!(pass.reason, Reason::Dependent { .. }));
+        assert_eq!(pass.passed_to.as_deref(), Some(passed_to));
     }
 
     #[test]
