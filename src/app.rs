@@ -488,9 +488,15 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
 }
 
 fn coverage(services: &[String], terraform: bool, unmapped: bool) -> anyhow::Result<Exit> {
-    let all = crate::iam::coverage::coverage(&Mapper::embedded()?);
+    let mapper = Mapper::embedded()?;
+    let all = crate::iam::coverage::coverage(&mapper);
     let only: Vec<&str> = if terraform {
-        crate::iam::coverage::TERRAFORM.to_vec()
+        mapper
+            .rules()
+            .terraform_services()
+            .iter()
+            .map(String::as_str)
+            .collect()
     } else {
         services.iter().map(String::as_str).collect()
     };

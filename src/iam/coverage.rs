@@ -109,50 +109,6 @@ pub fn render(
     out
 }
 
-/// The IAM prefixes of the services a typical Terraform deployment touches.
-pub const TERRAFORM: [&str; 40] = [
-    "acm",
-    "apigateway",
-    "application-autoscaling",
-    "athena",
-    "autoscaling",
-    "backup",
-    "cloudformation",
-    "cloudfront",
-    "cloudwatch",
-    "codebuild",
-    "cognito-idp",
-    "dynamodb",
-    "ec2",
-    "ecr",
-    "ecs",
-    "eks",
-    "elasticache",
-    "elasticfilesystem",
-    "elasticloadbalancing",
-    "es",
-    "events",
-    "firehose",
-    "glue",
-    "iam",
-    "kinesis",
-    "kms",
-    "lambda",
-    "logs",
-    "organizations",
-    "rds",
-    "route53",
-    "s3",
-    "secretsmanager",
-    "servicediscovery",
-    "sns",
-    "sqs",
-    "ssm",
-    "states",
-    "sts",
-    "wafv2",
-];
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -169,18 +125,24 @@ mod tests {
 
     #[test]
     fn every_terraform_service_is_in_the_sdk_models() {
-        let all = coverage(&Mapper::embedded().unwrap());
-        for prefix in TERRAFORM {
-            assert!(all.contains_key(prefix), "{prefix}");
+        let mapper = Mapper::embedded().unwrap();
+        let all = coverage(&mapper);
+        let terraform = mapper.rules().terraform_services();
+        assert_eq!(terraform.len(), 40);
+        for prefix in terraform {
+            assert!(all.contains_key(prefix.as_str()), "{prefix}");
         }
     }
 
     #[test]
     fn no_operation_of_the_terraform_services_is_unmapped() {
-        let all = coverage(&Mapper::embedded().unwrap());
-        let unmapped: Vec<String> = TERRAFORM
+        let mapper = Mapper::embedded().unwrap();
+        let all = coverage(&mapper);
+        let unmapped: Vec<String> = mapper
+            .rules()
+            .terraform_services()
             .iter()
-            .filter_map(|p| all.get(*p).map(|c| (p, c)))
+            .filter_map(|p| all.get(p.as_str()).map(|c| (p, c)))
             .flat_map(|(p, c)| c.unmapped.iter().map(move |n| format!("{p}:{n}")))
             .collect();
         assert!(

@@ -192,6 +192,13 @@ struct ServicesFile {
     service_linked: ServiceLinked,
     errors: Errors,
     risky: Risky,
+    terraform: Terraform,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Terraform {
+    services: Vec<String>,
 }
 
 /// What the SDK models say of one operation.
@@ -229,6 +236,8 @@ pub struct Rules {
     denials: Vec<String>,
     /// The path of service-linked roles in their ARNs.
     service_linked_path: String,
+    /// The services a typical Terraform deployment touches (coverage reports).
+    terraform: Vec<String>,
 }
 
 impl Rules {
@@ -300,6 +309,7 @@ impl Rules {
                 .collect(),
             denials: services.errors.denial,
             service_linked_path: services.service_linked.role_path,
+            terraform: services.terraform.services,
         })
     }
 
@@ -377,6 +387,12 @@ impl Rules {
     #[must_use]
     pub fn is_risky(&self, action: &str) -> bool {
         self.risky.contains(&action.to_ascii_lowercase())
+    }
+
+    /// The IAM prefixes of the services a typical Terraform deployment touches.
+    #[must_use]
+    pub fn terraform_services(&self) -> &[String] {
+        &self.terraform
     }
 
     /// The statement id for a service prefix.
@@ -476,7 +492,7 @@ fn derive(
                 derived.push(Dependent {
                     event: key.clone(),
                     when: vec![path.clone()],
-                    actions: vec!["iam:PassRole".to_owned()],
+                    actions: vec![super::PASS_ROLE.to_owned()],
                     replace: false,
                     why: format!("the role in `{path}` is passed to the service"),
                     passed_to,
