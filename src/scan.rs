@@ -185,8 +185,7 @@ impl Tally {
             }
             return;
         }
-        context.mapper.created(event, &mut self.created);
-        let mut call = context.mapper.call(event);
+        let mut call = context.mapper.call_noting_created(event, &mut self.created);
         let arns: Arc<[TypedArn]> = std::mem::take(&mut call.arns).into();
         if self.memo.len() >= MEMO_LIMIT {
             self.memo.clear();

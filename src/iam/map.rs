@@ -184,6 +184,16 @@ impl Mapper {
     /// so their request and response are parsed only then.
     #[must_use]
     pub fn call(&self, event: &Event<'_>) -> Call {
+        self.call_noting_created(event, &mut crate::resource::generated::Created::new())
+    }
+
+    /// [`Self::call`], also adding to `created` the generated identifiers a creating call's
+    /// response names, from the same parse of the response.
+    pub fn call_noting_created(
+        &self,
+        event: &Event<'_>,
+        created: &mut crate::resource::generated::Created,
+    ) -> Call {
         let mut facts = Vec::new();
         let mut arns = Vec::new();
         if let Ok(resolved) = self.resolve(&event.source, &event.name)
@@ -269,6 +279,10 @@ impl Mapper {
                         .collect();
                     arns = self.locator.arns(&resolved.prefix, &kinds, event, &parts);
                     arns.extend(passed);
+                    if let Some(response) = &parts.response {
+                        self.locator
+                            .created(&resolved.prefix, &event.name, response, created);
+                    }
                     arns.sort();
                     arns.dedup();
                 }
@@ -280,26 +294,6 @@ impl Mapper {
             facts,
             arns,
         }
-    }
-
-    /// Adds the generated identifiers a creating event's response names to `out`.
-    pub fn created(&self, event: &Event<'_>, out: &mut crate::resource::generated::Created) {
-        if !self.resources
-            || !crate::resource::generated::Generated::embedded()
-                .is_ok_and(|table| table.creates(&event.name))
-        {
-            return;
-        }
-        let Some(prefix) = self.prefix_of(&event.source) else {
-            return;
-        };
-        let Some(response) = event
-            .response
-            .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok())
-        else {
-            return;
-        };
-        self.locator.created(prefix, &event.name, &response, out);
     }
 
     /// The actions a call needed.
