@@ -11,11 +11,9 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use serde_json::Value;
 
-const ROLE: &str = "arn:aws:iam::111122223333:role/ci-provisioner";
-
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/trail")
-}
+#[path = "support/sample.rs"]
+mod bundled;
+use bundled::{ROLE, WINDOW};
 
 /// The binary with a scrubbed environment: no developer's AWS or terminal settings leak in.
 fn minpriv() -> Command {
@@ -26,18 +24,11 @@ fn minpriv() -> Command {
 
 fn discover_sample(extra: &[&str]) -> Command {
     let mut cmd = minpriv();
-    cmd.arg("discover").arg("--trail-dir").arg(sample()).args([
-        "--principal",
-        ROLE,
-        "--since",
-        "2026-11-20T10:00:00Z",
-        "--until",
-        "2026-11-20T10:40:00Z",
-        "--name-prefix",
-        "psoxy-",
-        "--name-prefix",
-        "PSOXY_",
-    ]);
+    cmd.arg("discover")
+        .arg("--trail-dir")
+        .arg(bundled::trail())
+        .args(WINDOW)
+        .args(["--name-prefix", "PSOXY_"]);
     cmd.args(extra);
     cmd
 }
@@ -249,7 +240,7 @@ mod sample {
         let output = minpriv()
             .arg("discover")
             .arg("--trail-dir")
-            .arg(sample())
+            .arg(bundled::trail())
             .output()
             .unwrap();
         assert!(output.status.success());
@@ -321,7 +312,7 @@ mod sample {
             files.sort();
             files
         };
-        let committed = listing(&sample());
+        let committed = listing(&bundled::trail());
         assert_eq!(
             listing(dir.path()),
             committed,
@@ -339,7 +330,12 @@ mod sample {
                 .unwrap();
                 text
             };
-            assert_eq!(json(dir.path()), json(&sample()), "{}", file.display());
+            assert_eq!(
+                json(dir.path()),
+                json(&bundled::trail()),
+                "{}",
+                file.display()
+            );
         }
     }
 }
@@ -629,7 +625,7 @@ mod bad_input {
             let output = minpriv()
                 .arg("discover")
                 .arg("--trail-dir")
-                .arg(sample())
+                .arg(bundled::trail())
                 .args(args)
                 .output()
                 .unwrap();
@@ -809,7 +805,7 @@ mod report {
     fn explain_refuses_a_file_that_is_not_a_report() {
         let output = minpriv()
             .args(["explain", "iam:PassRole", "--report"])
-            .arg(sample().join("../README.md"))
+            .arg(bundled::trail().join("../README.md"))
             .output()
             .unwrap();
         assert_eq!(output.status.code(), Some(1));

@@ -11,7 +11,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const ROLE: &str = "arn:aws:iam::111122223333:role/ci-provisioner";
+#[path = "support/sample.rs"]
+mod bundled;
+use bundled::{ROLE, WINDOW};
 
 fn minpriv() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_minpriv"));
@@ -191,19 +193,9 @@ fn check_sample() -> Command {
     let mut cmd = minpriv();
     cmd.arg("discover")
         .arg("--trail-dir")
-        .arg(manifest().join("samples/trail"))
-        .args([
-            "--principal",
-            ROLE,
-            "--since",
-            "2026-11-20T10:00:00Z",
-            "--until",
-            "2026-11-20T10:40:00Z",
-            "--name-prefix",
-            "psoxy-",
-            "--check",
-            "--catalog",
-        ])
+        .arg(bundled::trail())
+        .args(WINDOW)
+        .args(["--check", "--catalog"])
         .arg(manifest().join("tests/fixtures/catalog/psoxy-catalog.json"));
     cmd
 }

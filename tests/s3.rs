@@ -5,7 +5,7 @@
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use assert_cmd::Command;
 
@@ -13,12 +13,10 @@ use assert_cmd::Command;
 mod s3_server;
 use s3_server::{Fault, KEY, SECRET, Server};
 
-const ROLE: &str = "arn:aws:iam::111122223333:role/ci-provisioner";
+#[path = "support/sample.rs"]
+mod bundled;
+use bundled::WINDOW;
 const BUCKET: &str = "acme-cloudtrail";
-
-fn sample() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/trail")
-}
 
 fn copy_tree(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
@@ -42,7 +40,7 @@ fn bucket_with_sample(prefix: &str, org: Option<&str>) -> tempfile::TempDir {
         base = base.join(org);
     }
     std::fs::create_dir_all(&base).unwrap();
-    copy_tree(&sample().join("AWSLogs"), &base);
+    copy_tree(&bundled::trail().join("AWSLogs"), &base);
     root
 }
 
@@ -58,17 +56,6 @@ fn minpriv() -> Command {
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
     cmd
 }
-
-const WINDOW: [&str; 8] = [
-    "--principal",
-    ROLE,
-    "--since",
-    "2026-11-20T10:00:00Z",
-    "--until",
-    "2026-11-20T10:40:00Z",
-    "--name-prefix",
-    "psoxy-",
-];
 
 fn from_bucket(server: &Server, extra: &[&str]) -> std::process::Output {
     minpriv()
@@ -89,7 +76,7 @@ fn from_dir() -> Vec<u8> {
     let output = minpriv()
         .arg("discover")
         .arg("--trail-dir")
-        .arg(sample())
+        .arg(bundled::trail())
         .args(WINDOW)
         .output()
         .unwrap();
@@ -200,10 +187,7 @@ fn a_missing_bucket_is_a_clear_error() {
 #[test]
 fn more_than_a_thousand_keys_are_paginated() {
     let root = tempfile::tempdir().unwrap();
-    let day = root
-        .path()
-        .join(BUCKET)
-        .join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
+    let day = root.path().join(BUCKET).join(DAY);
     std::fs::create_dir_all(&day).unwrap();
     for n in 0..1100 {
         let record = format!(
@@ -241,17 +225,9 @@ fn more_than_a_thousand_keys_are_paginated() {
 #[test]
 fn throttling_and_dropped_connections_are_retried_and_a_bad_object_is_named() {
     let root = bucket_with_sample("", None);
-    let day = root
-        .path()
-        .join(BUCKET)
-        .join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
-    let mut names: Vec<String> = std::fs::read_dir(&day)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
     // Only files delivered in the window are fetched.
-    names.retain(|n| !n.contains("_20261120T09"));
+    let names = window_names(root.path());
+    let day = root.path().join(BUCKET).join(DAY);
     let mut corrupt = std::fs::File::create(
         day.join("111122223333_CloudTrail_eu-west-1_20261120T1020Z_CORRUPT.json.gz"),
     )
@@ -300,10 +276,12 @@ fn throttling_and_dropped_connections_are_retried_and_a_bad_object_is_named() {
 }
 
 /// The day folders of the sample's eu-west-1 prefix, and the names delivered in the window.
+/// The sample's eu-west-1 log folder of the window's day, below the bucket.
+const DAY: &str = "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20";
+
+/// The sample's eu-west-1 log files delivered in the window, sorted.
 fn window_names(root: &Path) -> Vec<String> {
-    let day = root
-        .join(BUCKET)
-        .join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
+    let day = root.join(BUCKET).join(DAY);
     let mut names: Vec<String> = std::fs::read_dir(&day)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -425,7 +403,7 @@ fn moto_serves_the_same_trail_and_the_same_policy() {
             .build();
         let client = aws_sdk_s3::Client::from_conf(config);
         let _ = client.create_bucket().bucket(BUCKET).send().await;
-        let mut stack = vec![sample()];
+        let mut stack = vec![bundled::trail()];
         while let Some(dir) = stack.pop() {
             for entry in std::fs::read_dir(dir).unwrap() {
                 let path = entry.unwrap().path();
@@ -433,7 +411,7 @@ fn moto_serves_the_same_trail_and_the_same_policy() {
                     stack.push(path);
                 } else {
                     let key = path
-                        .strip_prefix(sample())
+                        .strip_prefix(bundled::trail())
                         .unwrap()
                         .to_string_lossy()
                         .replace('\\', "/");
