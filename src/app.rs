@@ -188,6 +188,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     let discovery = Discovery::from_calls(&tally.calls, &mapper);
     let scoping = crate::resource::Scoping {
         created: std::sync::Arc::new(tally.created.clone()),
+        lifecycle: std::sync::Arc::new(tally.lifecycle.clone()),
         ..config.scoping.clone()
     };
     let built = Policy::build(&discovery, &mapper, &scoping, config.conditions);

@@ -151,6 +151,7 @@ impl Config {
                 name_prefixes: args.name_prefix.clone(),
                 portable: args.portable,
                 created: std::sync::Arc::default(),
+                lifecycle: std::sync::Arc::default(),
             },
             conditions: args.conditions,
             max_policy_size: args.max_policy_size,

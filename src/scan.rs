@@ -12,6 +12,8 @@ use crate::filter::{Exclusion, Filter};
 use crate::iam::{Call, Mapper};
 use crate::parse::{self, BadRecord, Event, Item, Prefilter};
 use crate::resource::TypedArn;
+use crate::resource::generated::Generated;
+use crate::resource::lifecycle::{self, Lifecycle, Watch};
 use crate::source::{Blob, Problem};
 use std::sync::Arc;
 
@@ -95,6 +97,9 @@ impl Seen {
 /// seed: much cheaper than SipHash on these keys, still resistant to crafted collisions.
 pub type Calls = foldhash::HashMap<Call, Seen>;
 
+/// A mapped call, its resources, and the change to created resources it can make.
+type Memo = (Call, Arc<[TypedArn]>, Option<Watch>);
+
 /// Most distinct raw calls one worker remembers before starting over (memory stays flat).
 const MEMO_LIMIT: usize = 4_096;
 
@@ -116,9 +121,11 @@ pub struct Tally {
     pub calls: Calls,
     /// Generated identifiers that kept calls created (their responses named them).
     pub created: crate::resource::generated::Created,
+    /// The tags and aliases of what the run created, and when calls named it.
+    pub lifecycle: Lifecycle,
     /// The text a call key is made of (source, name, region, account, request, response,
     /// resources) → its call, so identical requests are mapped once.
-    memo: foldhash::HashMap<Box<str>, (Call, Arc<[TypedArn]>)>,
+    memo: foldhash::HashMap<Box<str>, Memo>,
     key: String,
 }
 
@@ -138,6 +145,7 @@ impl Tally {
         }
         self.kept += other.kept;
         self.created.extend(other.created);
+        self.lifecycle.merge(other.lifecycle);
         for (call, seen) in other.calls {
             self.calls.entry(call).or_default().merge(seen);
         }
@@ -174,7 +182,7 @@ impl Tally {
             self.key.push_str(piece);
             self.key.push('\0');
         }
-        if let Some((call, arns)) = self.memo.get(self.key.as_str())
+        if let Some((call, arns, watch)) = self.memo.get(self.key.as_str())
             && let Some(seen) = self.calls.get_mut(call)
         {
             seen.add(event);
@@ -183,18 +191,76 @@ impl Tally {
                     seen.arns.insert(arn.clone());
                 }
             }
+            let (arns, watch) = (arns.clone(), *watch);
+            self.follow(event, &arns, watch, context);
             return;
         }
         let mut call = context.mapper.call_noting_created(event, &mut self.created);
         let arns: Arc<[TypedArn]> = std::mem::take(&mut call.arns).into();
+        let watch = watch(event, context);
         if self.memo.len() >= MEMO_LIMIT {
             self.memo.clear();
         }
-        self.memo
-            .insert(self.key.as_str().into(), (call.clone(), arns.clone()));
+        self.memo.insert(
+            self.key.as_str().into(),
+            (call.clone(), arns.clone(), watch),
+        );
         let seen = self.calls.entry(call).or_default();
         seen.add(event);
         seen.arns.extend(arns.iter().cloned());
+        self.follow(event, &arns, watch, context);
+    }
+
+    /// Notes when the call named generated resources, and the change it made to them.
+    fn follow(
+        &mut self,
+        event: &Event<'_>,
+        arns: &[TypedArn],
+        watch: Option<Watch>,
+        context: &Context<'_>,
+    ) {
+        let Ok(generated) = Generated::embedded() else {
+            return;
+        };
+        for arn in arns.iter().filter(|a| generated.has_service(&a.service)) {
+            self.lifecycle.touch(&event.name, arn, &event.time);
+        }
+        let (Some(watch), Some(table)) = (watch, lifecycle::Table::embedded()) else {
+            return;
+        };
+        let parse = |raw: Option<&serde_json::value::RawValue>| -> Option<serde_json::Value> {
+            raw.and_then(|r| serde_json::from_str(r.get()).ok())
+        };
+        let (request, response) = (parse(event.request), parse(event.response));
+        let mapper = &context.mapper;
+        let prefix = mapper.prefix_of(&event.source).unwrap_or_default();
+        let mut created = crate::resource::generated::Created::new();
+        if let Some(response) = &response {
+            mapper
+                .locator()
+                .created(prefix, &event.name, response, &mut created);
+        }
+        let tag_paths = operation(event, context).map_or(&[][..], |op| op.tags.as_slice());
+        let observed = lifecycle::Observed {
+            event: &event.name,
+            time: &event.time,
+            request: request.as_ref(),
+            tag_paths,
+            created: created
+                .into_iter()
+                .map(|(service, value)| {
+                    let variable = generated.variable_of(&service, &value);
+                    ((service, value), variable)
+                })
+                .collect(),
+            own: arns
+                .iter()
+                .filter_map(|arn| Some((&*arn.kind, mapper.locator().own_id(arn)?)))
+                .collect(),
+        };
+        if let Some(change) = observed.change(watch, table) {
+            self.lifecycle.changes.push(change);
+        }
     }
 
     /// Reads one input and tallies it; a read failure is a problem, not a stop.
@@ -311,6 +377,38 @@ impl Tally {
             });
         }
     }
+}
+
+/// The SDK model's operation of an event.
+fn operation<'c>(
+    event: &Event<'_>,
+    context: &'c Context<'_>,
+) -> Option<&'c crate::iam::rules::Operation> {
+    let rules = context.mapper.rules();
+    let prefix = context.mapper.prefix_of(&event.source)?;
+    let name = crate::iam::strip_api_version(&event.name).unwrap_or(&event.name);
+    rules.operations().get(&format!("{prefix}:{name}"))
+}
+
+/// The change to created resources an event can make.
+fn watch(event: &Event<'_>, context: &Context<'_>) -> Option<Watch> {
+    let table = lifecycle::Table::embedded()?;
+    let generated = Generated::embedded().ok()?;
+    let mapper = &context.mapper;
+    let prefix = mapper.prefix_of(&event.source)?;
+    let name = crate::iam::strip_api_version(&event.name).unwrap_or(&event.name);
+    let tagging = mapper
+        .reference()
+        .action(&format!("{prefix}:{name}"))
+        .is_some_and(|(_, a)| a.access == crate::iam::Access::Tagging);
+    let tag_paths = operation(event, context).is_some_and(|op| !op.tags.is_empty());
+    table.watch(
+        &event.source,
+        name,
+        generated.creates(name),
+        tag_paths,
+        tagging,
+    )
 }
 
 /// What every worker needs.

@@ -110,11 +110,14 @@ fn allows(policies: &[Policy], action: &str, resource: &str, context: &[(&str, &
                         .filter(|(k, _)| k.eq_ignore_ascii_case(key))
                         .map(|(_, v)| *v)
                         .collect();
+                    let like = |g: &str| values.iter().any(|v| WildMatch::new(v).matches(g));
                     match operator.as_str() {
                         "StringEquals" => given.iter().any(|g| values.contains(*g)),
-                        "StringLike" => given
-                            .iter()
-                            .any(|g| values.iter().any(|v| WildMatch::new(v).matches(g))),
+                        "StringLike" => given.iter().any(|g| like(g)),
+                        // Multi-valued keys: every value in the set (none at all holds too),
+                        // or one value that matches.
+                        "ForAllValues:StringEquals" => given.iter().all(|g| values.contains(*g)),
+                        "ForAnyValue:StringLike" => given.iter().any(|g| like(g)),
                         _ => false,
                     }
                 })
@@ -128,27 +131,84 @@ fn allows(policies: &[Policy], action: &str, resource: &str, context: &[(&str, &
 /// A need: action, resource, and the request context IAM evaluates it in.
 type Need = (String, String, Vec<(&'static str, String)>);
 
+/// What IAM sees of a deploy's tags, from its records: which events' requests carry tags,
+/// and the generated identifiers of the resources it created (the sample deploy gives every
+/// resource it creates the same two tags, and never takes them away).
+#[derive(Debug, Default)]
+struct Tagged {
+    requests: std::collections::BTreeSet<String>,
+    /// (identifier, the event that created it)
+    created: Vec<(String, &'static str)>,
+}
+
+/// The sample deploy's tags.
+const DEPLOY_TAGS: [(&str, &str); 2] = [("app", "psoxy"), ("managed-by", "terraform")];
+
+impl Tagged {
+    fn of(trail: &minpriv::synth::Trail, ids: &Ids) -> Self {
+        let requests = trail
+            .records()
+            .filter(|r| {
+                r["requestParameters"].as_object().is_some_and(|p| {
+                    p.contains_key("tags") || p.contains_key("tagSpecificationSet")
+                })
+            })
+            .filter_map(|r| r["eventName"].as_str().map(str::to_owned))
+            .collect();
+        Self {
+            requests,
+            created: vec![
+                (format!("key/{}", ids.key), "CreateKey"),
+                (
+                    format!("security-group/{}", ids.security_group),
+                    "CreateSecurityGroup",
+                ),
+                (format!("-{}", ids.secret_suffix), "CreateSecret"),
+                (format!("/apis/{}", ids.api), "CreateApi"),
+            ],
+        }
+    }
+
+    /// The tag keys of the request context of `event` on `resource`: the request's tags,
+    /// and the tags of a resource the deploy created (once it exists).
+    fn context(&self, event: &str, resource: &str) -> Vec<(&'static str, String)> {
+        let mut context = Vec::new();
+        if self.requests.contains(event) {
+            for (key, value) in DEPLOY_TAGS {
+                context.push((tag_key("aws:RequestTag/", key), value.to_owned()));
+                context.push(("aws:TagKeys", key.to_owned()));
+            }
+        }
+        let existing = self
+            .created
+            .iter()
+            .any(|(id, creator)| resource.ends_with(id.as_str()) && *creator != event);
+        if existing {
+            for (key, value) in DEPLOY_TAGS {
+                context.push((tag_key("aws:ResourceTag/", key), value.to_owned()));
+            }
+        }
+        context
+    }
+}
+
+/// `aws:ResourceTag/app`, as a `'static` key of a request context.
+fn tag_key(prefix: &str, key: &str) -> &'static str {
+    Box::leak(format!("{prefix}{key}").into_boxed_str())
+}
+
 /// Every (action, resource, context) a discovery needed.
-fn needs(discovery: &Discovery) -> Vec<Need> {
+fn needs(discovery: &Discovery, tagged: &Tagged) -> Vec<Need> {
     let mut needs = Vec::new();
     for (action, evidence) in &discovery.actions {
-        // The request context IAM evaluates: the service a role is passed to, and the API
-        // action that created a resource tagged on create.
+        // The request context IAM evaluates: the service a role is passed to, the API
+        // action that created a resource tagged on create, the tags of the request and of
+        // the resource.
         let services: Vec<Option<&String>> = if evidence.passed_to.is_empty() {
             vec![None]
         } else {
             evidence.passed_to.iter().map(Some).collect()
         };
-        let mut contexts: Vec<Vec<(&'static str, String)>> = Vec::new();
-        for service in &services {
-            for event in evidence.events.keys() {
-                let mut context = vec![("ec2:CreateAction", event.clone())];
-                if let Some(service) = service {
-                    context.push(("iam:PassedToService", (*service).clone()));
-                }
-                contexts.push(context);
-            }
-        }
         let resources: Vec<String> = if evidence.resources.is_empty() {
             vec!["*".to_owned()]
         } else {
@@ -159,8 +219,15 @@ fn needs(discovery: &Discovery) -> Vec<Need> {
                 .collect()
         };
         for resource in &resources {
-            for context in &contexts {
-                needs.push((action.clone(), resource.clone(), context.clone()));
+            for service in &services {
+                for event in evidence.events.keys() {
+                    let mut context = vec![("ec2:CreateAction", event.clone())];
+                    if let Some(service) = service {
+                        context.push(("iam:PassedToService", (*service).clone()));
+                    }
+                    context.extend(tagged.context(event, resource));
+                    needs.push((action.clone(), resource.clone(), context));
+                }
             }
         }
     }
@@ -199,7 +266,7 @@ fn run(picks: &[(usize, usize, usize)], scoping: &Scoping) -> (Vec<Policy>, Vec<
     let mapper = Mapper::embedded().unwrap();
     let tally = scan(&blobs, &Context::new(&filter, mapper, 1 << 20, false));
     let discovery = Discovery::from_calls(&tally.calls, &mapper);
-    let observed = needs(&discovery);
+    let observed = needs(&discovery, &Tagged::default());
     let scoping = Scoping {
         created: std::sync::Arc::new(tally.created.clone()),
         ..scoping.clone()
@@ -264,8 +331,15 @@ proptest! {
 const OTHER_ACCOUNT: &str = "444455556666";
 const OTHER_REGION: &str = "us-west-2";
 
-/// The provisioner's discovery over a trail, with what its calls created.
-fn discover(trail: minpriv::synth::Trail) -> (Discovery, minpriv::resource::generated::Created) {
+/// The provisioner's discovery over a trail, with what its calls created and the story of
+/// those resources.
+fn discover(
+    trail: minpriv::synth::Trail,
+) -> (
+    Discovery,
+    minpriv::resource::generated::Created,
+    minpriv::resource::lifecycle::Lifecycle,
+) {
     let dir = tempfile::tempdir().unwrap();
     let paths = trail.write(dir.path(), "").unwrap();
     let blobs: Vec<Blob> = paths
@@ -280,16 +354,21 @@ fn discover(trail: minpriv::synth::Trail) -> (Discovery, minpriv::resource::gene
     .unwrap();
     let mapper = Mapper::embedded().unwrap();
     let tally = scan(&blobs, &Context::new(&filter, mapper, 1 << 20, false));
-    (Discovery::from_calls(&tally.calls, &mapper), tally.created)
+    (
+        Discovery::from_calls(&tally.calls, &mapper),
+        tally.created,
+        tally.lifecycle,
+    )
 }
 
 /// The policy learned from a trail, scoped as the README's command does.
 fn learn(trail: minpriv::synth::Trail, portable: bool) -> Vec<Policy> {
-    let (discovery, created) = discover(trail);
+    let (discovery, created, lifecycle) = discover(trail);
     let scoping = Scoping {
         name_prefixes: vec!["psoxy-".into(), "PSOXY_".into()],
         portable,
         created: std::sync::Arc::new(created),
+        lifecycle: std::sync::Arc::new(lifecycle),
         ..Scoping::default()
     };
     let mapper = Mapper::embedded().unwrap();
@@ -298,10 +377,11 @@ fn learn(trail: minpriv::synth::Trail, portable: bool) -> Vec<Policy> {
         .split(minpriv::policy::MANAGED_POLICY_LIMIT)
 }
 
-/// Needs of the replay the policy does not allow.
-fn refused(policies: &[Policy], replay: minpriv::synth::Trail) -> Vec<Need> {
-    let (discovery, _) = discover(replay);
-    let needs = needs(&discovery);
+/// Needs of the replay (a deploy with these generated ids) the policy does not allow.
+fn refused(policies: &[Policy], replay: minpriv::synth::Trail, ids: &Ids) -> Vec<Need> {
+    let tagged = Tagged::of(&replay, ids);
+    let (discovery, _, _) = discover(replay);
+    let needs = needs(&discovery, &tagged);
     assert!(needs.len() > 100, "the replay needs {} grants", needs.len());
     needs
         .into_iter()
@@ -357,6 +437,50 @@ fn assert_refuses_other_applications(policies: &[Policy], account: &str, region:
             format!("arn:aws:sns:{region}:{account}:billing-alerts"),
             vec![],
         ),
+        // Another application's key, security group, HTTP API and secret: the generated ids
+        // are wildcards, the tags of our own resources stand in for them.
+        (
+            "kms:ScheduleKeyDeletion",
+            format!("arn:aws:kms:{region}:{account}:key/5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"),
+            vec![
+                ("aws:ResourceTag/app", "billing"),
+                ("aws:ResourceTag/managed-by", "terraform"),
+            ],
+        ),
+        (
+            "kms:Decrypt",
+            format!("arn:aws:kms:{region}:{account}:key/5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"),
+            vec![],
+        ),
+        (
+            "ec2:DeleteSecurityGroup",
+            format!("arn:aws:ec2:{region}:{account}:security-group/sg-0b1c2d3e4f5a6b7c8"),
+            vec![
+                ("aws:ResourceTag/app", "billing"),
+                ("aws:ResourceTag/managed-by", "terraform"),
+            ],
+        ),
+        (
+            "apigateway:DELETE",
+            format!("arn:aws:apigateway:{region}::/apis/b1l2l3n4g5"),
+            vec![("aws:ResourceTag/app", "billing")],
+        ),
+        (
+            "secretsmanager:PutSecretValue",
+            format!("arn:aws:secretsmanager:{region}:{account}:secret:psoxy-dev-SALT-q9W8e7"),
+            vec![("aws:ResourceTag/app", "billing")],
+        ),
+        // A key made for another application.
+        (
+            "kms:CreateKey",
+            "*".to_owned(),
+            vec![
+                ("aws:RequestTag/app", "billing"),
+                ("aws:RequestTag/managed-by", "terraform"),
+                ("aws:TagKeys", "app"),
+                ("aws:TagKeys", "managed-by"),
+            ],
+        ),
         // Our own role, passed to a service it was never passed to.
         (
             "iam:PassRole",
@@ -376,8 +500,9 @@ fn assert_refuses_other_applications(policies: &[Policy], account: &str, region:
 fn the_learned_policy_provisions_the_next_deploy_with_new_generated_ids() {
     let policies = learn(deploy::sample(), false);
     for seed in [7, 8] {
-        let replay = deploy::sample_with(&Ids::fresh(seed), seed);
-        let refused = refused(&policies, replay);
+        let ids = Ids::fresh(seed);
+        let replay = deploy::sample_with(&ids, seed);
+        let refused = refused(&policies, replay, &ids);
         assert!(
             refused.is_empty(),
             "refused on the next deploy: {refused:#?}"
@@ -389,11 +514,12 @@ fn the_learned_policy_provisions_the_next_deploy_with_new_generated_ids() {
 #[test]
 fn a_portable_policy_provisions_the_deploy_in_another_account_and_region() {
     let policies = learn(deploy::sample(), true);
-    let elsewhere = deploy::sample_with(&Ids::fresh(9), 9).relocate(
+    let ids = Ids::fresh(9);
+    let elsewhere = deploy::sample_with(&ids, 9).relocate(
         (deploy::ACCOUNT, deploy::REGION),
         (OTHER_ACCOUNT, OTHER_REGION),
     );
-    let refused = refused(&policies, elsewhere);
+    let refused = refused(&policies, elsewhere, &ids);
     assert!(
         refused.is_empty(),
         "refused in another account: {refused:#?}"
@@ -404,11 +530,12 @@ fn a_portable_policy_provisions_the_deploy_in_another_account_and_region() {
 #[test]
 fn a_policy_that_is_not_portable_stays_in_its_account() {
     let policies = learn(deploy::sample(), false);
-    let elsewhere = deploy::sample_with(&Ids::fresh(9), 9).relocate(
+    let ids = Ids::fresh(9);
+    let elsewhere = deploy::sample_with(&ids, 9).relocate(
         (deploy::ACCOUNT, deploy::REGION),
         (OTHER_ACCOUNT, OTHER_REGION),
     );
-    assert!(!refused(&policies, elsewhere).is_empty());
+    assert!(!refused(&policies, elsewhere, &ids).is_empty());
 }
 
 proptest! {
@@ -417,7 +544,8 @@ proptest! {
     #[test]
     fn any_deploy_learns_a_policy_for_any_other(first in 0_u64..1_000_000, second in 0_u64..1_000_000) {
         let policies = learn(deploy::sample_with(&Ids::fresh(first), first), false);
-        let refused = refused(&policies, deploy::sample_with(&Ids::fresh(second), second));
+        let ids = Ids::fresh(second);
+        let refused = refused(&policies, deploy::sample_with(&ids, second), &ids);
         prop_assert!(refused.is_empty(), "{refused:#?}");
         // Generalising the policy's own resources again changes nothing.
         let mapper = Mapper::embedded().unwrap();

@@ -6,7 +6,9 @@ mod map;
 pub mod reference;
 pub mod rules;
 
-pub use map::{Call, Class, Fact, Grant, Mapper, Mapping, PASS_ROLE, Reason, Unmapped};
+pub use map::{
+    Call, Class, Fact, Grant, Mapper, Mapping, PASS_ROLE, Reason, Unmapped, strip_api_version,
+};
 pub use reference::{Access, Reference};
 pub use rules::Rules;
 

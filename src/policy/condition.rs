@@ -1,15 +1,20 @@
 //! Conditions that narrow a grant (`data/conditions.toml`): the service a role is passed to,
-//! the creating call a tag-on-create permission is limited to. Each is added only where the
-//! trail shows it held for every call of the action.
+//! the creating call a tag-on-create permission is limited to, and — where an identifier AWS
+//! generates became a wildcard — the tags or aliases of the run's own resources. Each is
+//! added only where the trail shows it held for every call of the action.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
 
+use regex::Regex;
 use serde::Deserialize;
 
 use super::{Condition, Conditions};
 use crate::evidence::ActionEvidence;
 use crate::iam::Reason;
+use crate::iam::reference::{Action, Service};
+use crate::resource::lifecycle::{Change, Histories, Lifecycle, Span, Tags};
+use crate::resource::{Locator, TypedArn};
 
 const TABLE: &str = include_str!("../../data/conditions.toml");
 
@@ -20,7 +25,31 @@ static PARSED: LazyLock<Option<Table>> = LazyLock::new(|| toml::from_str(TABLE).
 struct Table {
     passed_to: Vec<Rule>,
     created_by: Vec<Rule>,
+    tags: TagKeys,
 }
+
+/// The tag condition keys, and the tag values never relied on.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagKeys {
+    resource: String,
+    request: String,
+    keys: String,
+    unstable: Vec<String>,
+    #[expect(dead_code, reason = "read by reviewers, kept in the data")]
+    evidence: String,
+}
+
+static UNSTABLE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    PARSED.as_ref().map_or_else(Vec::new, |table| {
+        table
+            .tags
+            .unstable
+            .iter()
+            .filter_map(|p| Regex::new(p).ok())
+            .collect()
+    })
+});
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +97,257 @@ pub fn of(action: &str, evidence: &ActionEvidence, conditions: Conditions) -> Co
         add(&rule.key, evidence.events.keys().cloned().collect());
     }
     condition
+}
+
+/// `ForAllValues:StringEquals`: every tag key of the request is one of these.
+const FOR_ALL_EQUALS: &str = "ForAllValues:StringEquals";
+/// `ForAnyValue:StringLike`: one alias of the key matches.
+const FOR_ANY_LIKE: &str = "ForAnyValue:StringLike";
+
+/// What the trail shows of the run's created resources, read once per policy.
+#[derive(Debug, Default)]
+pub struct Story<'l> {
+    histories: Histories,
+    lifecycle: Option<&'l Lifecycle>,
+}
+
+impl<'l> Story<'l> {
+    #[must_use]
+    pub fn new(lifecycle: &'l Lifecycle) -> Self {
+        Self {
+            histories: lifecycle.histories(),
+            lifecycle: Some(lifecycle),
+        }
+    }
+
+    fn span(&self, event: &str, arn: &TypedArn) -> Option<&Span> {
+        self.lifecycle?.spans.get(&(event.into(), arn.clone()))
+    }
+
+    /// Creating calls of this event name that the trail shows, with what each created.
+    fn creations(&self, event: &str) -> impl Iterator<Item = &Change> {
+        self.lifecycle
+            .into_iter()
+            .flat_map(|l| &l.changes)
+            .filter(move |d| &*d.event == event && matches!(d.change, Change::Created { .. }))
+            .map(|d| &d.change)
+    }
+}
+
+/// Where one action is granted: its service and reference entry, the run's evidence, and
+/// the name prefixes the user chose.
+pub struct Grant<'g> {
+    pub service: &'g Service,
+    pub action: &'g Action,
+    pub evidence: &'g ActionEvidence,
+    pub locator: &'g Locator,
+    pub name_prefixes: &'g [String],
+}
+
+impl Grant<'_> {
+    /// The condition that stands in for the generated identifiers of `widened` (resources
+    /// whose identifier became a wildcard; none for an action granted on `*`): the tags or
+    /// aliases that held for every call, or nothing when the trail does not show one.
+    #[must_use]
+    pub fn standing_in(
+        &self,
+        widened: &[&TypedArn],
+        story: &Story<'_>,
+        conditions: Conditions,
+    ) -> Condition {
+        let mut condition = Condition::new();
+        let Some(table) = PARSED.as_ref() else {
+            return condition;
+        };
+        if conditions == Conditions::None {
+            return condition;
+        }
+        if widened.is_empty() {
+            return self.created_on_star(story, &table.tags);
+        }
+        let (mut creating, mut using) = (0_usize, 0_usize);
+        let mut request: Option<Tags> = None;
+        let mut tag_keys = BTreeSet::new();
+        let mut resource: Option<Tags> = None;
+        let mut aliases: Option<BTreeSet<String>> = None;
+        for arn in widened {
+            let Some(id) = self.locator.own_id(arn) else {
+                return condition;
+            };
+            let Some(history) = story.histories.of.get(&id) else {
+                return condition;
+            };
+            let mut named = false;
+            for event in self.evidence.events.keys() {
+                let Some(span) = story.span(event, arn) else {
+                    continue;
+                };
+                named = true;
+                if history.created_by(event) {
+                    creating += 1;
+                    let given = history.creation_tags();
+                    tag_keys.extend(given.keys().cloned());
+                    intersect(&mut request, given);
+                } else {
+                    using += 1;
+                    intersect(&mut resource, history.tags_over(span));
+                    let over: BTreeSet<String> = history
+                        .aliases_over(span)
+                        .iter()
+                        .map(|a| self.general_alias(a))
+                        .collect();
+                    aliases = Some(match aliases {
+                        Some(held) => held.intersection(&over).cloned().collect(),
+                        None => over,
+                    });
+                }
+            }
+            if !named {
+                return condition;
+            }
+        }
+        let kinds: BTreeSet<&str> = widened.iter().map(|a| &*a.kind).collect();
+        if creating > 0 && using == 0 {
+            self.request_tags(
+                &mut condition,
+                request.unwrap_or_default(),
+                &tag_keys,
+                &kinds,
+                &table.tags,
+            );
+        } else if using > 0 && creating == 0 {
+            let supported =
+                |key: &str| kinds.iter().all(|k| self.service.resource_supports(k, key));
+            for (key, value) in stable(resource.unwrap_or_default()) {
+                let key = format!("{}{key}", table.tags.resource);
+                if supported(&key) {
+                    add(&mut condition, EQUALS, &key, [value.to_string()].into());
+                }
+            }
+            if condition.is_empty()
+                && let Some(aliases) = aliases.filter(|a| !a.is_empty())
+                && let Some(rules) = crate::resource::lifecycle::Table::embedded()
+            {
+                for rule in rules
+                    .aliases
+                    .iter()
+                    .filter(|r| kinds.iter().all(|k| *k == r.target_kind))
+                {
+                    if supported(&rule.condition_key) {
+                        add(
+                            &mut condition,
+                            FOR_ANY_LIKE,
+                            &rule.condition_key,
+                            aliases.clone(),
+                        );
+                    }
+                }
+            }
+        }
+        condition
+    }
+
+    /// An action granted on `*` whose every call was a creating call that gave tags
+    /// (`kms:CreateKey`): the request tags.
+    fn created_on_star(&self, story: &Story<'_>, keys: &TagKeys) -> Condition {
+        let mut condition = Condition::new();
+        let mut request: Option<Tags> = None;
+        let mut tag_keys = BTreeSet::new();
+        for (event, count) in &self.evidence.events {
+            let mut seen = 0_u64;
+            for change in story.creations(event) {
+                let Change::Created { ids } = change else {
+                    continue;
+                };
+                seen += 1;
+                let given: Tags = ids.iter().flat_map(|(_, tags)| tags.clone()).collect();
+                tag_keys.extend(given.keys().cloned());
+                intersect(&mut request, given);
+            }
+            // A call the trail does not show creating anything (it failed, it is another
+            // kind of call): its request tags are unknown.
+            if seen != *count {
+                return condition;
+            }
+        }
+        self.request_tags(
+            &mut condition,
+            request.unwrap_or_default(),
+            &tag_keys,
+            &BTreeSet::new(),
+            keys,
+        );
+        condition
+    }
+
+    fn request_tags(
+        &self,
+        condition: &mut Condition,
+        given: Tags,
+        tag_keys: &BTreeSet<Box<str>>,
+        kinds: &BTreeSet<&str>,
+        keys: &TagKeys,
+    ) {
+        let supported = |key: &str| {
+            self.action.supports(key)
+                || (!kinds.is_empty()
+                    && kinds.iter().all(|k| self.service.resource_supports(k, key)))
+        };
+        for (key, value) in stable(given) {
+            let key = format!("{}{key}", keys.request);
+            if supported(&key) {
+                add(condition, EQUALS, &key, [value.to_string()].into());
+            }
+        }
+        if !condition.is_empty() && supported(&keys.keys) {
+            add(
+                condition,
+                FOR_ALL_EQUALS,
+                &keys.keys,
+                tag_keys.iter().map(ToString::to_string).collect(),
+            );
+        }
+    }
+
+    /// An alias under a name prefix becomes `alias/prefix*`.
+    fn general_alias(&self, alias: &str) -> String {
+        let name = alias.strip_prefix("alias/").unwrap_or(alias);
+        crate::resource::under_prefix(name, self.name_prefixes)
+            .map_or_else(|| alias.to_owned(), |general| format!("alias/{general}"))
+    }
+}
+
+/// Keeps in `held` only the tags `more` also has with the same value.
+fn intersect(held: &mut Option<Tags>, more: Tags) {
+    *held = Some(match held.take() {
+        Some(held) => held
+            .into_iter()
+            .filter(|(k, v)| more.get(k) == Some(v))
+            .collect(),
+        None => more,
+    });
+}
+
+/// Tags whose values stay the same from one deploy to the next.
+fn stable(tags: Tags) -> impl Iterator<Item = (Box<str>, Box<str>)> {
+    tags.into_iter()
+        .filter(|(_, value)| !value.is_empty() && !UNSTABLE.iter().any(|p| p.is_match(value)))
+}
+
+fn add(condition: &mut Condition, operator: &str, key: &str, values: BTreeSet<String>) {
+    if !values.is_empty() {
+        condition
+            .entry(operator.to_owned())
+            .or_default()
+            .insert(key.to_owned(), values);
+    }
+}
+
+/// Merges one condition into another (the keys differ: all must hold).
+pub fn merge(into: &mut Condition, more: Condition) {
+    for (operator, keys) in more {
+        into.entry(operator).or_default().extend(keys);
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use wildmatch::WildMatch;
 use crate::evidence::Discovery;
 use crate::iam::Mapper;
 use crate::iam::rules::pascal;
-use crate::resource::Scoping;
+use crate::resource::{Scoping, TypedArn};
 
 /// Characters (whitespace not counted) a customer managed policy may hold.
 pub const MANAGED_POLICY_LIMIT: usize = 6144;
@@ -237,12 +237,12 @@ fn group(
     let mut groups = Groups::new();
     let mut unscoped = Vec::new();
     let mut widened = BTreeSet::new();
+    let story = condition::Story::new(&scoping.lifecycle);
     let star = || BTreeSet::from(["*".to_owned()]);
     for (action, evidence) in &discovery.actions {
         let prefix = action.split(':').next().unwrap_or(action).to_owned();
-        let types = mapper
-            .reference()
-            .action(action)
+        let reference = mapper.reference().action(action);
+        let types = reference
             .map(|(_, a)| a.resource_types.as_slice())
             .unwrap_or_default();
         let found: BTreeSet<&str> = evidence.resources.iter().map(|r| &*r.kind).collect();
@@ -251,44 +251,85 @@ fn group(
             .filter(|t| t.required && !found.contains(&*t.name))
             .map(|t| &*t.name)
             .collect();
-        let (resources, kinds) =
-            if scoping.mode == crate::resource::Mode::Wildcard || types.is_empty() {
-                (star(), BTreeSet::new())
-            } else if evidence.resources.is_empty() || !missing.is_empty() {
-                let names: Vec<&str> = if missing.is_empty() {
-                    types.iter().map(|t| &*t.name).collect()
-                } else {
-                    missing
-                };
-                unscoped.push(Unscoped {
-                    action: action.clone(),
-                    reason: format!("the calls name no {} resource", names.join(" or ")),
-                });
-                (star(), BTreeSet::new())
+        // (resources, resource types, the resources whose generated identifier went)
+        let mut sets: Vec<(BTreeSet<String>, BTreeSet<String>, Vec<&TypedArn>)> = Vec::new();
+        if scoping.mode == crate::resource::Mode::Wildcard || types.is_empty() {
+            sets.push((star(), BTreeSet::new(), Vec::new()));
+        } else if evidence.resources.is_empty() || !missing.is_empty() {
+            let names: Vec<&str> = if missing.is_empty() {
+                types.iter().map(|t| &*t.name).collect()
             } else {
-                let resources = evidence
-                    .resources
-                    .iter()
-                    .map(|r| {
-                        let (resource, why) = mapper.locator().widen(r, scoping);
-                        for why in why {
-                            widened.insert(crate::resource::Widened {
-                                resource: resource.clone(),
-                                why,
-                            });
-                        }
-                        resource
-                    })
-                    .collect();
-                (
-                    minimal(resources),
-                    found.iter().map(|k| (*k).to_owned()).collect(),
-                )
+                missing
             };
-        let condition = condition::of(action, evidence, conditions);
-        let group = groups.entry((prefix, resources, condition)).or_default();
-        group.actions.insert(action.clone());
-        group.kinds.extend(kinds);
+            unscoped.push(Unscoped {
+                action: action.clone(),
+                reason: format!("the calls name no {} resource", names.join(" or ")),
+            });
+            sets.push((star(), BTreeSet::new(), Vec::new()));
+        } else {
+            let (mut kept, mut kept_kinds) = (BTreeSet::new(), BTreeSet::new());
+            let (mut gone, mut gone_kinds, mut gone_arns) =
+                (BTreeSet::new(), BTreeSet::new(), Vec::new());
+            for r in &evidence.resources {
+                let (resource, why) = mapper.locator().widen(r, scoping);
+                if why.is_empty() {
+                    kept.insert(resource);
+                    kept_kinds.insert(r.kind.to_string());
+                } else {
+                    for why in why {
+                        widened.insert(crate::resource::Widened {
+                            resource: resource.clone(),
+                            why,
+                        });
+                    }
+                    gone.insert(resource);
+                    gone_kinds.insert(r.kind.to_string());
+                    gone_arns.push(r);
+                }
+            }
+            if !gone.is_empty() {
+                sets.push((gone, gone_kinds, gone_arns));
+            }
+            if !kept.is_empty() {
+                sets.push((kept, kept_kinds, Vec::new()));
+            }
+        }
+        let base = condition::of(action, evidence, conditions);
+        let grant = reference.map(|(service, definition)| condition::Grant {
+            service,
+            action: definition,
+            evidence,
+            locator: mapper.locator(),
+            name_prefixes: &scoping.name_prefixes,
+        });
+        // A set whose generated identifiers no condition can stand in for joins the rest.
+        let mut plain: (BTreeSet<String>, BTreeSet<String>) = (BTreeSet::new(), BTreeSet::new());
+        for (resources, kinds, gone) in sets {
+            let narrowing = grant.as_ref().map_or_else(Condition::new, |g| {
+                if is_star(&resources) || !gone.is_empty() {
+                    g.standing_in(&gone, &story, conditions)
+                } else {
+                    Condition::new()
+                }
+            });
+            if narrowing.is_empty() {
+                plain.0.extend(resources);
+                plain.1.extend(kinds);
+                continue;
+            }
+            let mut condition = base.clone();
+            condition::merge(&mut condition, narrowing);
+            let group = groups
+                .entry((prefix.clone(), minimal(resources), condition))
+                .or_default();
+            group.actions.insert(action.clone());
+            group.kinds.extend(kinds);
+        }
+        if !plain.0.is_empty() {
+            let group = groups.entry((prefix, minimal(plain.0), base)).or_default();
+            group.actions.insert(action.clone());
+            group.kinds.extend(plain.1);
+        }
     }
     (groups, unscoped, widened)
 }
@@ -313,13 +354,17 @@ fn statements(base: &str, groups: &[Keyed<'_>]) -> Vec<Statement> {
                     group.kinds.iter().map(|k| pascal(k)).collect::<String>()
                 )
             };
-            // A conditioned statement is named after its condition keys too.
-            let sid = sid
-                + &condition
-                    .values()
-                    .flat_map(BTreeMap::keys)
-                    .map(|key| pascal(key.rsplit(':').next().unwrap_or(key)))
-                    .collect::<String>();
+            // A conditioned statement is named after its condition keys too (a tag key
+            // once, whichever tags: `…ResourceTag`).
+            let keys: BTreeSet<String> = condition
+                .values()
+                .flat_map(BTreeMap::keys)
+                .map(|key| {
+                    let key = key.split('/').next().unwrap_or(key);
+                    pascal(key.rsplit(':').next().unwrap_or(key))
+                })
+                .collect();
+            let sid = sid + &keys.into_iter().collect::<String>();
             Statement {
                 sid,
                 effect: "Allow",

@@ -100,7 +100,7 @@ pub fn jsonencode(policies: &[Policy]) -> String {
             if !statement.condition.is_empty() {
                 let _ = writeln!(out, "{indent}      Condition = {{");
                 for (test, keys) in &statement.condition {
-                    let _ = writeln!(out, "{indent}        {test} = {{");
+                    let _ = writeln!(out, "{indent}        {} = {{", quote(test));
                     for (key, values) in keys {
                         let values: Vec<&str> = values.iter().map(String::as_str).collect();
                         let _ = write!(out, "{indent}          {} = ", quote(key));

@@ -43,6 +43,12 @@ impl Template {
         Self { parts }
     }
 
+    /// Whether the template ends with a variable (`key/${KeyId}`), not literal text.
+    #[must_use]
+    pub fn ends_with_variable(&self) -> bool {
+        matches!(self.parts.last(), Some(Part::Var(_)))
+    }
+
     /// The variables the template needs.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|part| match part {

@@ -142,6 +142,22 @@ impl Generated {
         self.shapes.iter()
     }
 
+    /// The template variable a generated value of `service` is (`SecurityGroupId` for
+    /// `sg-…`), if it has the shape of one.
+    #[must_use]
+    pub fn variable_of(&self, service: &str, value: &str) -> Option<&str> {
+        self.shapes
+            .iter()
+            .find(|shape| shape.service == service && shape.matches(value))
+            .map(|shape| shape.variable.as_str())
+    }
+
+    /// Whether any identifier of `service` is generated.
+    #[must_use]
+    pub fn has_service(&self, service: &str) -> bool {
+        self.shapes.iter().any(|shape| shape.service == service)
+    }
+
     /// Whether an event of this name creates resources (its response names them).
     #[must_use]
     pub fn creates(&self, event_name: &str) -> bool {

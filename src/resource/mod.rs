@@ -4,6 +4,8 @@
 
 pub mod arn;
 pub mod generated;
+pub mod lifecycle;
+pub mod path;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -178,6 +180,9 @@ pub struct Scoping {
     pub portable: bool,
     /// Generated identifiers the run created (filled from the scan, not by the user).
     pub created: std::sync::Arc<Created>,
+    /// The tags and aliases of what the run created, and when calls named it (from the
+    /// scan): what conditions may stand in for a generated identifier.
+    pub lifecycle: std::sync::Arc<lifecycle::Lifecycle>,
 }
 
 /// Why a position of a resource became a wildcard.
@@ -234,6 +239,10 @@ impl Locator {
                     vars.insert(name, values);
                 }
             }
+        }
+        let paths = path::Paths::embedded();
+        if paths.covers(prefix) {
+            full.extend(paths.arns(prefix, &event.name, partition(event), &event.region, parts));
         }
         full.sort();
         full.dedup();
@@ -323,13 +332,7 @@ impl Locator {
         let Some(service) = self.reference.service(prefix) else {
             return;
         };
-        let partition = event
-            .identity
-            .arn
-            .as_deref()
-            .and_then(|arn| arn.split(':').nth(1))
-            .filter(|p| !p.is_empty())
-            .unwrap_or("aws");
+        let partition = partition(event);
         let account = event
             .recipient_account
             .as_deref()
@@ -372,6 +375,24 @@ impl Locator {
                 }
             }
         }
+    }
+
+    /// The generated identifier that names the resource itself: the last variable of its
+    /// template, when AWS generates it (`key/${KeyId}`, not `/apis/${ApiId}/stages`).
+    #[must_use]
+    pub fn own_id(&self, typed: &TypedArn) -> Option<lifecycle::Id> {
+        let template = self.template(&typed.service, &typed.kind, &typed.arn)?;
+        let last = template.variables().last()?;
+        if !template.ends_with_variable() {
+            return None;
+        }
+        let vars = template.fit(&typed.arn)?;
+        let value = vars.get(last)?;
+        Generated::embedded()
+            .ok()?
+            .shape(&typed.service, last)
+            .filter(|shape| shape.matches(value))?;
+        Some((typed.service.clone(), value.as_str().into()))
     }
 
     /// The policy resource for a concrete ARN under the user's scoping choices.
@@ -457,9 +478,20 @@ impl Locator {
     }
 }
 
+/// The partition of the caller's ARN (`aws` when it names none).
+fn partition<'e>(event: &'e Event<'_>) -> &'e str {
+    event
+        .identity
+        .arn
+        .as_deref()
+        .and_then(|arn| arn.split(':').nth(1))
+        .filter(|p| !p.is_empty())
+        .unwrap_or("aws")
+}
+
 /// `psoxy-gcal` → `psoxy-*` for prefix `psoxy-`; path-like names are matched on their last
 /// segment (`/aws/lambda/psoxy-gcal` → `/aws/lambda/psoxy-*`). The longest prefix wins.
-fn under_prefix(value: &str, prefixes: &[String]) -> Option<String> {
+pub fn under_prefix(value: &str, prefixes: &[String]) -> Option<String> {
     let (head, name) = match value.rfind('/') {
         Some(at) if !prefixes.iter().any(|p| value.starts_with(p.as_str())) => {
             value.split_at(at + 1)

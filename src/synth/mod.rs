@@ -114,6 +114,11 @@ impl Trail {
         &mut self.dice
     }
 
+    /// Every record, in the order they were made.
+    pub fn records(&self) -> impl Iterator<Item = &Value> {
+        self.records.iter().map(|(_, _, record)| record)
+    }
+
     /// Records one API call at `at`.
     pub fn call(&mut self, at: Timestamp, spec: CallSpec<'_>) {
         let mut record = Map::new();
