@@ -901,6 +901,63 @@ mod catalog {
     }
 
     #[test]
+    fn a_catalog_condition_is_evaluated_for_the_calls_request_context() {
+        // The fixture with iam:PassRole moved to a statement of its own, conditioned on the
+        // service the role is passed to.
+        let with_pass_role_to = |service: &str| {
+            let mut catalog: Value = serde_json::from_str(
+                &std::fs::read_to_string(fixture("psoxy-catalog.json")).unwrap(),
+            )
+            .unwrap();
+            let statements = catalog["Statement"].as_array_mut().unwrap();
+            for statement in statements.iter_mut() {
+                if let Some(actions) = statement["Action"].as_array_mut() {
+                    actions.retain(|a| a != "iam:PassRole");
+                }
+            }
+            statements.push(serde_json::json!({
+                "Sid": "PassRole", "Effect": "Allow", "Action": "iam:PassRole",
+                "Resource": "arn:aws:iam::*:role/psoxy-*",
+                "Condition": {"StringEquals": {"iam:PassedToService": service}}
+            }));
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("catalog.json");
+            std::fs::write(&path, catalog.to_string()).unwrap();
+            let json = stdout_of(
+                discover_sample(&["--proposal-format", "json"])
+                    .arg("--catalog")
+                    .arg(&path),
+            );
+            serde_json::from_str::<Value>(&json).unwrap()
+        };
+        let to_ec2 = with_pass_role_to("ec2.amazonaws.com");
+        let mismatches = to_ec2["services"]["iam"]["condition_mismatches"]
+            .as_array()
+            .unwrap();
+        assert_eq!(mismatches.len(), 1, "{to_ec2:#}");
+        assert_eq!(mismatches[0]["action"], "iam:PassRole");
+        assert_eq!(mismatches[0]["statements"][0], "PassRole");
+        assert_eq!(
+            mismatches[0]["context"][0],
+            "iam:PassedToService = lambda.amazonaws.com"
+        );
+        assert!(
+            to_ec2["conditional_statements"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        let to_lambda = with_pass_role_to("lambda.amazonaws.com");
+        let covered = to_lambda["services"]["iam"]["covered"].as_array().unwrap();
+        assert!(covered.iter().any(|a| a == "iam:PassRole"), "{to_lambda:#}");
+        assert!(
+            to_lambda["services"]["iam"]
+                .get("condition_mismatches")
+                .is_none()
+        );
+    }
+
+    #[test]
     fn check_exits_3_and_the_written_catalog_then_passes() {
         let dir = tempfile::tempdir().unwrap();
         let updated = dir.path().join("updated.json");

@@ -19,6 +19,9 @@ pub struct Need {
     /// The generalised resources a policy would grant it on (for proposals).
     pub grant_on: Vec<String>,
     pub evidence: Option<Evidence>,
+    /// The request context the calls were made in, as far as the run shows it (the
+    /// discovered policy's conditions): what the catalog's conditions are evaluated against.
+    pub context: super::condition::Context,
 }
 
 /// The evidence for a need, from the run or its report.
@@ -52,6 +55,17 @@ pub struct Mismatch {
     pub evidence: Option<Evidence>,
 }
 
+/// An action the catalog allows on the resources, but under conditions the run's calls did
+/// not meet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConditionMismatch {
+    pub action: String,
+    pub statements: Vec<String>,
+    /// The context the calls were made in (`iam:PassedToService = lambda.amazonaws.com`).
+    pub context: Vec<String>,
+    pub evidence: Option<Evidence>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unused {
     pub action: String,
@@ -63,6 +77,8 @@ pub struct Unused {
 pub struct ServiceDiff {
     pub missing: Vec<Missing>,
     pub resource_mismatches: Vec<Mismatch>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub condition_mismatches: Vec<ConditionMismatch>,
     pub covered: Vec<String>,
     pub unused: Vec<Unused>,
 }
@@ -74,7 +90,7 @@ pub struct Proposal {
     pub services: BTreeMap<String, ServiceDiff>,
     /// Placeholders left unresolved; they were taken to match anything.
     pub placeholders: Vec<String>,
-    /// Catalog statements with conditions, which are not evaluated.
+    /// Catalog statements whose conditions need keys the trail cannot show: taken to apply.
     pub conditional_statements: Vec<String>,
 }
 
@@ -82,9 +98,11 @@ impl Proposal {
     /// Whether the catalog lacks anything the run needed (the CI gate).
     #[must_use]
     pub fn drifted(&self) -> bool {
-        self.services
-            .values()
-            .any(|s| !s.missing.is_empty() || !s.resource_mismatches.is_empty())
+        self.services.values().any(|s| {
+            !s.missing.is_empty()
+                || !s.resource_mismatches.is_empty()
+                || !s.condition_mismatches.is_empty()
+        })
     }
 
     #[must_use]
@@ -116,6 +134,7 @@ pub fn needs_from_report(report: &Report) -> Vec<Need> {
                     events: r.events.clone(),
                     example_resource: r.example_resources.first().cloned(),
                 }),
+                context: super::condition::context_of_lines(&r.conditions),
             }
         })
         .collect()
@@ -132,9 +151,19 @@ pub fn needs_from_statements(statements: &[Statement]) -> Vec<Need> {
                 resources: Vec::new(),
                 grant_on: Vec::new(),
                 evidence: None,
+                context: super::condition::Context::new(),
             });
             need.resources.extend(statement.resources.iter().cloned());
             need.grant_on.extend(statement.resources.iter().cloned());
+            // The statement's own condition is the context it is meant for.
+            for keys in statement.condition.values() {
+                for (key, values) in keys {
+                    need.context
+                        .entry(key.clone())
+                        .or_default()
+                        .extend(values.iter().cloned());
+                }
+            }
         }
     }
     needs.into_values().collect()
@@ -146,11 +175,11 @@ pub fn diff(catalog: &Catalog, needs: &[Need]) -> Proposal {
     let mut proposal = Proposal {
         catalog: catalog.path.display().to_string(),
         placeholders: catalog.placeholders.iter().cloned().collect(),
-        conditional_statements: catalog
-            .statements
+        conditional_statements: needs
             .iter()
-            .filter(|s| s.conditional)
-            .map(Statement::label)
+            .flat_map(|need| catalog.undecided(&need.action, &need.context))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
             .collect(),
         ..Proposal::default()
     };
@@ -169,7 +198,7 @@ pub fn diff(catalog: &Catalog, needs: &[Need]) -> Proposal {
         };
         let verdicts: Vec<(Option<&str>, Verdict)> = checks
             .iter()
-            .map(|r| (*r, catalog.verdict(&need.action, *r)))
+            .map(|r| (*r, catalog.verdict(&need.action, *r, &need.context)))
             .collect();
         if verdicts.iter().all(|(_, v)| *v == Verdict::Allowed) {
             entry.covered.push(need.action.clone());
@@ -184,6 +213,20 @@ pub fn diff(catalog: &Catalog, needs: &[Need]) -> Proposal {
             .map(|(_, v)| v)
             .filter(|v| matches!(v, Verdict::OtherResources { .. }))
             .collect();
+        let failing: BTreeSet<&String> = verdicts
+            .iter()
+            .filter_map(|(_, v)| match v {
+                Verdict::ConditionFails { sids } => Some(sids),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if denied.is_none() && !failing.is_empty() {
+            entry
+                .condition_mismatches
+                .push(ConditionMismatch::of(need, failing));
+            continue;
+        }
         if denied.is_none() && !other.is_empty() {
             let (mut sids, mut allowed) = (BTreeSet::new(), BTreeSet::new());
             for verdict in other {
@@ -215,6 +258,16 @@ pub fn diff(catalog: &Catalog, needs: &[Need]) -> Proposal {
             denied_by: denied,
         });
     }
+    unused(catalog, needs, &mut proposal);
+    for service in proposal.services.values_mut() {
+        service.covered.sort();
+        service.covered.dedup();
+    }
+    proposal
+}
+
+/// The catalog's actions no need matched.
+fn unused(catalog: &Catalog, needs: &[Need], proposal: &mut Proposal) {
     for statement in catalog.statements.iter().filter(|s| s.allow) {
         for pattern in &statement.actions {
             let used = needs
@@ -238,11 +291,24 @@ pub fn diff(catalog: &Catalog, needs: &[Need]) -> Proposal {
             }
         }
     }
-    for service in proposal.services.values_mut() {
-        service.covered.sort();
-        service.covered.dedup();
+}
+
+impl ConditionMismatch {
+    fn of(need: &Need, statements: BTreeSet<&String>) -> Self {
+        Self {
+            action: need.action.clone(),
+            statements: statements.into_iter().cloned().collect(),
+            context: need
+                .context
+                .iter()
+                .map(|(key, values)| {
+                    let values: Vec<&str> = values.iter().map(String::as_str).collect();
+                    format!("{key} = {}", values.join(", "))
+                })
+                .collect(),
+            evidence: need.evidence.clone(),
+        }
     }
-    proposal
 }
 
 /// The statement a missing action belongs in: of its service, one that already grants on

@@ -2,6 +2,7 @@
 //! Read from IAM JSON or Terraform (`read`), compared with what a run needed the way IAM
 //! evaluates (`diff`), and updated (`update`).
 
+pub mod condition;
 pub mod diff;
 pub mod read;
 pub mod update;
@@ -27,8 +28,11 @@ pub struct Statement {
     pub not_actions: Vec<String>,
     pub resources: Vec<String>,
     pub not_resources: Vec<String>,
-    /// Conditions are not evaluated; the proposal says so.
+    /// Whether it has a `Condition` block.
     pub conditional: bool,
+    /// The condition, evaluated against the context a run observed (keys it cannot show
+    /// are taken to hold; the proposal names the statements that needed them).
+    pub condition: condition::Condition,
     /// Which document (file, or element of an array) it came from.
     pub document: usize,
     /// Its index within that document's `Statement` list.
@@ -63,6 +67,11 @@ pub enum Verdict {
     OtherResources {
         sids: Vec<String>,
         resources: Vec<String>,
+    },
+    /// Statements allow the action on the resource, but their conditions fail for the
+    /// request the run made (a role passed to another service, other tags).
+    ConditionFails {
+        sids: Vec<String>,
     },
     NotAllowed,
 }
@@ -149,11 +158,20 @@ impl Statement {
 
 impl Catalog {
     /// How the catalog treats `action` on `resource` (`None`: the resource is unknown, and
-    /// any statement allowing the action counts).
+    /// any statement allowing the action counts) in a request `context`: a statement whose
+    /// condition fails for it does not apply, as in IAM.
     #[must_use]
-    pub fn verdict(&self, action: &str, resource: Option<&str>) -> Verdict {
-        let on =
-            |s: &Statement| s.names_action(action) && resource.is_none_or(|r| s.covers_resource(r));
+    pub fn verdict(
+        &self,
+        action: &str,
+        resource: Option<&str>,
+        context: &condition::Context,
+    ) -> Verdict {
+        let applies =
+            |s: &Statement| condition::evaluate(&s.condition, context) != condition::Outcome::Fails;
+        let on = |s: &Statement| {
+            s.names_action(action) && resource.is_none_or(|r| s.covers_resource(r)) && applies(s)
+        };
         if let Some(deny) = self.statements.iter().find(|s| !s.allow && on(s)) {
             return Verdict::Denied { sid: deny.label() };
         }
@@ -168,6 +186,17 @@ impl Catalog {
         if naming.is_empty() {
             return Verdict::NotAllowed;
         }
+        let covering: Vec<&Statement> = naming
+            .iter()
+            .copied()
+            .filter(|s| resource.is_none_or(|r| s.covers_resource(r)))
+            .collect();
+        if !covering.is_empty() {
+            // Allowed on these resources, but not in this request context.
+            return Verdict::ConditionFails {
+                sids: covering.iter().map(|s| s.label()).collect(),
+            };
+        }
         Verdict::OtherResources {
             sids: naming.iter().map(|s| s.label()).collect(),
             resources: naming
@@ -175,6 +204,17 @@ impl Catalog {
                 .flat_map(|s| s.resources.iter().cloned())
                 .collect(),
         }
+    }
+
+    /// Statements naming `action` whose condition needs a key the context does not show.
+    #[must_use]
+    pub fn undecided(&self, action: &str, context: &condition::Context) -> Vec<String> {
+        self.statements
+            .iter()
+            .filter(|s| s.conditional && s.names_action(action))
+            .filter(|s| condition::evaluate(&s.condition, context) == condition::Outcome::Unknown)
+            .map(Statement::label)
+            .collect()
     }
 
     /// Whether a commented-out line of the catalog names this action.
@@ -197,6 +237,7 @@ mod tests {
             resources: resources.iter().map(|a| (*a).to_owned()).collect(),
             not_resources: Vec::new(),
             conditional: false,
+            condition: condition::Condition::new(),
             document: 0,
             index: 0,
         }
@@ -224,25 +265,41 @@ mod tests {
             ],
         )]);
         assert_eq!(
-            c.verdict("s3:GetBucketPolicy", Some("arn:aws:s3:::psoxy-a")),
+            c.verdict(
+                "s3:GetBucketPolicy",
+                Some("arn:aws:s3:::psoxy-a"),
+                &condition::Context::new()
+            ),
             Verdict::Allowed
         );
         assert_eq!(
             c.verdict(
                 "lambda:CreateFunction",
-                Some("arn:aws:lambda:*:1:function:psoxy-*")
+                Some("arn:aws:lambda:*:1:function:psoxy-*"),
+                &condition::Context::new()
             ),
             Verdict::Allowed
         );
         assert!(matches!(
-            c.verdict("s3:GetBucketPolicy", Some("arn:aws:s3:::other")),
+            c.verdict(
+                "s3:GetBucketPolicy",
+                Some("arn:aws:s3:::other"),
+                &condition::Context::new()
+            ),
             Verdict::OtherResources { .. }
         ));
         assert_eq!(
-            c.verdict("s3:PutObject", Some("arn:aws:s3:::psoxy-a")),
+            c.verdict(
+                "s3:PutObject",
+                Some("arn:aws:s3:::psoxy-a"),
+                &condition::Context::new()
+            ),
             Verdict::NotAllowed
         );
-        assert_eq!(c.verdict("s3:GetObject", None), Verdict::Allowed);
+        assert_eq!(
+            c.verdict("s3:GetObject", None, &condition::Context::new()),
+            Verdict::Allowed
+        );
         // A narrower catalog does not cover a broader request.
         let narrow = catalog(vec![statement(
             &["lambda:*"],
@@ -251,10 +308,41 @@ mod tests {
         assert!(matches!(
             narrow.verdict(
                 "lambda:GetFunction",
-                Some("arn:aws:lambda:*:1:function:psoxy-*")
+                Some("arn:aws:lambda:*:1:function:psoxy-*"),
+                &condition::Context::new()
             ),
             Verdict::OtherResources { .. }
         ));
+    }
+
+    #[test]
+    fn a_statement_whose_condition_fails_for_the_request_does_not_apply() {
+        let mut pass = statement(&["iam:PassRole"], &["arn:aws:iam::1:role/psoxy-*"]);
+        pass.conditional = true;
+        pass.condition = condition::from_json(
+            &serde_json::json!({"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}),
+        );
+        let c = catalog(vec![pass]);
+        let to = |service: &str| -> condition::Context {
+            [(
+                "iam:passedtoservice".to_owned(),
+                [service.to_owned()].into(),
+            )]
+            .into()
+        };
+        let role = Some("arn:aws:iam::1:role/psoxy-exec");
+        assert_eq!(
+            c.verdict("iam:PassRole", role, &to("ec2.amazonaws.com")),
+            Verdict::Allowed
+        );
+        assert!(matches!(
+            c.verdict("iam:PassRole", role, &to("lambda.amazonaws.com")),
+            Verdict::ConditionFails { .. }
+        ));
+        // A context without the key: taken to apply, and named as undecided.
+        let unknown = condition::Context::new();
+        assert_eq!(c.verdict("iam:PassRole", role, &unknown), Verdict::Allowed);
+        assert_eq!(c.undecided("iam:PassRole", &unknown), ["S"]);
     }
 
     #[test]
@@ -269,11 +357,19 @@ mod tests {
             everything_but,
         ]);
         assert!(matches!(
-            c.verdict("iam:CreateRole", Some("arn:aws:iam::1:role/x")),
+            c.verdict(
+                "iam:CreateRole",
+                Some("arn:aws:iam::1:role/x"),
+                &condition::Context::new()
+            ),
             Verdict::Denied { .. }
         ));
         assert_eq!(
-            c.verdict("sqs:CreateQueue", Some("arn:aws:sqs:*:1:q")),
+            c.verdict(
+                "sqs:CreateQueue",
+                Some("arn:aws:sqs:*:1:q"),
+                &condition::Context::new()
+            ),
             Verdict::Allowed
         );
     }
@@ -291,7 +387,8 @@ mod tests {
         assert_eq!(
             c.verdict(
                 "ssm:GetParameter",
-                Some("arn:aws:ssm:eu-west-1:1:parameter/PSOXY_A")
+                Some("arn:aws:ssm:eu-west-1:1:parameter/PSOXY_A"),
+                &condition::Context::new()
             ),
             Verdict::Allowed
         );

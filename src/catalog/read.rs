@@ -206,6 +206,10 @@ fn statements(file: &Path, document: &Value, index: usize) -> Result<Vec<Stateme
             resources: strings(statement.get("Resource")),
             not_resources: strings(statement.get("NotResource")),
             conditional: statement.get("Condition").is_some(),
+            condition: statement
+                .get("Condition")
+                .map(super::condition::from_json)
+                .unwrap_or_default(),
             document: index,
             index: n,
         })
@@ -325,8 +329,37 @@ fn document_blocks(body: &hcl::Body) -> Value {
                 };
                 statement.insert(key.to_owned(), json_of(attr.expr()));
             }
+            // `condition { test, variable, values }` blocks, as the JSON `Condition`.
+            let mut condition = Map::new();
+            for block in block
+                .body()
+                .blocks()
+                .filter(|b| b.identifier() == "condition")
+            {
+                let attribute = |name: &str| {
+                    block
+                        .body()
+                        .attributes()
+                        .find(|a| a.key() == name)
+                        .map(|a| json_of(a.expr()))
+                };
+                let (Some(Value::String(test)), Some(Value::String(variable))) =
+                    (attribute("test"), attribute("variable"))
+                else {
+                    // A condition minpriv cannot read (an expression): undecided.
+                    condition.insert("?".to_owned(), serde_json::json!({"?": []}));
+                    continue;
+                };
+                let values = attribute("values").unwrap_or(Value::Array(Vec::new()));
+                if let Value::Object(keys) = condition
+                    .entry(test)
+                    .or_insert_with(|| Value::Object(Map::new()))
+                {
+                    keys.insert(variable, values);
+                }
+            }
             if block.body().blocks().any(|b| b.identifier() == "condition") {
-                statement.insert("Condition".to_owned(), Value::Object(Map::new()));
+                statement.insert("Condition".to_owned(), Value::Object(condition));
             }
             Value::Object(statement)
         })
@@ -451,6 +484,43 @@ data "aws_iam_policy_document" "deployer" {
         let catalog = read(&file, None, &BTreeMap::new()).unwrap();
         assert_eq!(catalog.statements[0].sid.as_deref(), Some("S3"));
         assert!(catalog.statements[0].allow);
+    }
+
+    #[test]
+    fn condition_blocks_are_read_as_iam_conditions() {
+        let text = r#"
+data "aws_iam_policy_document" "deployer" {
+  statement {
+    sid       = "PassRole"
+    actions   = ["iam:PassRole"]
+    resources = ["arn:aws:iam::*:role/psoxy-*"]
+    condition {
+      test     = "StringEquals"
+      variable = "iam:PassedToService"
+      values   = ["lambda.amazonaws.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "aws:ResourceTag/app"
+      values   = [local.app]
+    }
+  }
+}
+"#;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("policy.tf");
+        std::fs::write(&file, text).unwrap();
+        let catalog = read(&file, None, &BTreeMap::new()).unwrap();
+        let statement = &catalog.statements[0];
+        assert!(statement.conditional);
+        assert_eq!(
+            statement.condition["StringEquals"]["iam:PassedToService"],
+            ["lambda.amazonaws.com"]
+        );
+        assert_eq!(
+            statement.condition["StringLike"]["aws:ResourceTag/app"],
+            ["${local.app}"]
+        );
     }
 
     #[test]

@@ -408,4 +408,136 @@ mod tests {
         };
         assert_eq!(statement.condition_lines(), expected);
     }
+
+    /// The story of one KMS key `k` (created at 10:00 by `CreateKey` with `create_tags`),
+    /// a list of later changes, and the calls of the action: (event name, first, last).
+    struct Case {
+        create_tags: &'static [(&'static str, &'static str)],
+        changes: Vec<(&'static str, &'static str, Change)>,
+        calls: &'static [(&'static str, &'static str, &'static str)],
+    }
+
+    const KEY: &str = "arn:aws:kms:eu-west-1:111122223333:key/0f4d6a2e-5b7c-4e18-9a3d-2c61b8e7f905";
+    const KEY_ID: &str = "0f4d6a2e-5b7c-4e18-9a3d-2c61b8e7f905";
+
+    fn key_id() -> crate::resource::lifecycle::Id {
+        ("kms".into(), KEY_ID.into())
+    }
+
+    fn at(minute: &str) -> String {
+        format!("2026-11-20T10:{minute}Z")
+    }
+
+    fn narrowing(action: &str, case: Case, conditions: Conditions) -> Vec<String> {
+        let mapper = crate::iam::Mapper::embedded().unwrap();
+        let (service, definition) = mapper.reference().action(action).unwrap();
+        let arn = TypedArn {
+            service: "kms".into(),
+            kind: "key".into(),
+            arn: KEY.into(),
+        };
+        let tags: Tags = case
+            .create_tags
+            .iter()
+            .map(|(k, v)| ((*k).into(), (*v).into()))
+            .collect();
+        let mut lifecycle = Lifecycle::default();
+        lifecycle.changes.push(crate::resource::lifecycle::Dated {
+            time: at("00:00").into(),
+            event: "CreateKey".into(),
+            change: Change::Created {
+                ids: vec![(key_id(), tags)],
+            },
+        });
+        for (minute, event, change) in case.changes {
+            lifecycle.changes.push(crate::resource::lifecycle::Dated {
+                time: at(minute).into(),
+                event: event.into(),
+                change,
+            });
+        }
+        let mut evidence = ActionEvidence::default();
+        for (event, first, last) in case.calls {
+            *evidence.events.entry((*event).to_owned()).or_default() += 1;
+            lifecycle.touch(event, &arn, &at(first));
+            lifecycle.touch(event, &arn, &at(last));
+        }
+        let story = Story::new(&lifecycle);
+        let prefixes = ["psoxy-".to_owned()];
+        let grant = Grant {
+            service,
+            action: definition,
+            evidence: &evidence,
+            locator: mapper.locator(),
+            name_prefixes: &prefixes,
+        };
+        let widened = if definition.resource_types.is_empty() {
+            Vec::new()
+        } else {
+            vec![&arn]
+        };
+        let statement = super::super::Statement {
+            sid: String::new(),
+            effect: "Allow",
+            actions: Vec::new(),
+            resource: super::super::Resource::One("*".into()),
+            condition: grant.standing_in(&widened, &story, conditions),
+        };
+        statement.condition_lines()
+    }
+
+    const TAGGED: &[(&str, &str)] = &[("app", "psoxy"), ("managed-by", "terraform")];
+
+    fn alias(id: bool) -> Change {
+        if id {
+            Change::Aliased {
+                id: key_id(),
+                alias: "alias/psoxy-key".into(),
+            }
+        } else {
+            Change::Unaliased {
+                alias: "alias/psoxy-key".into(),
+            }
+        }
+    }
+
+    #[test_case("kms:DescribeKey", Case { create_tags: TAGGED, changes: vec![], calls: &[("DescribeKey", "01:00", "30:00")] },
+        &["StringEquals aws:ResourceTag/app = psoxy", "StringEquals aws:ResourceTag/managed-by = terraform"] ; "tags given on create hold for later calls")]
+    #[test_case("kms:DescribeKey", Case { create_tags: TAGGED, changes: vec![], calls: &[("DescribeKey", "00:00", "30:00")] },
+        &["StringEquals aws:ResourceTag/app = psoxy", "StringEquals aws:ResourceTag/managed-by = terraform"] ; "even in the second of the creation")]
+    #[test_case("kms:DescribeKey", Case { create_tags: &[("created", "2026-11-20"), ("run", "12345")], changes: vec![], calls: &[("DescribeKey", "01:00", "30:00")] },
+        &[] ; "dates and numbers change with every deploy")]
+    #[test_case("kms:DescribeKey", Case { create_tags: TAGGED, changes: vec![("20:00", "UntagResource", Change::Untagged { ids: vec![key_id()] })], calls: &[("DescribeKey", "01:00", "30:00")] },
+        &[] ; "tags taken away before the last call")]
+    #[test_case("kms:DescribeKey", Case { create_tags: &[], changes: vec![("05:00", "TagResource", Change::Tagged { ids: vec![key_id()], tags: [("app".into(), "psoxy".into())].into() })], calls: &[("DescribeKey", "06:00", "30:00")] },
+        &["StringEquals aws:ResourceTag/app = psoxy"] ; "tags added before the calls")]
+    #[test_case("kms:DescribeKey", Case { create_tags: &[], changes: vec![("05:00", "TagResource", Change::Tagged { ids: vec![key_id()], tags: [("app".into(), "psoxy".into())].into() })], calls: &[("DescribeKey", "05:00", "30:00")] },
+        &[] ; "a call in the same second as the tagging cannot be ordered")]
+    #[test_case("kms:Encrypt", Case { create_tags: &[], changes: vec![("01:00", "CreateAlias", alias(true)), ("30:00", "DeleteAlias", alias(false))], calls: &[("Encrypt", "02:00", "29:00")] },
+        &["ForAnyValue:StringLike kms:ResourceAliases = alias/psoxy-*"] ; "an alias under a name prefix named the key for every call")]
+    #[test_case("kms:ScheduleKeyDeletion", Case { create_tags: &[], changes: vec![("01:00", "CreateAlias", alias(true)), ("30:00", "DeleteAlias", alias(false))], calls: &[("ScheduleKeyDeletion", "31:00", "31:00")] },
+        &[] ; "deletion after the alias went")]
+    #[test_case("kms:EnableKeyRotation", Case { create_tags: &[], changes: vec![("01:00", "CreateAlias", alias(true))], calls: &[("EnableKeyRotation", "00:30", "00:30")] },
+        &[] ; "a call before the alias was made")]
+    #[test_case("kms:TagResource", Case { create_tags: TAGGED, changes: vec![], calls: &[("CreateKey", "00:00", "00:00")] },
+        &["ForAllValues:StringEquals aws:TagKeys = app, managed-by", "StringEquals aws:RequestTag/app = psoxy", "StringEquals aws:RequestTag/managed-by = terraform"] ; "tagging on create is narrowed by the request tags")]
+    #[test_case("kms:TagResource", Case { create_tags: TAGGED, changes: vec![], calls: &[("CreateKey", "00:00", "00:00"), ("TagResource", "10:00", "10:00")] },
+        &[] ; "on create and on its own: neither condition holds for both")]
+    #[test_case("kms:CreateKey", Case { create_tags: TAGGED, changes: vec![], calls: &[("CreateKey", "00:00", "00:00")] },
+        &["ForAllValues:StringEquals aws:TagKeys = app, managed-by", "StringEquals aws:RequestTag/app = psoxy", "StringEquals aws:RequestTag/managed-by = terraform"] ; "a create on star with tags")]
+    #[test_case("kms:CreateKey", Case { create_tags: TAGGED, changes: vec![], calls: &[("CreateKey", "00:00", "00:00"), ("CreateKey", "00:00", "00:00")] },
+        &[] ; "a create the trail does not show creating anything")]
+    fn conditions_standing_in_for_generated_ids(action: &str, case: Case, expected: &[&str]) {
+        assert_eq!(narrowing(action, case, Conditions::Auto), expected);
+    }
+
+    #[test]
+    fn conditions_none_turns_them_off() {
+        let case = Case {
+            create_tags: TAGGED,
+            changes: vec![],
+            calls: &[("DescribeKey", "01:00", "30:00")],
+        };
+        assert!(narrowing("kms:DescribeKey", case, Conditions::None).is_empty());
+    }
 }

@@ -30,9 +30,20 @@ pub fn markdown(proposal: &Proposal) -> String {
     let mut out = format!("# Catalog proposal for `{}`\n\n", proposal.catalog);
     let missing = proposal.count(|s| s.missing.len());
     let mismatched = proposal.count(|s| s.resource_mismatches.len());
+    let conditioned = proposal.count(|s| s.condition_mismatches.len());
+    let _ = write!(
+        out,
+        "**{missing} missing**, {mismatched} allowed only on other resources, "
+    );
+    if conditioned > 0 {
+        let _ = write!(
+            out,
+            "{conditioned} allowed only under conditions the run's calls did not meet, "
+        );
+    }
     let _ = writeln!(
         out,
-        "**{missing} missing**, {mismatched} allowed only on other resources, {} covered, {} not used in this run.",
+        "{} covered, {} not used in this run.",
         proposal.count(|s| s.covered.len()),
         proposal.count(|s| s.unused.len())
     );
@@ -42,8 +53,11 @@ pub fn markdown(proposal: &Proposal) -> String {
     if mismatched > 0 {
         mismatch_section(&mut out, proposal);
     }
+    if conditioned > 0 {
+        condition_section(&mut out, proposal);
+    }
     rest(&mut out, proposal);
-    if missing == 0 && mismatched == 0 {
+    if missing == 0 && mismatched == 0 && conditioned == 0 {
         out.push_str("\nThe catalog allows everything this run used.\n");
     }
     out
@@ -120,6 +134,25 @@ fn mismatch_section(out: &mut String, proposal: &Proposal) {
     }
 }
 
+fn condition_section(out: &mut String, proposal: &Proposal) {
+    out.push_str("\n## Allowed, but not under the conditions of the calls made\n\n| Action | Statements | The calls' request context | Calls | Events |\n|---|---|---|---|---|\n");
+    for m in proposal
+        .services
+        .values()
+        .flat_map(|d| &d.condition_mismatches)
+    {
+        let (calls, events, _) = evidence(m.evidence.as_ref());
+        let context: Vec<String> = m.context.iter().map(|c| format!("`{c}`")).collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {calls} | {events} |",
+            m.action,
+            m.statements.join(", "),
+            context.join("<br>")
+        );
+    }
+}
+
 /// Unused actions and notes on what was assumed.
 fn rest(out: &mut String, proposal: &Proposal) {
     let unused: Vec<_> = proposal.services.values().flat_map(|d| &d.unused).collect();
@@ -146,7 +179,7 @@ fn rest(out: &mut String, proposal: &Proposal) {
         if !proposal.conditional_statements.is_empty() {
             let _ = writeln!(
                 out,
-                "- Conditions are not evaluated; these statements were taken to apply: {}",
+                "- Conditions on keys the trail cannot show were taken to hold; these statements were taken to apply: {}",
                 proposal.conditional_statements.join(", ")
             );
         }

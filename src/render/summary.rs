@@ -205,11 +205,27 @@ fn policy(out: &mut String, run: &Run<'_>) {
         "unscoped, granted on \"*\" although the action takes resources",
         &unscoped,
     );
+    // Each wildcard with the conditioned statements that stand in for its identifier.
     let widened: Vec<String> = run
         .built
         .widened
         .iter()
-        .map(|w| format!("  {}: {}", w.resource, w.why))
+        .map(|w| {
+            let narrowed: Vec<&str> = policy
+                .statements
+                .iter()
+                .filter(|s| {
+                    !s.condition.is_empty() && s.resource.patterns().contains(&w.resource.as_str())
+                })
+                .map(|s| s.sid.as_str())
+                .collect();
+            let narrowed = if narrowed.is_empty() {
+                "no condition stands in".to_owned()
+            } else {
+                format!("narrowed in {}", narrowed.join(", "))
+            };
+            format!("  {}: {}; {narrowed}", w.resource, w.why)
+        })
         .collect();
     section(
         out,
