@@ -3,24 +3,31 @@
 
 use serde_json::Value;
 
+/// The member query-protocol services (EC2) wrap lists in, as CloudTrail records them.
+const ITEMS: &str = "items";
+
 /// Values found at `path` under `value`: strings as they are, numbers and booleans as text,
 /// and `…` for a non-empty object or array; empty strings, nulls and empty containers are
-/// absent.
-pub fn collect<'p>(
-    value: &Value,
-    mut path: impl Iterator<Item = &'p str> + Clone,
-    out: &mut Vec<Box<str>>,
-) {
+/// absent. A list is found whether or not the record wraps it in `{"items": [...]}` (EC2
+/// does, the other query-protocol services do not).
+pub fn collect(value: &Value, path: &[&str], out: &mut Vec<Box<str>>) {
     match value {
         Value::Array(items) => {
             for item in items {
-                collect(item, path.clone(), out);
+                collect(item, path, out);
             }
         }
-        _ => match path.next() {
-            Some(segment) => {
-                if let Some(next) = value.as_object().and_then(|o| o.get(segment)) {
-                    collect(next, path, out);
+        _ => match path.split_first() {
+            Some((segment, rest)) => {
+                let object = value.as_object();
+                if let Some(next) = object.and_then(|o| o.get(*segment)) {
+                    collect(next, rest, out);
+                } else if *segment == ITEMS {
+                    // The path expects EC2's `{"items": [...]}`, the record has the list.
+                    collect(value, rest, out);
+                } else if let Some(items) = object.and_then(|o| o.get(ITEMS)) {
+                    // The record wraps a list in `items` where the path does not.
+                    collect(items, path, out);
                 }
             }
             None => match value {
@@ -43,6 +50,27 @@ pub struct Parts {
 }
 
 impl Parts {
+    /// The keys of the objects at a path (`request.requestItems` → table names).
+    #[must_use]
+    pub fn keys(&self, path: &str) -> Vec<Box<str>> {
+        let (root, rest) = path.split_once('.').unwrap_or((path, ""));
+        let value = match root {
+            "request" => self.request.as_ref(),
+            "response" => self.response.as_ref(),
+            "resources" => self.resources.as_ref(),
+            _ => None,
+        };
+        let found = value.and_then(|value| {
+            rest.split('.')
+                .filter(|s| !s.is_empty())
+                .try_fold(value, |value, segment| value.get(segment))
+        });
+        found
+            .and_then(Value::as_object)
+            .map(|object| object.keys().map(|k| k.as_str().into()).collect())
+            .unwrap_or_default()
+    }
+
     /// Values at a path starting with `request.`, `response.` or `resources.`.
     #[must_use]
     pub fn values(&self, path: &str) -> Vec<Box<str>> {
@@ -55,7 +83,8 @@ impl Parts {
             _ => None,
         };
         if let Some(value) = value {
-            collect(value, rest.split('.').filter(|s| !s.is_empty()), &mut out);
+            let segments: Vec<&str> = rest.split('.').filter(|s| !s.is_empty()).collect();
+            collect(value, &segments, &mut out);
         }
         out
     }
@@ -80,5 +109,22 @@ mod tests {
         assert!(parts.values("request.tags").is_empty());
         assert_eq!(parts.values("request.n"), [Box::from("3")]);
         assert!(parts.values("response.x").is_empty());
+    }
+
+    #[test]
+    fn lists_are_found_with_or_without_items() {
+        let parts = Parts {
+            request: Some(serde_json::json!({
+                "ec2": {"items": [{"groupId": "sg-1"}]},
+                "plain": [{"groupId": "sg-2"}],
+            })),
+            ..Parts::default()
+        };
+        for path in ["request.ec2.items.groupId", "request.ec2.groupId"] {
+            assert_eq!(parts.values(path), [Box::from("sg-1")], "{path}");
+        }
+        for path in ["request.plain.items.groupId", "request.plain.groupId"] {
+            assert_eq!(parts.values(path), [Box::from("sg-2")], "{path}");
+        }
     }
 }

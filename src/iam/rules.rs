@@ -69,6 +69,9 @@ pub enum WordOf {
     FirstWord,
     /// The service of an ARN (`elasticloadbalancing` of `arn:aws:elasticloadbalancing:…`).
     ArnService,
+    /// The first segment of an ARN's resource (`apis` of `arn:aws:apigateway:r::/apis/a1`,
+    /// `function` of `…:function:f`).
+    ArnResource,
 }
 
 impl Word {
@@ -78,6 +81,7 @@ impl Word {
         let of = match self.of {
             WordOf::FirstWord => "first_word",
             WordOf::ArnService => "arn_service",
+            WordOf::ArnResource => "arn_resource",
         };
         format!("{}#{of}", self.path)
     }
@@ -91,6 +95,12 @@ impl Word {
                 .next()
                 .map(|w| w.trim_start_matches('(').to_ascii_uppercase()),
             WordOf::ArnService => crate::resource::arn::service(value).map(str::to_owned),
+            WordOf::ArnResource => value
+                .splitn(6, ':')
+                .nth(5)
+                .and_then(|resource| resource.trim_start_matches('/').split(['/', ':']).next())
+                .filter(|segment| !segment.is_empty())
+                .map(str::to_owned),
         }
     }
 }
@@ -124,11 +134,21 @@ struct Derive {
     /// The tagging actions tried in order when a service has no override.
     tag_actions: Vec<String>,
     /// Per-prefix tagging action where the first candidate is not the right one.
-    tag_action_of: BTreeMap<String, String>,
+    tag_action_of: Vec<TagActionOf>,
     passed_to: Vec<PassedTo>,
     /// Why the derivation holds, shown with each derived rule.
     role_evidence: String,
     tag_evidence: String,
+}
+
+/// The action a service authorises tags given on create with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagActionOf {
+    service: String,
+    action: String,
+    #[expect(dead_code, reason = "read by reviewers, kept in the data")]
+    evidence: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,11 +165,20 @@ struct Pattern {
     prefixes: Vec<PrefixRule>,
 }
 
+/// An event whose actions are not its own name, with the evidence for them.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rename {
+    actions: Vec<String>,
+    #[expect(dead_code, reason = "read by reviewers, kept in the data")]
+    evidence: String,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct MappingFile {
     sources: BTreeMap<String, String>,
-    renames: BTreeMap<String, Vec<String>>,
+    renames: BTreeMap<String, Rename>,
     patterns: Vec<Pattern>,
     free: Vec<FreeCall>,
     /// Operations that have no IAM action at all (checked by no policy).
@@ -288,7 +317,11 @@ impl Rules {
         derive(&mapping.derive, &operations, &mut dependents);
         Ok(Self {
             sources: mapping.sources.into_iter().collect(),
-            renames: mapping.renames.into_iter().collect(),
+            renames: mapping
+                .renames
+                .into_iter()
+                .map(|(key, rename)| (key, rename.actions))
+                .collect(),
             patterns: mapping
                 .patterns
                 .into_iter()
@@ -509,8 +542,9 @@ fn derive(
                 return None;
             }
             how.tag_action_of
-                .get(prefix)
-                .into_iter()
+                .iter()
+                .filter(|t| t.service == prefix)
+                .map(|t| &t.action)
                 .chain(&how.tag_actions)
                 .map(|a| qualify(prefix, a))
                 .find(|a| r.action(a).is_some())

@@ -99,7 +99,7 @@ pub struct Observed<'a> {
     pub event: &'a str,
     pub time: &'a str,
     pub request: Option<&'a Value>,
-    /// Request paths (top-level members) that hold tags.
+    /// Request paths (dotted) that hold tags.
     pub tag_paths: &'a [String],
     /// Identifiers the response named as created, with their template variable.
     pub created: Vec<(Id, Option<&'a str>)>,
@@ -115,7 +115,10 @@ impl Observed<'_> {
             let mut found = Vec::new();
             if let Some(request) = self.request {
                 for path in self.tag_paths {
-                    if let Some(value) = request.get(path.as_str()) {
+                    let value = path
+                        .split('.')
+                        .try_fold(request, |value, segment| value.get(segment));
+                    if let Some(value) = value {
                         tags_in(value, None, &mut found);
                     }
                 }

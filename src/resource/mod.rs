@@ -91,6 +91,10 @@ struct Rule {
     last_segment: bool,
     #[serde(default)]
     when: Option<[String; 2]>,
+    /// The keys of the object at `path`, not its values (DynamoDB's `requestItems`, a map
+    /// of table name to requests).
+    #[serde(default)]
+    keys: bool,
 }
 
 impl Source {
@@ -110,6 +114,14 @@ impl Source {
             && !parts.values(path).iter().any(|v| &**v == wanted)
         {
             return Vec::new();
+        }
+        if rule.keys {
+            return parts
+                .keys(&rule.path)
+                .into_iter()
+                .filter(|k| !k.starts_with("arn:"))
+                .map(String::from)
+                .collect();
         }
         parts
             .values(&rule.path)
@@ -528,6 +540,7 @@ mod tests {
             "role",
             "policy",
             "log-group",
+            "table",
         ]
         .into();
         let json = format!(
@@ -573,6 +586,8 @@ mod tests {
         &["logs/log-group arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/f"] ; "logs group")]
     #[test_case("sqs", r#"{"queueName":"q"}"#, r#"{"queueUrl":"https://sqs.eu-west-1.amazonaws.com/111122223333/q"}"#,
         &["sqs/queue arn:aws:sqs:eu-west-1:111122223333:q"] ; "sqs created")]
+    #[test_case("dynamodb", r#"{"requestItems":{"Music":[{"putRequest":{}}],"Albums":[{"deleteRequest":{}}]}}"#, "null",
+        &["dynamodb/table arn:aws:dynamodb:eu-west-1:111122223333:table/Albums", "dynamodb/table arn:aws:dynamodb:eu-west-1:111122223333:table/Music"] ; "dynamodb batch tables")]
     fn resources_of_events(prefix: &str, request: &str, response: &str, expected: &[&str]) {
         assert_eq!(arns(prefix, request, response), expected);
     }
