@@ -116,6 +116,8 @@ pub struct Tally {
     pub calls: Calls,
     /// Generated identifiers that kept calls created (their responses named them).
     pub created: crate::resource::generated::Created,
+    /// Input name → hex SHA-256 of its uncompressed bytes (`--verify-digests` only).
+    pub hashes: Vec<(String, String)>,
     /// The text a call key is made of (source, name, region, account, request, response,
     /// resources) → its call, so identical requests are mapped once.
     memo: foldhash::HashMap<Box<str>, (Call, Arc<[TypedArn]>)>,
@@ -138,6 +140,7 @@ impl Tally {
         }
         self.kept += other.kept;
         self.created.extend(other.created);
+        self.hashes.extend(other.hashes);
         for (call, seen) in other.calls {
             self.calls.entry(call).or_default().merge(seen);
         }
@@ -275,6 +278,12 @@ impl Tally {
             }
         };
         self.bytes_json += json.len() as u64;
+        if context.hash_logs {
+            // Hashed where the bytes are already decompressed: digests list the SHA-256
+            // of a log file's uncompressed content.
+            self.hashes
+                .push((name.to_owned(), crate::integrity::digest::sha256_hex(json)));
+        }
         let mut bad_here = 0_u64;
         let result = parse::records(json, &context.prefilter, &mut |item| match item {
             Item::Event(event) => match context.filter.check(&event, context.mapper.rules()) {
@@ -323,6 +332,8 @@ pub struct Context<'a> {
     pub prefilter: Prefilter,
     /// Decompressed bytes all workers may hold at once.
     pub budget: Budget,
+    /// Hash every input's uncompressed bytes (`--verify-digests`).
+    pub hash_logs: bool,
 }
 
 /// The decompressed bytes all workers may hold at once, unless `max_file_size` is larger.
@@ -418,6 +429,7 @@ impl<'a> Context<'a> {
             progress,
             prefilter,
             budget: Budget::new(MEMORY_BUDGET.max(max_file_size)),
+            hash_logs: false,
         }
     }
 }
@@ -479,6 +491,7 @@ pub fn scan_stream(
     bar.finish_and_clear();
     tally.problems.sort();
     tally.failed.sort();
+    tally.hashes.sort();
     tally
 }
 

@@ -26,6 +26,9 @@ pub struct Report {
     pub actions: BTreeMap<String, ActionReport>,
     pub unmapped: Vec<UnmappedReport>,
     pub no_permission_needed: BTreeMap<String, u64>,
+    /// `--verify-digests`: every log file read → its verification status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +169,7 @@ impl Report {
                 })
                 .collect(),
             no_permission_needed: discovery.free.clone(),
+            integrity: None,
         }
     }
 

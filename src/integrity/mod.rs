@@ -1,0 +1,618 @@
+//! Tamper evidence (`--verify-digests`): every log file the run read is looked up in the
+//! digest files of its account and region and its SHA-256 compared with the digest's; each
+//! digest's signature is checked, and the chain of `previousDigest…` links walked across the
+//! window, as AWS's "Custom implementations of CloudTrail log file integrity validation"
+//! describes
+//! (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-custom-validation.html>).
+//! Synchronous: the source fetched the digests, the scan hashed the logs.
+
+pub mod digest;
+pub mod keys;
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use jiff::{SignedDuration, Timestamp};
+
+use digest::{ALGORITHM, Digest};
+pub use keys::PublicKeys;
+
+/// Where the digests were read: a bucket gives their signatures (S3 metadata), a local
+/// copy does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Bucket,
+    Local,
+}
+
+/// A digest object as the source found it.
+#[derive(Debug, Clone)]
+pub struct DigestFile {
+    /// How it is named in messages: `s3://bucket/key` or its path.
+    pub name: String,
+    /// The bucket it was read from (S3 only).
+    pub bucket: Option<String>,
+    /// Its key, or its path below the local root with `/` separators.
+    pub key: String,
+    /// Its bytes, or why it could not be fetched (a failed read, reported by the source).
+    pub bytes: Result<Vec<u8>, String>,
+    /// The `signature` and `signature-algorithm` of its S3 user metadata.
+    pub signature: Option<String>,
+    pub signature_algorithm: Option<String>,
+}
+
+/// A log file the run read, as far as the scan got.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogState {
+    /// Hex SHA-256 of its uncompressed bytes.
+    Hashed(String),
+    /// Read but not decompressed (corrupt gzip, too large): why.
+    Unreadable(String),
+    /// Not fetched (a failed read).
+    NotRead,
+}
+
+/// Where the public keys come from.
+#[derive(Debug, Clone)]
+pub enum Keys {
+    Given(PublicKeys),
+    /// No key source: why (signatures are not checked).
+    Unavailable(String),
+}
+
+/// Why a log file could not be verified (none of these is evidence of tampering).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Uncovered {
+    AfterLastDigest,
+    DigestMissing,
+    DigestInvalid,
+    DigestNotRead,
+    NoDigest,
+    NotListed,
+    NotRead,
+}
+
+impl Uncovered {
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::AfterLastDigest => "delivered after the last digest",
+            Self::DigestMissing => "the digest of its hour is missing from the chain",
+            Self::DigestInvalid => "the digest of its hour is invalid",
+            Self::DigestNotRead => "the digest of its hour could not be fetched",
+            Self::NoDigest => {
+                "no digest covers its delivery (validation not enabled, or the trail stopped)"
+            }
+            Self::NotListed => "not listed by the digest of its delivery hour",
+            Self::NotRead => "not read",
+        }
+    }
+}
+
+/// A log file's verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Verified,
+    NotCovered(Uncovered),
+    Invalid(String),
+}
+
+impl Status {
+    /// One line for the report.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Verified => "verified".to_owned(),
+            Self::NotCovered(why) => format!("not covered: {}", why.label()),
+            Self::Invalid(why) => format!("INVALID: {why}"),
+        }
+    }
+}
+
+/// A digest file's verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DigestStatus {
+    Valid,
+    Invalid(String),
+    NotRead,
+}
+
+/// What `--verify-digests` found.
+#[derive(Debug, Clone)]
+pub struct Verification {
+    pub origin: Origin,
+    /// Every log file read, by name.
+    pub files: BTreeMap<String, Status>,
+    /// Every digest file of the window (and those the chain says are missing), by name.
+    pub digests: BTreeMap<String, DigestStatus>,
+    pub signatures_checked: u64,
+    pub signatures_unchecked: u64,
+    /// Why signatures were not checked, when some were not.
+    pub unchecked_why: Option<String>,
+}
+
+/// How a stretch of a region's timeline is covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Span {
+    Present,
+    Invalid,
+    Missing,
+    NotRead,
+}
+
+/// A digest in its chain.
+struct Entry<'a> {
+    file: &'a DigestFile,
+    tail: &'a str,
+    decoded: Result<Digest, Option<String>>,
+    /// End time: the digest's own, else its name's.
+    end: Option<Timestamp>,
+}
+
+const HOUR: SignedDuration = SignedDuration::from_hours(1);
+
+/// The part of a key or path from `AWSLogs/` on: the same for a bucket and its local copy.
+#[must_use]
+pub fn tail(name: &str) -> &str {
+    name.find("AWSLogs/")
+        .and_then(|at| name.get(at..))
+        .unwrap_or(name)
+}
+
+/// `AWSLogs/[o-org/]ACCOUNT/REGION` of a log or digest key.
+fn area(tail: &str) -> Option<String> {
+    let parts: Vec<&str> = tail.split('/').collect();
+    let at = parts
+        .iter()
+        .position(|p| *p == "CloudTrail" || *p == "CloudTrail-Digest")?;
+    let region = parts.get(at + 1)?;
+    Some(format!("{}/{region}", parts.get(..at)?.join("/")))
+}
+
+/// The chain a digest belongs to: its area and its name without the time.
+fn chain(tail: &str) -> String {
+    let name = tail.rsplit('/').next().unwrap_or(tail);
+    let stem = name.rsplit_once('_').map_or(name, |(stem, _)| stem);
+    format!("{}/{stem}", area(tail).unwrap_or_default())
+}
+
+/// Each area's stretches of time and how digests cover them.
+type Timeline = BTreeMap<String, Vec<(Timestamp, Timestamp, Span)>>;
+
+/// Log files listed by a digest: tail → (digest name, hash, whether the digest is valid).
+type Listed = HashMap<String, (String, String, bool)>;
+
+/// Walks every digest's chain and sets each log file's status.
+#[must_use]
+pub fn verify(
+    origin: Origin,
+    digests: &[DigestFile],
+    logs: &[(String, LogState)],
+    keys: &Keys,
+) -> Verification {
+    let mut out = Verification {
+        origin,
+        files: BTreeMap::new(),
+        digests: BTreeMap::new(),
+        signatures_checked: 0,
+        signatures_unchecked: 0,
+        unchecked_why: None,
+    };
+    let mut chains: BTreeMap<String, Vec<Entry<'_>>> = BTreeMap::new();
+    for file in digests {
+        let tail = tail(&file.key);
+        let decoded = match &file.bytes {
+            Ok(bytes) => Digest::decode(bytes).map_err(|e| Some(e.to_string())),
+            Err(_) => Err(None),
+        };
+        let end = decoded.as_ref().map_or_else(
+            |_| digest::name_time(tail.rsplit('/').next().unwrap_or(tail)),
+            |d| Some(d.end),
+        );
+        chains.entry(chain(tail)).or_default().push(Entry {
+            file,
+            tail,
+            decoded,
+            end,
+        });
+    }
+    let mut listed = Listed::new();
+    let mut timeline = Timeline::new();
+    for entries in chains.values_mut() {
+        entries.sort_by_key(|e| (e.end.unwrap_or(Timestamp::MAX), e.tail));
+        out.walk(origin, entries, keys, &mut listed, &mut timeline);
+    }
+    for (name, state) in logs {
+        let status = status(name, state, listed.get(tail(name)), &timeline);
+        out.files.insert(name.clone(), status);
+    }
+    out
+}
+
+/// A log file's status, given the digest entry that lists it (if any).
+fn status(
+    name: &str,
+    state: &LogState,
+    listed: Option<&(String, String, bool)>,
+    timeline: &Timeline,
+) -> Status {
+    match (state, listed) {
+        (LogState::NotRead, _) => Status::NotCovered(Uncovered::NotRead),
+        (_, Some((digest, _, false))) => {
+            Status::Invalid(format!("listed by {digest}, which is invalid"))
+        }
+        (LogState::Unreadable(why), Some((digest, _, true))) => Status::Invalid(format!(
+            "listed by {digest}, but cannot be read ({why}): changed after delivery"
+        )),
+        (LogState::Hashed(hash), Some((digest, expected, true))) => {
+            if hash.eq_ignore_ascii_case(expected.trim()) {
+                Status::Verified
+            } else {
+                Status::Invalid(format!(
+                    "SHA-256 of its content differs from the hashValue in {digest}: changed after delivery"
+                ))
+            }
+        }
+        (_, None) => Status::NotCovered(uncovered(name, timeline)),
+    }
+}
+
+/// A digest must be where it says it is: its own `digestS3Bucket`/`digestS3Object`.
+fn location(origin: Origin, entry: &Entry<'_>, digest: &Digest, problems: &mut Vec<String>) {
+    let raw = &digest.raw;
+    let moved = match origin {
+        Origin::Bucket => {
+            entry.file.bucket.as_deref() != Some(raw.digest_s3_bucket.as_str())
+                || raw.digest_s3_object != entry.file.key
+        }
+        Origin::Local => tail(&raw.digest_s3_object) != entry.tail,
+    };
+    if moved {
+        problems.push(format!(
+            "not where it says it is (it names s3://{}/{})",
+            raw.digest_s3_bucket, raw.digest_s3_object
+        ));
+    }
+}
+
+/// Checks the link to the digest before it in the chain; returns the name of a digest the
+/// link names that is not there.
+fn link(
+    origin: Origin,
+    digest: &Digest,
+    previous: &Entry<'_>,
+    problems: &mut Vec<String>,
+) -> Option<String> {
+    let raw = &digest.raw;
+    let named = raw
+        .previous_digest_s3_object
+        .as_deref()
+        .filter(|o| !o.is_empty())?;
+    if tail(named) == previous.tail {
+        if let Ok(before) = &previous.decoded
+            && raw
+                .previous_digest_hash_value
+                .as_deref()
+                .is_none_or(|h| !h.eq_ignore_ascii_case(&before.hash))
+        {
+            problems.push(format!(
+                "broken chain: its previousDigestHashValue is not the SHA-256 of {}",
+                previous.file.name
+            ));
+        }
+        if origin == Origin::Bucket
+            && let Some(signature) = &previous.file.signature
+            && raw.previous_digest_signature.as_deref() != Some(signature.as_str())
+        {
+            problems.push(format!(
+                "broken chain: its previousDigestSignature is not the signature of {}",
+                previous.file.name
+            ));
+        }
+        return None;
+    }
+    let named_end = digest::name_time(named.rsplit('/').next().unwrap_or(named));
+    if named_end.is_some() && named_end > previous.end {
+        let bucket = raw
+            .previous_digest_s3_bucket
+            .as_deref()
+            .unwrap_or(&raw.digest_s3_bucket);
+        return Some(match origin {
+            Origin::Bucket => format!("s3://{bucket}/{named}"),
+            Origin::Local => tail(named).to_owned(),
+        });
+    }
+    problems.push(format!(
+        "broken chain: its previous digest is {named}, but the digest before it is {}",
+        previous.file.name
+    ));
+    None
+}
+
+impl Verification {
+    /// Walks one chain, sorted by end time: each digest's place, signature and link to the
+    /// one before it; records what it lists and the time it covers.
+    fn walk(
+        &mut self,
+        origin: Origin,
+        entries: &[Entry<'_>],
+        keys: &Keys,
+        listed: &mut Listed,
+        timeline: &mut Timeline,
+    ) {
+        for (at, entry) in entries.iter().enumerate() {
+            let spans = timeline
+                .entry(area(entry.tail).unwrap_or_default())
+                .or_default();
+            let digest = match &entry.decoded {
+                Ok(digest) => digest,
+                Err(why) => {
+                    let (span, status) = match why {
+                        Some(why) => (Span::Invalid, DigestStatus::Invalid(why.clone())),
+                        None => (Span::NotRead, DigestStatus::NotRead),
+                    };
+                    if let Some(end) = entry.end {
+                        spans.push((end.checked_sub(HOUR).unwrap_or(end), end, span));
+                    }
+                    self.digests.insert(entry.file.name.clone(), status);
+                    continue;
+                }
+            };
+            let mut problems = Vec::new();
+            location(origin, entry, digest, &mut problems);
+            self.signature(
+                origin,
+                entry,
+                digest,
+                entries.get(at + 1),
+                keys,
+                &mut problems,
+            );
+            if let Some(previous) = at.checked_sub(1).and_then(|p| entries.get(p))
+                && let Some(missing) = link(origin, digest, previous, &mut problems)
+            {
+                let start = previous
+                    .end
+                    .unwrap_or_else(|| digest.start.checked_sub(HOUR).unwrap_or(digest.start));
+                spans.push((start, digest.start, Span::Missing));
+                self.digests.insert(
+                    missing,
+                    DigestStatus::Invalid(format!(
+                        "missing: {} names it as its previous digest (deleted from the chain?)",
+                        entry.file.name
+                    )),
+                );
+            }
+            let valid = problems.is_empty();
+            let span = if valid { Span::Present } else { Span::Invalid };
+            spans.push((digest.start, digest.end, span));
+            for log in &digest.raw.log_files {
+                let value = (entry.file.name.clone(), log.hash_value.clone(), valid);
+                listed
+                    .entry(tail(&log.s3_object).to_owned())
+                    .and_modify(|held| {
+                        if !held.2 {
+                            held.clone_from(&value);
+                        }
+                    })
+                    .or_insert(value);
+            }
+            let status = if valid {
+                DigestStatus::Valid
+            } else {
+                DigestStatus::Invalid(problems.join("; "))
+            };
+            self.digests.insert(entry.file.name.clone(), status);
+        }
+    }
+
+    /// Checks a digest's signature: from its S3 metadata, or (a local copy) the one its
+    /// successor records as `previousDigestSignature`.
+    fn signature(
+        &mut self,
+        origin: Origin,
+        entry: &Entry<'_>,
+        digest: &Digest,
+        successor: Option<&Entry<'_>>,
+        keys: &Keys,
+        problems: &mut Vec<String>,
+    ) {
+        let raw = &digest.raw;
+        for algorithm in [
+            Some(raw.digest_signature_algorithm.as_str()),
+            entry.file.signature_algorithm.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if algorithm != ALGORITHM {
+                problems.push(format!(
+                    "signature algorithm {algorithm:?}, not {ALGORITHM}"
+                ));
+            }
+        }
+        let signature = match origin {
+            Origin::Bucket => entry.file.signature.clone(),
+            Origin::Local => successor.and_then(|next| {
+                let recorded = next.decoded.as_ref().ok()?;
+                let named = recorded.raw.previous_digest_s3_object.as_deref()?;
+                (tail(named) == entry.tail)
+                    .then(|| recorded.raw.previous_digest_signature.clone())
+                    .flatten()
+            }),
+        };
+        let keys = match keys {
+            Keys::Given(keys) => keys,
+            Keys::Unavailable(why) => {
+                self.signatures_unchecked += 1;
+                self.unchecked_why = Some(why.clone());
+                return;
+            }
+        };
+        let Some(signature) = signature else {
+            if origin == Origin::Bucket {
+                problems.push("no signature in its S3 metadata".to_owned());
+            } else {
+                self.signatures_unchecked += 1;
+                self.unchecked_why = Some(
+                    "the last digest of a local chain: its signature is only in its S3 metadata"
+                        .to_owned(),
+                );
+            }
+            return;
+        };
+        let fingerprint = &raw.digest_public_key_fingerprint;
+        let candidates = keys.get(fingerprint);
+        if candidates.is_empty() {
+            problems.push(format!(
+                "public key {fingerprint} is not in the key list of its region"
+            ));
+            return;
+        }
+        let message = digest.signing_string();
+        if candidates
+            .iter()
+            .any(|der| digest::signed_by(der, message.as_bytes(), &signature))
+        {
+            self.signatures_checked += 1;
+        } else {
+            problems.push("bad signature".to_owned());
+        }
+    }
+
+    /// Each log file's status, for the report.
+    #[must_use]
+    pub fn statuses(&self) -> BTreeMap<String, String> {
+        self.files
+            .iter()
+            .map(|(name, status)| (name.clone(), status.describe()))
+            .collect()
+    }
+
+    #[must_use]
+    pub fn verified(&self) -> usize {
+        self.files
+            .values()
+            .filter(|s| **s == Status::Verified)
+            .count()
+    }
+
+    /// Files not covered, by reason.
+    #[must_use]
+    pub fn not_covered(&self) -> BTreeMap<Uncovered, usize> {
+        let mut counts = BTreeMap::new();
+        for status in self.files.values() {
+            if let Status::NotCovered(why) = status {
+                *counts.entry(*why).or_default() += 1;
+            }
+        }
+        counts
+    }
+
+    /// Invalid log files and digests, named, with why.
+    #[must_use]
+    pub fn invalid(&self) -> Vec<(&str, &str)> {
+        let files = self.files.iter().filter_map(|(name, s)| match s {
+            Status::Invalid(why) => Some((name.as_str(), why.as_str())),
+            _ => None,
+        });
+        let digests = self.digests.iter().filter_map(|(name, s)| match s {
+            DigestStatus::Invalid(why) => Some((name.as_str(), why.as_str())),
+            _ => None,
+        });
+        files.chain(digests).collect()
+    }
+
+    /// Evidence of tampering: an invalid log file or digest.
+    #[must_use]
+    pub fn tampered(&self) -> bool {
+        !self.invalid().is_empty()
+    }
+
+    /// What `--strict` fails on: files not verified, and, from a bucket, digests whose
+    /// signature could not be checked.
+    #[must_use]
+    pub fn unverified(&self) -> u64 {
+        let files: usize = self.not_covered().values().sum();
+        let signatures = if self.origin == Origin::Bucket {
+            self.signatures_unchecked
+        } else {
+            0
+        };
+        files as u64 + signatures
+    }
+
+    /// The summary's lines.
+    #[must_use]
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let not_covered = self.not_covered();
+        let invalid_files = self
+            .files
+            .values()
+            .filter(|s| matches!(s, Status::Invalid(_)))
+            .count();
+        let invalid_digests = self
+            .digests
+            .values()
+            .filter(|s| matches!(s, DigestStatus::Invalid(_)))
+            .count();
+        let _ = writeln!(
+            out,
+            "digests: {} log files verified, {} not covered by any digest, {invalid_files} INVALID; {} digest files ({invalid_digests} INVALID), {} signatures checked",
+            self.verified(),
+            not_covered.values().sum::<usize>(),
+            self.digests.len(),
+            self.signatures_checked
+        );
+        for (why, n) in &not_covered {
+            let _ = writeln!(out, "  not covered: {n} {}", why.label());
+        }
+        if self.signatures_unchecked > 0 {
+            let _ = writeln!(
+                out,
+                "  signatures NOT checked on {} digests: {}",
+                self.signatures_unchecked,
+                self.unchecked_why.as_deref().unwrap_or("no key source")
+            );
+        }
+        for (name, why) in self.invalid() {
+            let _ = writeln!(out, "  INVALID {name}: {why}");
+        }
+        out
+    }
+}
+
+/// Why a log file no digest lists is not covered.
+fn uncovered(name: &str, timeline: &Timeline) -> Uncovered {
+    let tail = tail(name);
+    let Some(spans) = area(tail).and_then(|a| timeline.get(&a)) else {
+        return Uncovered::NoDigest;
+    };
+    let Some(at) = crate::source::layout::delivery_time(tail.rsplit('/').next().unwrap_or(tail))
+    else {
+        return Uncovered::NotListed;
+    };
+    let mut found = None;
+    for (start, end, span) in spans {
+        if *start <= at && at < *end {
+            found = match (found, span) {
+                (_, Span::Missing) | (Some(Span::Missing), _) => Some(Span::Missing),
+                (_, Span::Invalid) | (Some(Span::Invalid), _) => Some(Span::Invalid),
+                (_, Span::NotRead) | (Some(Span::NotRead), _) => Some(Span::NotRead),
+                _ => Some(Span::Present),
+            };
+        }
+    }
+    match found {
+        Some(Span::Missing) => Uncovered::DigestMissing,
+        Some(Span::Invalid) => Uncovered::DigestInvalid,
+        Some(Span::NotRead) => Uncovered::DigestNotRead,
+        Some(Span::Present) => Uncovered::NotListed,
+        None if spans.iter().all(|(_, end, _)| *end <= at) => Uncovered::AfterLastDigest,
+        None => Uncovered::NoDigest,
+    }
+}
+
+#[cfg(test)]
+mod tests;
