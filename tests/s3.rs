@@ -15,6 +15,12 @@ use s3_server::{Fault, KEY, SECRET, Server};
 
 #[path = "support/sample.rs"]
 mod bundled;
+
+#[path = "support/digests.rs"]
+mod signed;
+
+#[path = "s3/digests.rs"]
+mod digests;
 use bundled::WINDOW;
 const BUCKET: &str = "acme-cloudtrail";
 
