@@ -248,10 +248,16 @@ fn log_states(listing: &Listing, tally: &scan::Tally) -> Vec<(String, integrity:
         .iter()
         .map(|blob| {
             let name = blob.display();
+            // Only bytes that are no longer a log file speak against it; a file too large or
+            // not fetched was just not read.
             let state = match (hashes.get(name.as_str()), problems.get(name.as_str())) {
                 (Some(hash), _) => integrity::LogState::Hashed((*hash).to_owned()),
-                (None, Some(why)) => integrity::LogState::Unreadable((*why).to_owned()),
-                (None, None) => integrity::LogState::NotRead,
+                (None, Some(why))
+                    if why.starts_with("corrupt or truncated gzip") || *why == "empty file" =>
+                {
+                    integrity::LogState::Unreadable((*why).to_owned())
+                }
+                (None, _) => integrity::LogState::NotRead,
             };
             (name, state)
         })

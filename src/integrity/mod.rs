@@ -85,7 +85,7 @@ impl Uncovered {
                 "no digest covers its delivery (validation not enabled, or the trail stopped)"
             }
             Self::NotListed => "not listed by the digest of its delivery hour",
-            Self::NotRead => "not read",
+            Self::NotRead => "not read (a failed read, or skipped: see the problems below)",
         }
     }
 }

@@ -419,3 +419,47 @@ fn moto_serves_signed_digests_with_their_metadata() {
         }
     }
 }
+
+#[test]
+fn digests_self_policy_adds_list_public_keys_only_with_the_flag() {
+    let policy = |extra: &[&str]| -> serde_json::Value {
+        let output = minpriv()
+            .args(["self-policy", "--trail-bucket", BUCKET])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let actions = |policy: &serde_json::Value| -> Vec<String> {
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["Action"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let with = policy(&["--verify-digests"]);
+    assert!(actions(&with).contains(&"cloudtrail:ListPublicKeys".to_owned()));
+    // The digests are below the prefix the trail's reads already cover.
+    assert!(
+        with.to_string()
+            .contains("arn:aws:s3:::acme-cloudtrail/AWSLogs/*")
+    );
+    assert!(!actions(&policy(&[])).contains(&"cloudtrail:ListPublicKeys".to_owned()));
+}
+
+#[test]
+fn digests_are_read_only_beside_a_trail() {
+    let output = minpriv()
+        .args(["discover", "--events", "-", "--verify-digests"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&output.stderr)
+            .contains("--verify-digests \"\": digest files are read beside the logs"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

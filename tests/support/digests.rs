@@ -165,35 +165,8 @@ pub fn make(
                 stamp(end, "%Y/%m/%d"),
                 stamp(end, "%Y%m%dT%H%M%SZ")
             );
-            let mut log_files = Vec::new();
-            for log in logs
-                .iter()
-                .filter(|k| k.starts_with(&format!("{base}CloudTrail/{region}/")))
-            {
-                let name = log.rsplit('/').next().unwrap();
-                let time = name.split('_').nth(3).unwrap();
-                let delivered: jiff::Timestamp = format!(
-                    "{}-{}-{}T{}:{}:00Z",
-                    &time[0..4],
-                    &time[4..6],
-                    &time[6..8],
-                    &time[9..11],
-                    &time[11..13]
-                )
-                .parse()
-                .unwrap();
-                if start <= delivered && delivered < end {
-                    let content = gunzip(&std::fs::read(bucket_dir.join(log)).unwrap());
-                    log_files.push(serde_json::json!({
-                        "s3Bucket": bucket,
-                        "s3Object": log,
-                        "hashValue": hex::encode(sha2::Sha256::digest(&content)),
-                        "hashAlgorithm": "SHA-256",
-                        "newestEventTime": stamp(delivered, "%Y-%m-%dT%H:%M:%SZ"),
-                        "oldestEventTime": stamp(delivered, "%Y-%m-%dT%H:%M:%SZ"),
-                    }));
-                }
-            }
+            let prefix = format!("{base}CloudTrail/{region}/");
+            let log_files = listed(bucket_dir, bucket, &logs, &prefix, start, end);
             let (previous_key, previous_hash, previous_signature) = match &previous {
                 Some((k, h, s)) => (
                     serde_json::json!(k),
@@ -240,6 +213,49 @@ pub fn make(
         }
     }
     objects
+}
+
+/// A log file's delivery time, from the time in its name.
+fn delivered(key: &str) -> jiff::Timestamp {
+    let name = key.rsplit('/').next().unwrap();
+    let time = name.split('_').nth(3).unwrap();
+    format!(
+        "{}-{}-{}T{}:{}:00Z",
+        &time[0..4],
+        &time[4..6],
+        &time[6..8],
+        &time[9..11],
+        &time[11..13]
+    )
+    .parse()
+    .unwrap()
+}
+
+/// The `logFiles` entries of the log files below `prefix` delivered in `[start, end)`.
+fn listed(
+    bucket_dir: &Path,
+    bucket: &str,
+    logs: &[&String],
+    prefix: &str,
+    start: jiff::Timestamp,
+    end: jiff::Timestamp,
+) -> Vec<serde_json::Value> {
+    let mut log_files = Vec::new();
+    for log in logs.iter().filter(|k| k.starts_with(prefix)) {
+        let at = delivered(log);
+        if start <= at && at < end {
+            let content = gunzip(&std::fs::read(bucket_dir.join(log)).unwrap());
+            log_files.push(serde_json::json!({
+                "s3Bucket": bucket,
+                "s3Object": log,
+                "hashValue": hex::encode(sha2::Sha256::digest(&content)),
+                "hashAlgorithm": "SHA-256",
+                "newestEventTime": stamp(at, "%Y-%m-%dT%H:%M:%SZ"),
+                "oldestEventTime": stamp(at, "%Y-%m-%dT%H:%M:%SZ"),
+            }));
+        }
+    }
+    log_files
 }
 
 /// Writes the digests into a local copy (no metadata: a copy has none).
