@@ -109,6 +109,8 @@ pub struct Tally {
     /// Inputs that could not be fetched (S3 objects after retries, lost `LookupEvents`
     /// pages): a failed read, not bad input.
     pub failed: Vec<Problem>,
+    /// Input name → hex SHA-256 of its uncompressed bytes (`--verify-digests` only).
+    pub hashes: Vec<(String, String)>,
     pub records: u64,
     pub bad_records: BTreeMap<BadRecord, u64>,
     pub excluded: BTreeMap<Exclusion, u64>,
@@ -116,8 +118,6 @@ pub struct Tally {
     pub calls: Calls,
     /// Generated identifiers that kept calls created (their responses named them).
     pub created: crate::resource::generated::Created,
-    /// Input name → hex SHA-256 of its uncompressed bytes (`--verify-digests` only).
-    pub hashes: Vec<(String, String)>,
     /// The text a call key is made of (source, name, region, account, request, response,
     /// resources) → its call, so identical requests are mapped once.
     memo: foldhash::HashMap<Box<str>, (Call, Arc<[TypedArn]>)>,
@@ -131,6 +131,7 @@ impl Tally {
         self.bytes_json += other.bytes_json;
         self.problems.extend(other.problems);
         self.failed.extend(other.failed);
+        self.hashes.extend(other.hashes);
         self.records += other.records;
         for (reason, n) in other.bad_records {
             *self.bad_records.entry(reason).or_default() += n;
@@ -140,7 +141,6 @@ impl Tally {
         }
         self.kept += other.kept;
         self.created.extend(other.created);
-        self.hashes.extend(other.hashes);
         for (call, seen) in other.calls {
             self.calls.entry(call).or_default().merge(seen);
         }
