@@ -220,10 +220,12 @@ async fn public_keys(
                     keys.insert(fingerprint.to_owned(), value.as_ref());
                 }
             }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
+            let next = page.next_token().map(str::to_owned);
+            // "Reserved for future use": followed, but never round in circles.
+            if next.is_none() || next == token {
                 break;
             }
+            token = next;
         }
     }
     Ok(keys)
@@ -305,5 +307,122 @@ fn walk(
                 signature_algorithm: None,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+    use aws_smithy_types::body::SdkBody;
+
+    /// A ListPublicKeys response page as the service sends it (awsJson1_1; blobs in base64).
+    fn page(fingerprint: &str, value: &str, next: Option<&str>) -> http::Response<SdkBody> {
+        let mut body = serde_json::json!({"PublicKeyList": [{
+            "Value": value, "Fingerprint": fingerprint,
+            "ValidityStartTime": 1.7e9, "ValidityEndTime": 1.8e9,
+        }]});
+        if let Some(next) = next {
+            body["NextToken"] = serde_json::json!(next);
+        }
+        http::Response::builder()
+            .status(200)
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(SdkBody::from(body.to_string()))
+            .unwrap()
+    }
+
+    fn request(region: &str) -> http::Request<SdkBody> {
+        http::Request::builder()
+            .uri(format!("https://cloudtrail.{region}.amazonaws.com/"))
+            .body(SdkBody::empty())
+            .unwrap()
+    }
+
+    fn shared(replay: &StaticReplayClient) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudtrail::config::SharedCredentialsProvider::new(
+                aws_sdk_cloudtrail::config::Credentials::new("test", "test", None, None, "test"),
+            ))
+            .http_client(replay.clone())
+            .build()
+    }
+
+    #[tokio::test]
+    async fn public_keys_are_asked_in_each_digest_region_and_every_page_read() {
+        // DER starts with 0x30: "MA" in base64.
+        let replay = StaticReplayClient::new(vec![
+            ReplayEvent::new(request("eu-west-1"), page("a", "MAEC", Some("t"))),
+            ReplayEvent::new(request("eu-west-1"), page("b", "MAED", None)),
+            ReplayEvent::new(request("us-east-1"), page("c", "MAEE", None)),
+        ]);
+        let regions = ["eu-west-1".to_owned(), "us-east-1".to_owned()].into();
+        let from = "2026-11-20T08:00:00Z".parse().unwrap();
+        let until = "2026-11-20T12:00:00Z".parse().unwrap();
+        let keys = public_keys(&shared(&replay), None, &regions, from, until)
+            .await
+            .unwrap();
+        assert_eq!(keys.get("a"), [vec![0x30, 1, 2]]);
+        assert_eq!(keys.get("c"), [vec![0x30, 1, 4]]);
+        let requests = replay.actual_requests().collect::<Vec<_>>();
+        assert_eq!(requests.len(), 3);
+        assert!(
+            requests[2].uri().contains("cloudtrail.us-east-1."),
+            "{}",
+            requests[2].uri()
+        );
+        let body: serde_json::Value =
+            serde_json::from_slice(requests[0].body().bytes().unwrap()).unwrap();
+        assert_eq!(body["StartTime"], serde_json::json!(from.as_second()));
+        assert_eq!(body["EndTime"], serde_json::json!(until.as_second()));
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(requests[1].body().bytes().unwrap())
+                .unwrap()["NextToken"],
+            "t"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_list_public_keys_names_the_region() {
+        let denied = http::Response::builder()
+            .status(400)
+            .header("content-type", "application/x-amz-json-1.1")
+            .body(SdkBody::from(
+                r#"{"__type":"AccessDeniedException","message":"not authorized to perform cloudtrail:ListPublicKeys"}"#,
+            ))
+            .unwrap();
+        let replay = StaticReplayClient::new(vec![ReplayEvent::new(request("eu-west-1"), denied)]);
+        let regions = ["eu-west-1".to_owned()].into();
+        let at = "2026-11-20T08:00:00Z".parse().unwrap();
+        let error = public_keys(&shared(&replay), None, &regions, at, at)
+            .await
+            .unwrap_err();
+        assert!(
+            error.starts_with("ListPublicKeys in eu-west-1: "),
+            "{error}"
+        );
+        assert!(error.contains("AccessDenied"), "{error}");
+    }
+
+    #[test]
+    fn digests_of_the_window_and_an_hour_after_are_wanted() {
+        let scope = Scope::new(
+            Some("2026-11-20T10:00:00Z".parse().unwrap()),
+            Some("2026-11-20T10:40:00Z".parse().unwrap()),
+            SignedDuration::from_mins(30),
+            &BTreeSet::new(),
+            &BTreeSet::new(),
+            "us-east-1",
+        );
+        let scope = widened(&scope);
+        let name = |stamp: &str| format!("1_CloudTrail-Digest_r_t_r_{stamp}.json.gz");
+        assert!(wanted(&name("20261120T100000Z"), &scope));
+        assert!(wanted(&name("20261120T120000Z"), &scope));
+        assert!(!wanted(&name("20261120T123000Z"), &scope));
+        assert!(!wanted(&name("20261120T090000Z"), &scope));
+        assert!(wanted("1_CloudTrail-Digest_odd.json.gz", &scope));
+        assert!(!wanted("1_CloudTrail_r_20261120T1000Z_x.json.gz", &scope));
     }
 }
