@@ -342,12 +342,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     let mut report = Report::new(&discovery, &built, &policies, &mapper, &config.filter);
     report.integrity = verification.as_ref().map(Verification::statuses);
     if let Some(path) = &config.report {
-        let text = if path.extension().is_some_and(|e| e == "md") {
-            report.to_markdown()
-        } else {
-            report.to_json()?
-        };
-        write_file(path, &text)?;
+        write_report(path, &report)?;
     }
     if let Some(seed) = &args.seed {
         write_file(seed, &render::json::policies(&policies)?)?;
@@ -404,7 +399,7 @@ fn tampered_exit(
 ) -> anyhow::Result<Exit> {
     if let Some(path) = path {
         report.integrity = verification.map(Verification::statuses);
-        write_file(path, &report.to_json()?)?;
+        write_report(path, &report)?;
     }
     crate::warnln!(
         "minpriv: --verify-digests: log files or digests are INVALID (listed above): the trail was changed after CloudTrail delivered it; no policy written"
@@ -509,6 +504,16 @@ fn catalog_diff(args: &DiffArgs) -> anyhow::Result<Exit> {
         bail!("give --discovered (with --report for evidence) or --catalog-new");
     };
     propose(&args.catalog, &needs, args.format, &mapper)
+}
+
+/// The report as JSON, or markdown for a `.md` file.
+fn write_report(path: &Path, report: &Report) -> anyhow::Result<()> {
+    let text = if path.extension().is_some_and(|e| e == "md") {
+        report.to_markdown()
+    } else {
+        report.to_json()?
+    };
+    write_file(path, &text)
 }
 
 fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {

@@ -282,7 +282,20 @@ impl Report {
                 .collect();
             let _ = writeln!(out, "\nNeed no permission: {}", free.join(", "));
         }
+        self.integrity_markdown(&mut out);
         out
+    }
+
+    /// `--verify-digests`: each log file's status.
+    fn integrity_markdown(&self, out: &mut String) {
+        let Some(integrity) = &self.integrity else {
+            return;
+        };
+        out.push_str("\n## Log file verification (`--verify-digests`)\n\n");
+        out.push_str("| File | Status |\n|---|---|\n");
+        for (file, status) in integrity {
+            let _ = writeln!(out, "| `{file}` | {status} |");
+        }
     }
 
     /// Why one action is in the policy, for `minpriv explain`.

@@ -309,8 +309,12 @@ fn digests_of_a_local_copy_check_hashes_and_say_signatures_were_not_checked() {
             String::from_utf8_lossy(&output.stderr).into_owned(),
         )
     };
-    let (code, stderr) = run(&[]);
+    let markdown = f.scratch.path().join("report.md");
+    let (code, stderr) = run(&["--report", markdown.to_str().unwrap()]);
     assert_eq!(code, Some(0), "{stderr}");
+    let markdown = std::fs::read_to_string(markdown).unwrap();
+    assert!(markdown.contains("## Log file verification (`--verify-digests`)"));
+    assert_eq!(markdown.matches("| verified |").count(), 25, "{markdown}");
     assert!(
         stderr.contains("digests: 25 log files verified, 0 not covered by any digest, 0 INVALID; 6 digest files (0 INVALID), 0 signatures checked"),
         "{stderr}"
