@@ -199,3 +199,34 @@ fn a_moved_digest_and_a_broken_hash_link_are_invalid() {
         "from a bucket, unchecked signatures count"
     );
 }
+
+proptest::proptest! {
+    #[test]
+    fn arbitrary_digest_bytes_and_names_never_panic(
+        bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512),
+        key in ".{0,80}",
+    ) {
+        let file = DigestFile {
+            name: key.clone(),
+            bucket: Some("b".to_owned()),
+            key: key.clone(),
+            bytes: Ok(bytes.clone()),
+            signature: Some(key.clone()),
+            signature_algorithm: None,
+        };
+        let mut gzipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gzipped, &bytes).unwrap();
+        let other = DigestFile {
+            bytes: Ok(gzipped.finish().unwrap()),
+            ..file.clone()
+        };
+        let result = verify(
+            Origin::Local,
+            &[file, other],
+            &[(key.clone(), LogState::Hashed(key.clone()))],
+            &Keys::Given(PublicKeys::default()),
+        );
+        proptest::prop_assert_eq!(result.files.len(), 1);
+        let _ = digest::name_time(&key);
+    }
+}
