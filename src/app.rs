@@ -84,7 +84,7 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
                 integrity::verify(
                     Origin::Local,
                     &digests,
-                    &log_states(&listing, &tally),
+                    &integrity::log_states(&listing.blobs, &tally.hashes),
                     &keys,
                 )
             });
@@ -204,7 +204,7 @@ fn read_bucket(
         integrity::verify(
             Origin::Bucket,
             &digests,
-            &log_states(&listing, &tally),
+            &integrity::log_states(&listing.blobs, &tally.hashes),
             &keys,
         )
     });
@@ -229,39 +229,6 @@ fn public_keys(config: &Config) -> anyhow::Result<Option<integrity::PublicKeys>>
     let keys = integrity::PublicKeys::from_cli_json(&text)
         .with_context(|| format!("--public-keys {}", path.display()))?;
     Ok(Some(keys))
-}
-
-/// Every log file listed, with its hash from the scan (or why it has none).
-fn log_states(listing: &Listing, tally: &scan::Tally) -> Vec<(String, integrity::LogState)> {
-    let hashes: std::collections::HashMap<&str, &str> = tally
-        .hashes
-        .iter()
-        .map(|(name, hash)| (name.as_str(), hash.as_str()))
-        .collect();
-    let problems: std::collections::HashMap<&str, &str> = tally
-        .problems
-        .iter()
-        .map(|p| (p.path.as_str(), p.message.as_str()))
-        .collect();
-    listing
-        .blobs
-        .iter()
-        .map(|blob| {
-            let name = blob.display();
-            // Only bytes that are no longer a log file speak against it; a file too large or
-            // not fetched was just not read.
-            let state = match (hashes.get(name.as_str()), problems.get(name.as_str())) {
-                (Some(hash), _) => integrity::LogState::Hashed((*hash).to_owned()),
-                (None, Some(why))
-                    if why.starts_with("corrupt or truncated gzip") || *why == "empty file" =>
-                {
-                    integrity::LogState::Unreadable((*why).to_owned())
-                }
-                (None, _) => integrity::LogState::NotRead,
-            };
-            (name, state)
-        })
-        .collect()
 }
 
 /// The one lookup attribute the API can filter on, when the filters name a single literal

@@ -109,8 +109,9 @@ pub struct Tally {
     /// Inputs that could not be fetched (S3 objects after retries, lost `LookupEvents`
     /// pages): a failed read, not bad input.
     pub failed: Vec<Problem>,
-    /// Input name → hex SHA-256 of its uncompressed bytes (`--verify-digests` only).
-    pub hashes: Vec<(String, String)>,
+    /// Input name → hex SHA-256 of its uncompressed bytes, or why they are not a log file
+    /// (`--verify-digests` only).
+    pub hashes: Vec<(String, Result<String, String>)>,
     pub records: u64,
     pub bad_records: BTreeMap<BadRecord, u64>,
     pub excluded: BTreeMap<Exclusion, u64>,
@@ -270,6 +271,13 @@ impl Tally {
         let json = match decoded {
             Ok(json) => json,
             Err(error) => {
+                // Bytes that are no longer a log file speak against it (a file too large
+                // was just not read).
+                if context.hash_logs
+                    && matches!(error, parse::ParseError::Gzip(_) | parse::ParseError::Empty)
+                {
+                    self.hashes.push((name.to_owned(), Err(error.to_string())));
+                }
                 self.problems.push(Problem {
                     path: name.to_owned(),
                     message: error.to_string(),
@@ -281,8 +289,10 @@ impl Tally {
         if context.hash_logs {
             // Hashed where the bytes are already decompressed: digests list the SHA-256
             // of a log file's uncompressed content.
-            self.hashes
-                .push((name.to_owned(), crate::integrity::digest::sha256_hex(json)));
+            self.hashes.push((
+                name.to_owned(),
+                Ok(crate::integrity::digest::sha256_hex(json)),
+            ));
         }
         let mut bad_here = 0_u64;
         let result = parse::records(json, &context.prefilter, &mut |item| match item {

@@ -177,6 +177,31 @@ fn chain(tail: &str) -> String {
     format!("{}/{stem}", area(tail).unwrap_or_default())
 }
 
+/// Every log file listed, with what the scan found: its hash, why its bytes are not a log
+/// file, or nothing (not fetched, or skipped before it was read).
+#[must_use]
+pub fn log_states(
+    blobs: &[crate::source::Blob],
+    hashes: &[(String, Result<String, String>)],
+) -> Vec<(String, LogState)> {
+    let hashes: HashMap<&str, &Result<String, String>> = hashes
+        .iter()
+        .map(|(name, hash)| (name.as_str(), hash))
+        .collect();
+    blobs
+        .iter()
+        .map(|blob| {
+            let name = blob.display();
+            let state = match hashes.get(name.as_str()) {
+                Some(Ok(hash)) => LogState::Hashed(hash.clone()),
+                Some(Err(why)) => LogState::Unreadable(why.clone()),
+                None => LogState::NotRead,
+            };
+            (name, state)
+        })
+        .collect()
+}
+
 /// Each area's stretches of time and how digests cover them.
 type Timeline = BTreeMap<String, Vec<(Timestamp, Timestamp, Span)>>;
 

@@ -335,9 +335,29 @@ fn digests_of_a_local_copy_check_hashes_and_say_signatures_were_not_checked() {
     );
     let names = window_names(f.root.path());
     signed::edit_log(&f.bucket_dir().join(DAY).join(&names[1]));
+    let cut = f.bucket_dir().join(DAY).join(&names[2]);
+    let bytes = std::fs::read(&cut).unwrap();
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
     let (code, stderr) = run(&[]);
     assert_eq!(code, Some(6), "{stderr}");
-    assert!(stderr.contains(&names[1]), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}: SHA-256 of its content differs", names[1])),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "{}: listed by {}",
+            names[2],
+            f.bucket_dir()
+                .join(f.objects[f.digest("eu-west-1", "T110000Z")].key.as_str())
+                .display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("but cannot be read (corrupt or truncated gzip data"),
+        "{stderr}"
+    );
 }
 
 /// The signed chain served by an independent S3 implementation (moto's server, started by
