@@ -84,6 +84,7 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
                 integrity::verify(
                     Origin::Local,
                     &digests,
+                    scope.delivered_from,
                     &integrity::log_states(&listing.blobs, &tally.hashes),
                     &keys,
                 )
@@ -204,6 +205,7 @@ fn read_bucket(
         integrity::verify(
             Origin::Bucket,
             &digests,
+            options.scope.delivered_from,
             &integrity::log_states(&listing.blobs, &tally.hashes),
             &keys,
         )

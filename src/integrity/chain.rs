@@ -4,6 +4,8 @@
 //! validation",
 //! <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-custom-validation.html>).
 
+use jiff::Timestamp;
+
 use super::digest::{self, ALGORITHM, Digest};
 use super::{
     DigestStatus, Entry, HOUR, Keys, Listed, Origin, Span, Timeline, Verification, area, tail,
@@ -27,20 +29,24 @@ fn location(origin: Origin, entry: &Entry<'_>, digest: &Digest, problems: &mut V
     }
 }
 
-/// Checks the link to the digest before it in the chain; returns the name of a digest the
-/// link names that is not there.
+/// Checks the link to the digest before it in the chain; returns the name and end time of
+/// a digest the link names that is not there. The first digest listed (no `previous`) names
+/// one that must have been listed too when it ends at or after `listed_from`.
 fn link(
     origin: Origin,
     digest: &Digest,
-    previous: &Entry<'_>,
+    previous: Option<&Entry<'_>>,
+    listed_from: Option<Timestamp>,
     problems: &mut Vec<String>,
-) -> Option<String> {
+) -> Option<(String, Option<Timestamp>)> {
     let raw = &digest.raw;
     let named = raw
         .previous_digest_s3_object
         .as_deref()
         .filter(|o| !o.is_empty())?;
-    if tail(named) == previous.tail {
+    if let Some(previous) = previous
+        && tail(named) == previous.tail
+    {
         if let Ok(before) = &previous.decoded
             && raw
                 .previous_digest_hash_value
@@ -64,20 +70,31 @@ fn link(
         return None;
     }
     let named_end = digest::name_time(named.rsplit('/').next().unwrap_or(named));
-    if named_end.is_some() && named_end > previous.end {
-        let bucket = raw
-            .previous_digest_s3_bucket
-            .as_deref()
-            .unwrap_or(&raw.digest_s3_bucket);
-        return Some(match origin {
+    let bucket = raw
+        .previous_digest_s3_bucket
+        .as_deref()
+        .unwrap_or(&raw.digest_s3_bucket);
+    let absent = match previous {
+        Some(previous) => named_end.is_some() && named_end > previous.end,
+        // A chain that came from another bucket is not listed here.
+        None => {
+            (origin == Origin::Local || bucket == raw.digest_s3_bucket)
+                && named_end.is_some_and(|end| listed_from.is_none_or(|from| end >= from))
+        }
+    };
+    if absent {
+        let name = match origin {
             Origin::Bucket => format!("s3://{bucket}/{named}"),
             Origin::Local => tail(named).to_owned(),
-        });
+        };
+        return Some((name, previous.and_then(|p| p.end)));
     }
-    problems.push(format!(
-        "broken chain: its previous digest is {named}, but the digest before it is {}",
-        previous.file.name
-    ));
+    if let Some(previous) = previous {
+        problems.push(format!(
+            "broken chain: its previous digest is {named}, but the digest before it is {}",
+            previous.file.name
+        ));
+    }
     None
 }
 
@@ -88,6 +105,7 @@ impl Verification {
         &mut self,
         origin: Origin,
         entries: &[Entry<'_>],
+        listed_from: Option<Timestamp>,
         keys: &Keys,
         listed: &mut Listed,
         timeline: &mut Timeline,
@@ -120,11 +138,11 @@ impl Verification {
                 keys,
                 &mut problems,
             );
-            if let Some(previous) = at.checked_sub(1).and_then(|p| entries.get(p))
-                && let Some(missing) = link(origin, digest, previous, &mut problems)
+            let previous = at.checked_sub(1).and_then(|p| entries.get(p));
+            if let Some((missing, previous_end)) =
+                link(origin, digest, previous, listed_from, &mut problems)
             {
-                let start = previous
-                    .end
+                let start = previous_end
                     .unwrap_or_else(|| digest.start.checked_sub(HOUR).unwrap_or(digest.start));
                 spans.push((start, digest.start, Span::Missing));
                 self.digests.insert(

@@ -208,11 +208,13 @@ type Timeline = BTreeMap<String, Vec<(Timestamp, Timestamp, Span)>>;
 /// Log files listed by a digest: tail → (digest name, hash, whether the digest is valid).
 type Listed = HashMap<String, (String, String, bool)>;
 
-/// Walks every digest's chain and sets each log file's status.
+/// Walks every digest's chain and sets each log file's status. `listed_from` is the earliest
+/// end time of the digests listed (none: all were).
 #[must_use]
 pub fn verify(
     origin: Origin,
     digests: &[DigestFile],
+    listed_from: Option<Timestamp>,
     logs: &[(String, LogState)],
     keys: &Keys,
 ) -> Verification {
@@ -246,7 +248,14 @@ pub fn verify(
     let mut timeline = Timeline::new();
     for entries in chains.values_mut() {
         entries.sort_by_key(|e| (e.end.unwrap_or(Timestamp::MAX), e.tail));
-        out.walk(origin, entries, keys, &mut listed, &mut timeline);
+        out.walk(
+            origin,
+            entries,
+            listed_from,
+            keys,
+            &mut listed,
+            &mut timeline,
+        );
     }
     for (name, state) in logs {
         let status = status(name, state, listed.get(tail(name)), &timeline);

@@ -96,6 +96,7 @@ fn a_valid_chain_verifies_its_log_files_and_every_signature() {
     let result = verify(
         Origin::Bucket,
         &made.files,
+        None,
         &logs(&[5, 10]),
         &Keys::Given(made.keys),
     );
@@ -116,6 +117,7 @@ fn a_local_chain_checks_signatures_its_successors_record_and_says_which_it_could
     let result = verify(
         Origin::Local,
         &made.files,
+        None,
         &logs(&[5]),
         &Keys::Given(made.keys),
     );
@@ -147,7 +149,13 @@ fn files_no_digest_lists_say_why() {
         log_name(5).replace("eu-west-1", "ap-south-1"),
         LogState::Hashed(String::new()),
     ));
-    let result = verify(Origin::Bucket, &made.files, &read, &Keys::Given(made.keys));
+    let result = verify(
+        Origin::Bucket,
+        &made.files,
+        None,
+        &read,
+        &Keys::Given(made.keys),
+    );
     let not_covered = result.not_covered();
     assert_eq!(not_covered.get(&Uncovered::NotListed), Some(&1));
     assert_eq!(not_covered.get(&Uncovered::AfterLastDigest), Some(&1));
@@ -165,6 +173,7 @@ fn a_moved_digest_and_a_broken_hash_link_are_invalid() {
     let result = verify(
         Origin::Bucket,
         &made_moved.files,
+        None,
         &logs(&[5]),
         &Keys::Given(made_moved.keys),
     );
@@ -182,6 +191,7 @@ fn a_moved_digest_and_a_broken_hash_link_are_invalid() {
     let result = verify(
         Origin::Bucket,
         &made_broken.files,
+        None,
         &logs(&[5]),
         &Keys::Unavailable("none".to_owned()),
     );
@@ -220,9 +230,7 @@ proptest::proptest! {
             bytes: Ok(gzipped.finish().unwrap()),
             ..file.clone()
         };
-        let result = verify(
-            Origin::Local,
-            &[file, other],
+        let result = verify(Origin::Local, &[file, other], None,
             &[(key.clone(), LogState::Hashed(key.clone()))],
             &Keys::Given(PublicKeys::default()),
         );

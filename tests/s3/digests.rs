@@ -487,3 +487,20 @@ fn digests_are_read_only_beside_a_trail() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+#[test]
+fn digests_deleted_from_the_start_of_the_window_are_missed_by_the_next() {
+    let f = fixture();
+    let mut objects = f.objects.clone();
+    let removed = objects.remove(f.digest("us-east-1", "T100000Z"));
+    let server = f.serve(&objects);
+    let (code, stderr, _) = verify(&server, &f.keys(), &[]);
+    assert_eq!(code, Some(6), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "INVALID s3://{BUCKET}/{}: missing: s3://{BUCKET}/",
+            removed.key
+        )),
+        "{stderr}"
+    );
+}
