@@ -21,6 +21,9 @@ mod signed;
 
 #[path = "s3/digests.rs"]
 mod digests;
+
+#[path = "s3/digest_sources.rs"]
+mod digest_sources;
 use bundled::WINDOW;
 const BUCKET: &str = "acme-cloudtrail";
 
