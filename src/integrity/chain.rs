@@ -211,6 +211,10 @@ impl Verification {
                     .flatten()
             }),
         };
+        if origin == Origin::Bucket && signature.is_none() {
+            problems.push("no signature in its S3 metadata".to_owned());
+            return;
+        }
         let keys = match keys {
             Keys::Given(keys) => keys,
             Keys::Unavailable(why) => {
@@ -220,15 +224,11 @@ impl Verification {
             }
         };
         let Some(signature) = signature else {
-            if origin == Origin::Bucket {
-                problems.push("no signature in its S3 metadata".to_owned());
-            } else {
-                self.signatures_unchecked += 1;
-                self.unchecked_why = Some(
-                    "the last digest of a local chain: its signature is only in its S3 metadata"
-                        .to_owned(),
-                );
-            }
+            self.signatures_unchecked += 1;
+            self.unchecked_why = Some(
+                "the last digest of a local chain (no later digest records its signature, which is only in S3 metadata)"
+                    .to_owned(),
+            );
             return;
         };
         let fingerprint = &raw.digest_public_key_fingerprint;

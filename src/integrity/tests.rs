@@ -238,3 +238,24 @@ proptest::proptest! {
         let _ = digest::name_time(&key);
     }
 }
+
+#[test]
+fn a_bucket_digest_without_signature_metadata_is_invalid_even_without_keys() {
+    let mut made = made(1, |_, _| {});
+    made.files[0].signature = None;
+    let result = verify(
+        Origin::Bucket,
+        &made.files,
+        None,
+        &logs(&[5]),
+        &Keys::Unavailable("none".to_owned()),
+    );
+    assert!(
+        result
+            .invalid()
+            .iter()
+            .any(|(_, why)| why.contains("no signature in its S3 metadata")),
+        "{}",
+        result.summary()
+    );
+}
