@@ -345,7 +345,8 @@ pub struct DiscoverArgs {
     #[arg(long, value_name = "FILE", requires = "verify_digests")]
     pub public_keys: Option<PathBuf>,
 
-    /// Fail (exit 4) if any file or record was unreadable or any call could not be mapped.
+    /// Fail (exit 4) if any file or record was unreadable, any call could not be mapped, or
+    /// (with --verify-digests) any log file could not be verified.
     #[arg(long)]
     pub strict: bool,
 
