@@ -17,6 +17,7 @@ use crate::config::{Config, Input};
 use crate::error::Exit;
 use crate::evidence::Discovery;
 use crate::iam::{Mapper, Reference};
+use crate::integrity::{self, Keys, Origin, Verification};
 use crate::policy::Policy;
 use crate::render::{self, report::Report};
 use crate::resource::Mode;
@@ -49,6 +50,8 @@ struct Read {
     listing: Listing,
     tally: scan::Tally,
     notes: Vec<String>,
+    /// `--verify-digests`: what the digests say about the files read.
+    verification: Option<Verification>,
 }
 
 fn scope(config: &Config, mapper: &Mapper) -> Scope {
@@ -64,18 +67,33 @@ fn scope(config: &Config, mapper: &Mapper) -> Scope {
 
 /// Reads the input, whatever it is, through parse and filter into a tally.
 fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
-    let context = Context::new(&config.filter, mapper, config.max_file_size, !config.quiet);
+    let mut context = Context::new(&config.filter, mapper, config.max_file_size, !config.quiet);
+    context.hash_logs = config.digests.is_some();
+    let keys = public_keys(config)?;
     match &config.input {
         Input::TrailDir(root) => {
             if !root.is_dir() {
                 bail!("--trail-dir {}: not a readable directory", root.display());
             }
-            let listing = source::list_dir(root, &scope(config, &mapper));
+            let scope = scope(config, &mapper);
+            let listing = source::list_dir(root, &scope);
             let tally = scan::scan(&listing.blobs, &context);
+            let verification = config.digests.is_some().then(|| {
+                let keys = keys.map_or_else(|| Keys::Unavailable(NO_KEYS.to_owned()), Keys::Given);
+                let digests = source::digest::list_dir(root, &scope);
+                integrity::verify(
+                    Origin::Local,
+                    &digests,
+                    scope.delivered_from,
+                    &integrity::log_states(&listing.blobs, &tally.hashes),
+                    &keys,
+                )
+            });
             Ok(Read {
                 listing,
                 tally,
                 notes: Vec::new(),
+                verification,
             })
         }
         Input::Events(path) => {
@@ -88,48 +106,10 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
                 listing,
                 tally,
                 notes: Vec::new(),
+                verification: None,
             })
         }
-        Input::TrailBucket(bucket) => {
-            let scope = scope(config, &mapper);
-            let options = source::s3::Options {
-                bucket: bucket.bucket.clone(),
-                prefix: bucket.prefix.clone(),
-                org_id: bucket.org_id.clone(),
-                accounts: config.filter.accounts.clone(),
-                regions: scope.regions.clone(),
-                scope,
-                concurrency: bucket.concurrency,
-                cache_dir: bucket.cache_dir.clone(),
-                endpoint_url: config.endpoint_url.clone(),
-                profile: config.profile.clone(),
-                region: None,
-            };
-            let source::s3::Stream {
-                listing,
-                blobs,
-                fetcher,
-            } = source::s3::open(&options)?;
-            let total = listing.blobs.iter().filter_map(source::Blob::size).sum();
-            let tally = scan::scan_stream(blobs.into_iter().par_bridge(), total, &context);
-            let fetched = fetcher.finish();
-            let notes = vec![format!(
-                "s3://{}: {} log objects listed in the window, {} fetched, {} not fetched ({}, {} from the cache, {} interrupted bodies fetched again; concurrency {}); digest and Insights prefixes are not listed",
-                bucket.bucket,
-                listing.blobs.len(),
-                fetched.objects,
-                fetched.failed,
-                render::summary::bytes(fetched.bytes),
-                fetched.from_cache,
-                fetched.body_retries,
-                bucket.concurrency
-            )];
-            Ok(Read {
-                listing,
-                tally,
-                notes,
-            })
-        }
+        Input::TrailBucket(bucket) => read_bucket(config, bucket, &mapper, &context, keys),
         Input::Lookup => {
             let mut regions: Vec<String> = scope(config, &mapper).regions.into_iter().collect();
             regions.sort();
@@ -157,9 +137,100 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
                 listing,
                 tally,
                 notes,
+                verification: None,
             })
         }
     }
+}
+
+/// Reads an S3 trail bucket (and its digests, with `--verify-digests`).
+fn read_bucket(
+    config: &Config,
+    bucket: &crate::config::Bucket,
+    mapper: &Mapper,
+    context: &Context<'_>,
+    keys: Option<integrity::PublicKeys>,
+) -> anyhow::Result<Read> {
+    let scope = scope(config, mapper);
+    let options = source::s3::Options {
+        bucket: bucket.bucket.clone(),
+        prefix: bucket.prefix.clone(),
+        org_id: bucket.org_id.clone(),
+        accounts: config.filter.accounts.clone(),
+        regions: scope.regions.clone(),
+        scope,
+        concurrency: bucket.concurrency,
+        cache_dir: bucket.cache_dir.clone(),
+        endpoint_url: config.endpoint_url.clone(),
+        profile: config.profile.clone(),
+        region: None,
+        verify_digests: config.digests.is_some(),
+        list_public_keys: keys.is_none(),
+    };
+    let source::s3::Stream {
+        listing,
+        blobs,
+        fetcher,
+        digests,
+        keys: listed_keys,
+    } = source::s3::open(&options)?;
+    let total = listing.blobs.iter().filter_map(source::Blob::size).sum();
+    let tally = scan::scan_stream(blobs.into_iter().par_bridge(), total, context);
+    let fetched = fetcher.finish();
+    let notes = vec![format!(
+        "s3://{}: {} log objects listed in the window, {} fetched, {} not fetched ({}, {} from the cache, {} interrupted bodies fetched again; concurrency {}); {}",
+        bucket.bucket,
+        listing.blobs.len(),
+        fetched.objects,
+        fetched.failed,
+        render::summary::bytes(fetched.bytes),
+        fetched.from_cache,
+        fetched.body_retries,
+        bucket.concurrency,
+        if options.verify_digests {
+            format!(
+                "{} digest files read; Insights prefixes are not listed",
+                digests.len()
+            )
+        } else {
+            "digest and Insights prefixes are not listed".to_owned()
+        }
+    )];
+    let verification = config.digests.is_some().then(|| {
+        let keys = match (keys, listed_keys) {
+            (Some(keys), _) | (None, Some(Ok(keys))) => Keys::Given(keys),
+            (None, Some(Err(why))) => Keys::Unavailable(why),
+            (None, None) => Keys::Unavailable("no digest files".to_owned()),
+        };
+        integrity::verify(
+            Origin::Bucket,
+            &digests,
+            options.scope.delivered_from,
+            &integrity::log_states(&listing.blobs, &tally.hashes),
+            &keys,
+        )
+    });
+    Ok(Read {
+        listing,
+        tally,
+        notes,
+        verification,
+    })
+}
+
+/// Why a local copy's signatures are not checked without a key file.
+const NO_KEYS: &str = "a local copy has no S3 metadata, and no --public-keys FILE was given";
+
+/// The `--public-keys` file, when given.
+fn public_keys(config: &Config) -> anyhow::Result<Option<integrity::PublicKeys>> {
+    let Some(path) = config.digests.as_ref().and_then(|d| d.public_keys.as_ref()) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("--public-keys {}", path.display()))?;
+    let keys = integrity::PublicKeys::from_cli_json(&text)
+        .with_context(|| format!("--public-keys {}", path.display()))?;
+    Ok(Some(keys))
 }
 
 /// The one lookup attribute the API can filter on, when the filters name a single literal
@@ -184,6 +255,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         listing,
         tally,
         notes,
+        verification,
     } = read(&config, mapper)?;
     let discovery = Discovery::from_calls(&tally.calls, &mapper);
     let scoping = crate::resource::Scoping {
@@ -202,6 +274,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         documents: policies.len(),
         max_policy_size: config.max_policy_size,
         mapper: &mapper,
+        integrity: verification.as_ref(),
     });
     if !config.quiet {
         for note in &notes {
@@ -209,13 +282,14 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         }
     }
     let failed = listing.failed.len() + tally.failed.len();
-    let problems = failed > 0
-        || !listing.problems.is_empty()
-        || !tally.problems.is_empty()
-        || !tally.bad_records.is_empty()
-        || !discovery.unmapped.is_empty();
-    if !config.quiet || problems {
+    let problems = skipped(&listing, &tally, &discovery, verification.as_ref());
+    let tampered = verification.as_ref().is_some_and(Verification::tampered);
+    if !config.quiet || problems || tampered {
         crate::warn_!("{summary}");
+    }
+    if tampered {
+        let report = Report::new(&discovery, &built, &policies, &mapper, &config.filter);
+        return tampered_exit(config.report.as_deref(), report, verification.as_ref());
     }
     if failed > 0 {
         if !config.allow_partial {
@@ -235,14 +309,10 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
             tally.files_read
         );
     }
-    let report = Report::new(&discovery, &built, &policies, &mapper, &config.filter);
+    let mut report = Report::new(&discovery, &built, &policies, &mapper, &config.filter);
+    report.integrity = verification.as_ref().map(Verification::statuses);
     if let Some(path) = &config.report {
-        let text = if path.extension().is_some_and(|e| e == "md") {
-            report.to_markdown()
-        } else {
-            report.to_json()?
-        };
-        write_file(path, &text)?;
+        write_report(path, &report)?;
     }
     if let Some(seed) = &args.seed {
         write_file(seed, &render::json::policies(&policies)?)?;
@@ -265,10 +335,46 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         emit(config.output.as_deref(), &text)?;
     }
     if config.strict && problems {
-        crate::warnln!("minpriv: --strict: inputs were skipped or calls not mapped (see above)");
+        crate::warnln!(
+            "minpriv: --strict: inputs skipped or not verified, calls not mapped (above)"
+        );
         return Ok(Exit::Strict);
     }
     Ok(exit)
+}
+
+/// Whether anything was skipped, not read, not verified or not mapped (what `--strict`
+/// fails on).
+fn skipped(
+    listing: &Listing,
+    tally: &scan::Tally,
+    discovery: &Discovery,
+    verification: Option<&Verification>,
+) -> bool {
+    !listing.failed.is_empty()
+        || !tally.failed.is_empty()
+        || !listing.problems.is_empty()
+        || !tally.problems.is_empty()
+        || !tally.bad_records.is_empty()
+        || !discovery.unmapped.is_empty()
+        || verification.is_some_and(|v| v.unverified() > 0)
+}
+
+/// Log files or digests failed verification: no policy from a trail that was changed. The
+/// report, when asked for, records each file's status: the evidence of what was changed.
+fn tampered_exit(
+    path: Option<&Path>,
+    mut report: Report,
+    verification: Option<&Verification>,
+) -> anyhow::Result<Exit> {
+    if let Some(path) = path {
+        report.integrity = verification.map(Verification::statuses);
+        write_report(path, &report)?;
+    }
+    crate::warnln!(
+        "minpriv: --verify-digests: log files or digests are INVALID (listed above): the trail was changed after CloudTrail delivered it; no policy written"
+    );
+    Ok(Exit::Tampered)
 }
 
 /// The policy documents in the output format asked for.
@@ -368,6 +474,16 @@ fn catalog_diff(args: &DiffArgs) -> anyhow::Result<Exit> {
         bail!("give --discovered (with --report for evidence) or --catalog-new");
     };
     propose(&args.catalog, &needs, args.format, &mapper)
+}
+
+/// The report as JSON, or markdown for a `.md` file.
+fn write_report(path: &Path, report: &Report) -> anyhow::Result<()> {
+    let text = if path.extension().is_some_and(|e| e == "md") {
+        report.to_markdown()
+    } else {
+        report.to_json()?
+    };
+    write_file(path, &text)
 }
 
 fn write_file(path: &Path, text: &str) -> anyhow::Result<()> {
@@ -475,6 +591,16 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
             "Sid": "LookupEvents",
             "Effect": "Allow",
             "Action": "cloudtrail:LookupEvents",
+            "Resource": "*",
+        }));
+    }
+    if args.verify_digests {
+        // The digests are under `AWSLogs/*/CloudTrail-Digest/`, which ListTrailLogs and
+        // ReadTrailLogs already cover; their public keys need CloudTrail.
+        statements.push(serde_json::json!({
+            "Sid": "ListDigestPublicKeys",
+            "Effect": "Allow",
+            "Action": "cloudtrail:ListPublicKeys",
             "Resource": "*",
         }));
     }

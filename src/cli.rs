@@ -76,6 +76,9 @@ pub struct SelfPolicyArgs {
     /// Include what `discover --lookup` needs.
     #[arg(long)]
     pub lookup: bool,
+    /// Include what `discover --verify-digests` needs (`cloudtrail:ListPublicKeys`).
+    #[arg(long, requires = "trail_bucket")]
+    pub verify_digests: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -332,7 +335,18 @@ pub struct DiscoverArgs {
     #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Fail (exit 4) if any file or record was unreadable or any call could not be mapped.
+    /// Check every log file read against CloudTrail's signed, chained digest files
+    /// (`--trail-bucket` or `--trail-dir`); exit 6 when a log file or digest is invalid.
+    #[arg(long)]
+    pub verify_digests: bool,
+
+    /// CloudTrail's public keys as `aws cloudtrail list-public-keys` prints them, instead of
+    /// asking ListPublicKeys (with --trail-dir: to check the signatures the chain records).
+    #[arg(long, value_name = "FILE", requires = "verify_digests")]
+    pub public_keys: Option<PathBuf>,
+
+    /// Fail (exit 4) if any file or record was unreadable, any call could not be mapped, or
+    /// (with --verify-digests) any log file could not be verified.
     #[arg(long)]
     pub strict: bool,
 

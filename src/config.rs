@@ -46,6 +46,15 @@ pub struct Config {
     pub strict: bool,
     pub allow_partial: bool,
     pub quiet: bool,
+    /// `--verify-digests`.
+    pub digests: Option<DigestCheck>,
+}
+
+/// How `--verify-digests` checks signatures.
+#[derive(Debug, Clone, Default)]
+pub struct DigestCheck {
+    /// `--public-keys FILE` instead of ListPublicKeys.
+    pub public_keys: Option<PathBuf>,
 }
 
 /// An argument that does not make sense.
@@ -132,6 +141,7 @@ impl Config {
             value,
             reason,
         })?;
+        let digests = digest_check(args, &input)?;
         if args.max_policy_size < 100 {
             return Err(ConfigError::Invalid {
                 flag: "max-policy-size",
@@ -163,8 +173,28 @@ impl Config {
             strict: args.strict,
             allow_partial: args.allow_partial,
             quiet: args.quiet,
+            digests,
         })
     }
+}
+
+/// `--verify-digests` reads digests beside the logs: a trail bucket or its copy.
+fn digest_check(args: &DiscoverArgs, input: &Input) -> Result<Option<DigestCheck>, ConfigError> {
+    if !args.verify_digests {
+        return Ok(None);
+    }
+    if !matches!(input, Input::TrailDir(_) | Input::TrailBucket(_)) {
+        return Err(ConfigError::Invalid {
+            flag: "verify-digests",
+            value: String::new(),
+            reason:
+                "digest files are read beside the logs: use it with --trail-bucket or --trail-dir"
+                    .to_owned(),
+        });
+    }
+    Ok(Some(DigestCheck {
+        public_keys: args.public_keys.clone(),
+    }))
 }
 
 /// RFC 3339, a bare date (midnight UTC), `now`, or a duration before `now` (`90m`, `2d`).

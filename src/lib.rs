@@ -3,6 +3,7 @@
 //! Data flows one way: `source` lists inputs → `parse` decodes records → `filter` keeps the
 //! principal's calls in the window → `scan` aggregates them into distinct calls → `iam`
 //! maps calls to actions (`evidence`) → `policy` merges them → `render` writes the output.
+//! With `--verify-digests`, `integrity` checks the files read against CloudTrail's digests.
 
 pub mod app;
 pub mod catalog;
@@ -13,6 +14,7 @@ pub mod evidence;
 pub mod fields;
 pub mod filter;
 pub mod iam;
+pub mod integrity;
 pub mod parse;
 pub mod policy;
 pub mod render;

@@ -114,6 +114,9 @@ pub struct Tally {
     /// Inputs that could not be fetched (S3 objects after retries, lost `LookupEvents`
     /// pages): a failed read, not bad input.
     pub failed: Vec<Problem>,
+    /// Input name → hex SHA-256 of its uncompressed bytes, or why they are not a log file
+    /// (`--verify-digests` only).
+    pub hashes: Vec<(String, Result<String, String>)>,
     pub records: u64,
     pub bad_records: BTreeMap<BadRecord, u64>,
     pub excluded: BTreeMap<Exclusion, u64>,
@@ -136,6 +139,7 @@ impl Tally {
         self.bytes_json += other.bytes_json;
         self.problems.extend(other.problems);
         self.failed.extend(other.failed);
+        self.hashes.extend(other.hashes);
         self.records += other.records;
         for (reason, n) in other.bad_records {
             *self.bad_records.entry(reason).or_default() += n;
@@ -333,6 +337,13 @@ impl Tally {
         let json = match decoded {
             Ok(json) => json,
             Err(error) => {
+                // Bytes that are no longer a log file speak against it (a file too large
+                // was just not read).
+                if context.hash_logs
+                    && matches!(error, parse::ParseError::Gzip(_) | parse::ParseError::Empty)
+                {
+                    self.hashes.push((name.to_owned(), Err(error.to_string())));
+                }
                 self.problems.push(Problem {
                     path: name.to_owned(),
                     message: error.to_string(),
@@ -341,6 +352,14 @@ impl Tally {
             }
         };
         self.bytes_json += json.len() as u64;
+        if context.hash_logs {
+            // Hashed where the bytes are already decompressed: digests list the SHA-256
+            // of a log file's uncompressed content.
+            self.hashes.push((
+                name.to_owned(),
+                Ok(crate::integrity::digest::sha256_hex(json)),
+            ));
+        }
         let mut bad_here = 0_u64;
         let result = parse::records(json, &context.prefilter, &mut |item| match item {
             Item::Event(event) => match context.filter.check(&event, context.mapper.rules()) {
@@ -421,6 +440,8 @@ pub struct Context<'a> {
     pub prefilter: Prefilter,
     /// Decompressed bytes all workers may hold at once.
     pub budget: Budget,
+    /// Hash every input's uncompressed bytes (`--verify-digests`).
+    pub hash_logs: bool,
 }
 
 /// The decompressed bytes all workers may hold at once, unless `max_file_size` is larger.
@@ -516,6 +537,7 @@ impl<'a> Context<'a> {
             progress,
             prefilter,
             budget: Budget::new(MEMORY_BUDGET.max(max_file_size)),
+            hash_logs: false,
         }
     }
 }
@@ -577,6 +599,7 @@ pub fn scan_stream(
     bar.finish_and_clear();
     tally.problems.sort();
     tally.failed.sort();
+    tally.hashes.sort();
     tally
 }
 

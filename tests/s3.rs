@@ -15,6 +15,15 @@ use s3_server::{Fault, KEY, SECRET, Server};
 
 #[path = "support/sample.rs"]
 mod bundled;
+
+#[path = "support/digests.rs"]
+mod signed;
+
+#[path = "s3/digests.rs"]
+mod digests;
+
+#[path = "s3/digest_sources.rs"]
+mod digest_sources;
 use bundled::WINDOW;
 const BUCKET: &str = "acme-cloudtrail";
 

@@ -26,6 +26,9 @@ pub struct Report {
     pub actions: BTreeMap<String, ActionReport>,
     pub unmapped: Vec<UnmappedReport>,
     pub no_permission_needed: BTreeMap<String, u64>,
+    /// `--verify-digests`: every log file read → its verification status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integrity: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +169,7 @@ impl Report {
                 })
                 .collect(),
             no_permission_needed: discovery.free.clone(),
+            integrity: None,
         }
     }
 
@@ -278,7 +282,20 @@ impl Report {
                 .collect();
             let _ = writeln!(out, "\nNeed no permission: {}", free.join(", "));
         }
+        self.integrity_markdown(&mut out);
         out
+    }
+
+    /// `--verify-digests`: each log file's status.
+    fn integrity_markdown(&self, out: &mut String) {
+        let Some(integrity) = &self.integrity else {
+            return;
+        };
+        out.push_str("\n## Log file verification (`--verify-digests`)\n\n");
+        out.push_str("| File | Status |\n|---|---|\n");
+        for (file, status) in integrity {
+            let _ = writeln!(out, "| `{file}` | {status} |");
+        }
     }
 
     /// Why one action is in the policy, for `minpriv explain`.

@@ -22,6 +22,8 @@ pub struct Run<'a> {
     pub documents: usize,
     pub max_policy_size: usize,
     pub mapper: &'a Mapper,
+    /// `--verify-digests`: what the digests say about the files read.
+    pub integrity: Option<&'a crate::integrity::Verification>,
 }
 
 /// The summary text, one fact per line.
@@ -29,6 +31,9 @@ pub struct Run<'a> {
 pub fn render(run: &Run<'_>) -> String {
     let mut out = String::new();
     inputs(&mut out, run);
+    if let Some(verification) = run.integrity {
+        out.push_str(&verification.summary());
+    }
     events(&mut out, run);
     actions(&mut out, run.discovery);
     policy(&mut out, run);

@@ -37,6 +37,10 @@ pub struct Options {
     pub profile: Option<String>,
     /// The region to start from when the bucket's own cannot be asked (`--endpoint-url`).
     pub region: Option<String>,
+    /// Also fetch the window's digest files (`--verify-digests`) ...
+    pub verify_digests: bool,
+    /// ... and CloudTrail's public keys for them (no `--public-keys` file given).
+    pub list_public_keys: bool,
 }
 
 /// A source that could not be opened at all.
@@ -65,6 +69,10 @@ pub struct Stream {
     pub listing: Listing,
     pub blobs: Receiver<Blob>,
     pub fetcher: Fetcher,
+    /// The window's digest files, with `verify_digests`.
+    pub digests: Vec<crate::integrity::DigestFile>,
+    /// CloudTrail's public keys, with `list_public_keys` (or why they could not be listed).
+    pub keys: Option<Result<crate::integrity::PublicKeys, String>>,
 }
 
 /// The background fetch.
@@ -96,10 +104,18 @@ pub fn open(options: &Options) -> Result<Stream, SourceError> {
         .enable_all()
         .build()
         .map_err(SourceError::Runtime)?;
-    let (client, listing, objects) = runtime.block_on(async {
-        let client = client(options).await?;
-        let (listing, objects) = list(&client, options).await?;
-        Ok::<_, SourceError>((client, listing, objects))
+    let (client, listing, objects, digests, keys) = runtime.block_on(async {
+        let (client, shared) = client(options).await?;
+        let (mut listing, objects, areas) = list(&client, options).await?;
+        let (digests, keys) = if options.verify_digests {
+            let (digests, failed, keys) =
+                super::digest::read(&client, &shared, options, &areas).await;
+            listing.failed.extend(failed);
+            (digests, keys)
+        } else {
+            (Vec::new(), None)
+        };
+        Ok::<_, SourceError>((client, listing, objects, digests, keys))
     })?;
     // Room for a few fetched objects per worker: fetching pauses while the parser is behind.
     let (sender, blobs) = sync_channel(options.concurrency.max(1));
@@ -110,11 +126,13 @@ pub fn open(options: &Options) -> Result<Stream, SourceError> {
         listing,
         blobs,
         fetcher: Fetcher(fetcher),
+        digests,
+        keys,
     })
 }
 
-/// A client for the bucket's own region (or the endpoint given).
-async fn client(options: &Options) -> Result<Client, SourceError> {
+/// A client for the bucket's own region (or the endpoint given), and the shared config.
+async fn client(options: &Options) -> Result<(Client, aws_config::SdkConfig), SourceError> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .retry_config(RetryConfig::standard().with_max_attempts(5))
         .timeout_config(
@@ -179,11 +197,13 @@ async fn client(options: &Options) -> Result<Client, SourceError> {
             }
         }
     };
-    Ok(build(Some(region)))
+    Ok((build(Some(region)), shared))
 }
 
 /// The error's own message, with the service's code when there is one (no credentials).
-fn describe<E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata>(error: &E) -> String {
+pub(super) fn describe<E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata>(
+    error: &E,
+) -> String {
     match (error.code(), error.message()) {
         (Some(code), Some(message)) => format!("{code}: {message}"),
         (Some(code), None) => code.to_owned(),
@@ -263,8 +283,21 @@ async fn objects(client: &Client, bucket: &str, prefix: &str) -> Result<Vec<Obje
     Ok(found)
 }
 
+/// The keys below `prefix`.
+pub(super) async fn keys(
+    client: &Client,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<String>, String> {
+    Ok(objects(client, bucket, prefix)
+        .await?
+        .into_iter()
+        .map(|o| o.key)
+        .collect())
+}
+
 /// The days whose folders can hold files delivered in the scope's window.
-fn days(scope: &Scope) -> Option<Vec<Date>> {
+pub(super) fn days(scope: &Scope) -> Option<Vec<Date>> {
     let utc = |t: jiff::Timestamp| t.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     let (from, until) = (utc(scope.delivered_from?), utc(scope.delivered_until?));
     let mut days = Vec::new();
@@ -276,8 +309,12 @@ fn days(scope: &Scope) -> Option<Vec<Date>> {
     Some(days)
 }
 
-/// Lists the keys to read, walking the layout down to the window's days.
-async fn list(client: &Client, options: &Options) -> Result<(Listing, Vec<Object>), SourceError> {
+/// Lists the keys to read, walking the layout down to the window's days; also returns each
+/// (account folder, region) listed.
+async fn list(
+    client: &Client,
+    options: &Options,
+) -> Result<(Listing, Vec<Object>, Vec<(String, String)>), SourceError> {
     let bucket = &options.bucket;
     let fatal = |message: String| SourceError::Bucket {
         bucket: bucket.clone(),
@@ -306,6 +343,7 @@ async fn list(client: &Client, options: &Options) -> Result<(Listing, Vec<Object
         }
     }
     let mut keys = Vec::new();
+    let mut areas = Vec::new();
     for (base, account) in accounts {
         if !options.accounts.is_empty() && !options.accounts.contains(&account) {
             continue;
@@ -326,6 +364,7 @@ async fn list(client: &Client, options: &Options) -> Result<(Listing, Vec<Object
             options.regions.iter().cloned().collect()
         };
         for region in regions {
+            areas.push((base.clone(), region.clone()));
             let region_prefix = format!("{trail}{region}/");
             let prefixes = days(&options.scope).map_or_else(
                 || vec![region_prefix.clone()],
@@ -362,7 +401,7 @@ async fn list(client: &Client, options: &Options) -> Result<(Listing, Vec<Object
             size: o.size,
         })
         .collect();
-    Ok((listing, wanted))
+    Ok((listing, wanted, areas))
 }
 
 /// The cache file of an object: a hash of bucket, key and ETag, never the key as a path.
