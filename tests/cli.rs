@@ -80,6 +80,18 @@ mod sample {
     }
 
     #[test]
+    fn the_bundled_samples_digests_verify_every_log_file_it_reads() {
+        let output = discover_sample(&["--verify-digests"]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{stderr}");
+        assert!(
+            stderr.contains("25 log files verified, 0 not covered by any digest, 0 INVALID"),
+            "{stderr}"
+        );
+        assert!(stderr.contains("signatures NOT checked"), "{stderr}");
+    }
+
+    #[test]
     fn policy_is_valid_iam_json_with_a_statement_per_service_and_resource_set() {
         let policy: Value = serde_json::from_str(&stdout_of(&mut discover_sample(&[]))).unwrap();
         assert_eq!(policy["Version"], "2012-10-17");

@@ -247,6 +247,12 @@ impl Trail {
     /// # Errors
     /// Any I/O error.
     pub fn write(mut self, root: &Path, prefix: &str) -> std::io::Result<Vec<PathBuf>> {
+        let prefix = if prefix.is_empty() || prefix.ends_with('/') {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}/")
+        };
+        let prefix = prefix.as_str();
         let mut batches: BTreeMap<(String, Timestamp), Vec<(Timestamp, Value)>> = BTreeMap::new();
         let records = std::mem::take(&mut self.records);
         for (region, at, record) in records {
@@ -260,14 +266,13 @@ impl Trail {
                 .push((at, record));
         }
         let mut written = Vec::new();
-        let mut digests = std::collections::BTreeSet::new();
+        // (region, hour) → the log files delivered in it: (key, SHA-256 of the JSON).
+        let mut digests: BTreeMap<(String, Timestamp), Vec<(String, String)>> = BTreeMap::new();
         for ((region, delivered), mut records) in batches {
             records.sort_by_key(|(at, _)| *at);
             let day = delivered.strftime("%Y/%m/%d").to_string();
-            let dir = root.join(prefix).join(format!(
-                "AWSLogs/{}/CloudTrail/{region}/{day}",
-                self.account
-            ));
+            let folder = format!("{prefix}AWSLogs/{}/CloudTrail/{region}/{day}", self.account);
+            let dir = root.join(&folder);
             std::fs::create_dir_all(&dir)?;
             let name = format!(
                 "{}_CloudTrail_{region}_{}_{}.json.gz",
@@ -277,28 +282,96 @@ impl Trail {
             );
             let document =
                 json!({"Records": records.into_iter().map(|(_, r)| r).collect::<Vec<_>>()});
-            let path = dir.join(name);
-            write_gz(&path, serde_json::to_string(&document)?.as_bytes())?;
+            let json = serde_json::to_string(&document)?;
+            let path = dir.join(&name);
+            write_gz(&path, json.as_bytes())?;
             written.push(path);
-            digests.insert((region, floor_minutes(delivered, 60)));
+            digests
+                .entry((region, floor_minutes(delivered, 60)))
+                .or_default()
+                .push((format!("{folder}/{name}"), sha256_hex(json.as_bytes())));
         }
-        for (region, hour) in digests {
-            let day = hour.strftime("%Y/%m/%d").to_string();
-            let dir = root.join(prefix).join(format!(
-                "AWSLogs/{}/CloudTrail-Digest/{region}/{day}",
-                self.account
-            ));
-            std::fs::create_dir_all(&dir)?;
-            let stamp = hour.strftime("%Y%m%dT%H%MZ");
-            let name = format!(
-                "{}_CloudTrail-Digest_{region}_minpriv-sample_{region}_{stamp}.json.gz",
-                self.account
-            );
-            let digest = json!({"awsAccountId": self.account, "digestStartTime": time(hour), "logFiles": []});
-            write_gz(&dir.join(name), serde_json::to_string(&digest)?.as_bytes())?;
-        }
+        self.write_digests(root, prefix, digests)?;
         Ok(written)
     }
+}
+
+/// The bucket a sample trail's digests say they were delivered to.
+pub const SAMPLE_BUCKET: &str = "minpriv-sample-trail";
+
+impl Trail {
+    /// One digest per region and hour that had log files, shaped as CloudTrail writes them
+    /// (CloudTrail user guide, "CloudTrail digest file structure"): the SHA-256 of each log
+    /// file's JSON, chained to the region's previous digest by its key and hash. A sample
+    /// cannot be signed by CloudTrail: the signature of the previous digest is a stand-in,
+    /// and a local copy carries no S3 metadata to check it against anyway.
+    fn write_digests(
+        &self,
+        root: &Path,
+        prefix: &str,
+        digests: BTreeMap<(String, Timestamp), Vec<(String, String)>>,
+    ) -> std::io::Result<()> {
+        let mut previous: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for ((region, hour), logs) in digests {
+            // A digest is delivered after the hour it covers, named and filed by its end.
+            let end = hour
+                .checked_add(SignedDuration::from_hours(1))
+                .unwrap_or(hour);
+            let day = end.strftime("%Y/%m/%d").to_string();
+            let folder = format!(
+                "{prefix}AWSLogs/{}/CloudTrail-Digest/{region}/{day}",
+                self.account
+            );
+            let dir = root.join(&folder);
+            std::fs::create_dir_all(&dir)?;
+            let name = format!(
+                "{}_CloudTrail-Digest_{region}_minpriv-sample_{region}_{}.json.gz",
+                self.account,
+                end.strftime("%Y%m%dT%H%M%SZ")
+            );
+            let key = format!("{folder}/{name}");
+            let (previous_key, previous_hash) = previous
+                .get(&region)
+                .map_or((Value::Null, Value::Null), |(k, h)| (json!(k), json!(h)));
+            let chained = !previous_key.is_null();
+            let digest = json!({
+                "awsAccountId": self.account,
+                "digestStartTime": time(hour),
+                "digestEndTime": time(end),
+                "digestS3Bucket": SAMPLE_BUCKET,
+                "digestS3Object": key,
+                "digestPublicKeyFingerprint": "00000000000000000000000000000000",
+                "digestSignatureAlgorithm": "SHA256withRSA",
+                "newestEventTime": time(end),
+                "oldestEventTime": time(hour),
+                "previousDigestS3Bucket": if chained { json!(SAMPLE_BUCKET) } else { Value::Null },
+                "previousDigestS3Object": previous_key,
+                "previousDigestHashValue": previous_hash,
+                "previousDigestHashAlgorithm": if chained { json!("SHA-256") } else { Value::Null },
+                "previousDigestSignature": if chained { json!(sha256_hex(b"minpriv sample: not signed")) } else { Value::Null },
+                "logFiles": logs.iter().map(|(key, hash)| json!({
+                    "s3Bucket": SAMPLE_BUCKET, "s3Object": key, "hashValue": hash,
+                    "hashAlgorithm": "SHA-256", "newestEventTime": time(end), "oldestEventTime": time(hour)
+                })).collect::<Vec<_>>(),
+            });
+            let text = serde_json::to_string(&digest)?;
+            write_gz(&dir.join(name), text.as_bytes())?;
+            previous.insert(region, (key, sha256_hex(text.as_bytes())));
+        }
+        Ok(())
+    }
+}
+
+/// Lower-case hex of the SHA-256 of `bytes`.
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .fold(String::with_capacity(64), |mut out, byte| {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{byte:02x}");
+            out
+        })
 }
 
 /// Gzip with a fixed header, so the same bytes in give the same file out.
