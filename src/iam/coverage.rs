@@ -22,6 +22,8 @@ pub struct ServiceCoverage {
     /// Operations with a tag member: how many have a rule adding a tagging action.
     pub tag_carrying: usize,
     pub tag_rules: usize,
+    /// Role-passing and tag-carrying operations without a rule, by name.
+    pub without_rule: Vec<String>,
 }
 
 /// Coverage per IAM prefix, over every operation of the SDK models.
@@ -50,19 +52,30 @@ pub fn coverage(mapper: &Mapper) -> BTreeMap<String, ServiceCoverage> {
                 .any(|d| d.actions.iter().any(|a| a == PASS_ROLE))
             {
                 entry.role_rules += 1;
+            } else {
+                entry.without_rule.push(format!("{name} (role)"));
             }
         }
         if !op.tags.is_empty() {
             entry.tag_carrying += 1;
-            if dependents.iter().any(|d| {
-                d.when.iter().any(|w| op.tags.contains(w))
-                    && d.actions.iter().any(|a| {
-                        mapper.reference().action(a).is_some_and(|(_, action)| {
-                            action.access == super::reference::Access::Tagging
+            // A tagging call needs no other action for its tags.
+            let tagging = mapper
+                .reference()
+                .action(key)
+                .is_some_and(|(_, a)| a.access == super::reference::Access::Tagging);
+            if tagging
+                || dependents.iter().any(|d| {
+                    d.when.iter().any(|w| op.tags.contains(w))
+                        && d.actions.iter().any(|a| {
+                            mapper.reference().action(a).is_some_and(|(_, action)| {
+                                action.access == super::reference::Access::Tagging
+                            })
                         })
-                    })
-            }) {
+                })
+            {
                 entry.tag_rules += 1;
+            } else {
+                entry.without_rule.push(format!("{name} (tags)"));
             }
         }
     }
@@ -101,8 +114,18 @@ pub fn render(
     }
     if unmapped {
         for (prefix, c) in coverage {
-            if (only.is_empty() || only.contains(&prefix.as_str())) && !c.unmapped.is_empty() {
+            if !only.is_empty() && !only.contains(&prefix.as_str()) {
+                continue;
+            }
+            if !c.unmapped.is_empty() {
                 let _ = writeln!(out, "\n{prefix}: {}", c.unmapped.join(", "));
+            }
+            if !c.without_rule.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\n{prefix}, without a dependent rule: {}",
+                    c.without_rule.join(", ")
+                );
             }
         }
     }
@@ -116,7 +139,7 @@ mod tests {
     #[test]
     fn the_table_has_a_row_per_service_asked_for() {
         let all = coverage(&Mapper::embedded().unwrap());
-        let text = render(&all, &["lambda", "sts"], true);
+        let text = render(&all, &["lambda", "sts"], false);
         assert_eq!(text.lines().count(), 4, "{text}");
         assert!(text.contains("| lambda |"));
         // sts: GetCallerIdentity, GetSessionToken, AssumeRoleWithSAML, …WithWebIdentity.

@@ -624,9 +624,14 @@ mod tests {
     #[test_case("s3.amazonaws.com", "PutBucketReplication", r#"{"bucketName":"b","replication":"","ReplicationConfiguration":{"Role":"arn:aws:iam::111122223333:role/replication","Rule":{"Status":"Enabled"}}}"#, &["iam:PassRole", "s3:PutReplicationConfiguration"] ; "s3 replication role in the xml body")]
     #[test_case("apigateway.amazonaws.com", "TagResource", r#"{"resourceArn":"arn:aws:apigateway:eu-west-1::/apis/a1b2c3d4e5","tags":{"a":"b"}}"#, &["apigateway:POST"] ; "apigateway tags an http api with post")]
     #[test_case("apigateway.amazonaws.com", "TagResource", r#"{"resourceArn":"arn:aws:apigateway:eu-west-1::/restapis/r1/stages/prod","tags":{"a":"b"}}"#, &["apigateway:PUT"] ; "apigateway tags a rest api with put")]
+    #[test_case("iam.amazonaws.com", "CreateSAMLProvider", r#"{"name":"idp","sAMLMetadataDocument":"…","tags":[{"key":"a","value":"b"}]}"#, &["iam:CreateSAMLProvider", "iam:TagSAMLProvider"] ; "iam saml provider tags")]
+    #[test_case("iam.amazonaws.com", "UploadServerCertificate", r#"{"serverCertificateName":"c","tags":[{"key":"a","value":"b"}]}"#, &["iam:TagServerCertificate", "iam:UploadServerCertificate"] ; "iam server certificate tags")]
+    #[test_case("iam.amazonaws.com", "CreateVirtualMFADevice", r#"{"virtualMFADeviceName":"m","tags":[{"key":"a","value":"b"}]}"#, &["iam:CreateVirtualMFADevice", "iam:TagMFADevice"] ; "iam mfa device tags")]
+    #[test_case("iam.amazonaws.com", "CreateUser", r#"{"userName":"u","tags":[{"key":"a","value":"b"}]}"#, &["iam:CreateUser", "iam:TagUser"] ; "iam user tags")]
     // STS session tags and source identity.
     #[test_case("sts.amazonaws.com", "AssumeRole", r#"{"roleArn":"arn:aws:iam::111122223333:role/r","roleSessionName":"s","tags":[{"key":"Project","value":"p"}],"transitiveTagKeys":["Project"]}"#, &["sts:AssumeRole", "sts:TagSession"] ; "sts session tags")]
     #[test_case("sts.amazonaws.com", "AssumeRole", r#"{"roleArn":"arn:aws:iam::111122223333:role/r","roleSessionName":"s","sourceIdentity":"alice"}"#, &["sts:AssumeRole", "sts:SetSourceIdentity"] ; "sts source identity")]
+    #[test_case("sts.amazonaws.com", "GetFederationToken", r#"{"name":"bob","tags":[{"key":"Project","value":"p"}]}"#, &["sts:GetFederationToken", "sts:TagSession"] ; "sts federation token session tags")]
     // API families whose actions are not the operation's name.
     #[test_case("dynamodb.amazonaws.com", "ExecuteStatement", r#"{"statement":"SELECT * FROM \"Music\" WHERE Artist = ?"}"#, &["dynamodb:PartiQLSelect"] ; "partiql select")]
     #[test_case("dynamodb.amazonaws.com", "ExecuteStatement", r#"{"statement":"update Music set x = 1"}"#, &["dynamodb:PartiQLUpdate"] ; "partiql update lower case")]

@@ -135,10 +135,25 @@ struct Derive {
     tag_actions: Vec<String>,
     /// Per-prefix tagging action where the first candidate is not the right one.
     tag_action_of: Vec<TagActionOf>,
+    /// Services with one tagging action per resource type, named after the resource the
+    /// operation creates (IAM: `CreateRole` → `TagRole`, `UploadServerCertificate` →
+    /// `TagServerCertificate`).
+    tag_action_by_noun: Vec<TagByNoun>,
     passed_to: Vec<PassedTo>,
     /// Why the derivation holds, shown with each derived rule.
     role_evidence: String,
     tag_evidence: String,
+}
+
+/// A service whose tagging actions are named after the resource (`Tag` + noun).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TagByNoun {
+    service: String,
+    /// The verbs the operation name starts with, before the noun.
+    verbs: Vec<String>,
+    #[expect(dead_code, reason = "read by reviewers, kept in the data")]
+    evidence: String,
 }
 
 /// The action a service authorises tags given on create with.
@@ -541,12 +556,25 @@ fn derive(
             {
                 return None;
             }
-            how.tag_action_of
+            let by_noun = how
+                .tag_action_by_noun
                 .iter()
                 .filter(|t| t.service == prefix)
-                .map(|t| &t.action)
-                .chain(&how.tag_actions)
-                .map(|a| qualify(prefix, a))
+                .flat_map(|t| &t.verbs)
+                .find_map(|verb| name.strip_prefix(verb.as_str()))
+                .map(|noun| format!("Tag{noun}"));
+            // The resource's own tagging action first, then the service's, then the usual
+            // names.
+            by_noun
+                .into_iter()
+                .chain(
+                    how.tag_action_of
+                        .iter()
+                        .filter(|t| t.service == prefix)
+                        .map(|t| t.action.clone()),
+                )
+                .chain(how.tag_actions.iter().cloned())
+                .map(|a| qualify(prefix, &a))
                 .find(|a| r.action(a).is_some())
         });
         if let Some(action) = tag_action {
