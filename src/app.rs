@@ -570,11 +570,21 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
             "Resource": format!("arn:aws:s3:::{bucket}"),
             "Condition": {"StringLike": {"s3:prefix": [format!("{prefix}AWSLogs/*")]}},
         }));
+        // The log files only (`CloudTrail/`, not Insights), and the digests with
+        // --verify-digests; `*` spans the organization and account levels of the key.
+        let mut readable = vec![format!(
+            "arn:aws:s3:::{bucket}/{prefix}AWSLogs/*/CloudTrail/*"
+        )];
+        if args.verify_digests {
+            readable.push(format!(
+                "arn:aws:s3:::{bucket}/{prefix}AWSLogs/*/CloudTrail-Digest/*"
+            ));
+        }
         statements.push(serde_json::json!({
             "Sid": "ReadTrailLogs",
             "Effect": "Allow",
             "Action": "s3:GetObject",
-            "Resource": format!("arn:aws:s3:::{bucket}/{prefix}AWSLogs/*"),
+            "Resource": readable,
         }));
         if !args.kms_key.is_empty() {
             statements.push(serde_json::json!({
@@ -595,8 +605,7 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
         }));
     }
     if args.verify_digests {
-        // The digests are under `AWSLogs/*/CloudTrail-Digest/`, which ListTrailLogs and
-        // ReadTrailLogs already cover; their public keys need CloudTrail.
+        // The digests' public keys (the digests themselves are in ReadTrailLogs).
         statements.push(serde_json::json!({
             "Sid": "ListDigestPublicKeys",
             "Effect": "Allow",

@@ -667,6 +667,30 @@ mod tests {
         assert_eq!(actions(source, name, request), expected);
     }
 
+    #[test]
+    fn api_gateway_calls_map_to_their_http_method_in_the_sdk_model() {
+        let reference = mapper().reference();
+        let mut wrong = Vec::new();
+        for (prefix, operation, api, method) in crate::resource::path::Paths::embedded().methods() {
+            // Newer operations (portals, routing rules) are IAM actions of their own name.
+            if reference.action(&format!("{prefix}:{operation}")).is_some() {
+                continue;
+            }
+            let source = format!("{prefix}.amazonaws.com");
+            // An HTTP API's TagResource is told from a REST API's by the tagged ARN.
+            let request = if api == "v2" {
+                r#"{"resourceArn":"arn:aws:apigateway:eu-west-1::/apis/a1"}"#
+            } else {
+                r#"{"resourceArn":"arn:aws:apigateway:eu-west-1::/restapis/r1"}"#
+            };
+            let got = actions(&source, operation, request);
+            if got != [format!("{prefix}:{method}")] {
+                wrong.push(format!("{api} {operation}: {method}, mapped to {got:?}"));
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+
     #[test_case("lambda.amazonaws.com", "CreateFunction20150331", r#"{"functionName":"f","role":"arn:aws:iam::1:role/exec"}"#,
         "arn:aws:iam::1:role/exec", "lambda.amazonaws.com" ; "hand rule, the event source receives the role")]
     #[test_case("rds.amazonaws.com", "CreateDBInstance", r#"{"dBInstanceIdentifier":"db1","monitoringRoleArn":"arn:aws:iam::1:role/mon"}"#,

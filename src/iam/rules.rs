@@ -177,6 +177,8 @@ pub struct PrefixRule {
 #[serde(deny_unknown_fields)]
 struct Pattern {
     service: String,
+    #[expect(dead_code, reason = "read by reviewers, kept in the data")]
+    evidence: String,
     prefixes: Vec<PrefixRule>,
 }
 

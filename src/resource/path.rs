@@ -15,6 +15,9 @@ static PARSED: LazyLock<Paths> = LazyLock::new(|| Paths::parse(TABLE));
 /// One operation's request path, as `/apis/{apiId}/stages/{stageName}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Route {
+    /// `v1` (REST APIs) or `v2` (HTTP and WebSocket APIs).
+    api: Box<str>,
+    method: Box<str>,
     path: Box<str>,
 }
 
@@ -39,16 +42,29 @@ impl Paths {
             .filter(|l| !l.starts_with('#') && !l.is_empty())
         {
             let fields: Vec<&str> = line.split('\t').collect();
-            if let [prefix, _api, operation, _method, path] = fields.as_slice() {
+            if let [prefix, api, operation, method, path] = fields.as_slice() {
                 routes
                     .entry(((*prefix).into(), (*operation).into()))
                     .or_default()
                     .push(Route {
+                        api: (*api).into(),
+                        method: (*method).into(),
                         path: (*path).into(),
                     });
             }
         }
         Self { routes }
+    }
+
+    /// Every (prefix, operation, API version, HTTP method) of the table.
+    pub fn methods(&self) -> impl Iterator<Item = (&str, &str, &str, &str)> {
+        self.routes
+            .iter()
+            .flat_map(|((prefix, operation), routes)| {
+                routes
+                    .iter()
+                    .map(move |r| (&**prefix, &**operation, &*r.api, &*r.method))
+            })
     }
 
     /// Whether the service's resources are its request paths.

@@ -180,12 +180,17 @@ fn digests_self_policy_adds_list_public_keys_only_with_the_flag() {
     };
     let with = policy(&["--verify-digests"]);
     assert!(actions(&with).contains(&"cloudtrail:ListPublicKeys".to_owned()));
-    // The digests are below the prefix the trail's reads already cover.
+    // The digest prefix is readable only with the flag.
+    let digests = "arn:aws:s3:::acme-cloudtrail/AWSLogs/*/CloudTrail-Digest/*";
+    assert!(with.to_string().contains(digests));
+    let without = policy(&[]);
+    assert!(!actions(&without).contains(&"cloudtrail:ListPublicKeys".to_owned()));
+    assert!(!without.to_string().contains(digests));
     assert!(
-        with.to_string()
-            .contains("arn:aws:s3:::acme-cloudtrail/AWSLogs/*")
+        without
+            .to_string()
+            .contains("arn:aws:s3:::acme-cloudtrail/AWSLogs/*/CloudTrail/*")
     );
-    assert!(!actions(&policy(&[])).contains(&"cloudtrail:ListPublicKeys".to_owned()));
 }
 
 #[test]
