@@ -50,9 +50,8 @@ pub struct Parts {
 }
 
 impl Parts {
-    /// The keys of the objects at a path (`request.requestItems` → table names).
-    #[must_use]
-    pub fn keys(&self, path: &str) -> Vec<Box<str>> {
+    /// The part a path starts from, and the rest of the path.
+    fn root<'p>(&self, path: &'p str) -> (Option<&Value>, &'p str) {
         let (root, rest) = path.split_once('.').unwrap_or((path, ""));
         let value = match root {
             "request" => self.request.as_ref(),
@@ -60,6 +59,13 @@ impl Parts {
             "resources" => self.resources.as_ref(),
             _ => None,
         };
+        (value, rest)
+    }
+
+    /// The keys of the objects at a path (`request.requestItems` → table names).
+    #[must_use]
+    pub fn keys(&self, path: &str) -> Vec<Box<str>> {
+        let (value, rest) = self.root(path);
         let found = value.and_then(|value| {
             rest.split('.')
                 .filter(|s| !s.is_empty())
@@ -75,13 +81,7 @@ impl Parts {
     #[must_use]
     pub fn values(&self, path: &str) -> Vec<Box<str>> {
         let mut out = Vec::new();
-        let (root, rest) = path.split_once('.').unwrap_or((path, ""));
-        let value = match root {
-            "request" => self.request.as_ref(),
-            "response" => self.response.as_ref(),
-            "resources" => self.resources.as_ref(),
-            _ => None,
-        };
+        let (value, rest) = self.root(path);
         if let Some(value) = value {
             let segments: Vec<&str> = rest.split('.').filter(|s| !s.is_empty()).collect();
             collect(value, &segments, &mut out);

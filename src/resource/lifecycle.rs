@@ -287,29 +287,13 @@ impl Lifecycle {
                         history
                             .created
                             .push((dated.time.clone(), dated.event.clone()));
-                        for (key, value) in tags {
-                            history.tags.push(Held {
-                                key: key.clone(),
-                                value: value.clone(),
-                                from: dated.time.clone(),
-                                at_creation: true,
-                                until: None,
-                            });
-                        }
+                        history.hold(tags, &dated.time, true);
                     }
                 }
                 Change::Tagged { ids, tags } => {
                     for id in ids {
                         let history = histories.of.entry(id.clone()).or_default();
-                        for (key, value) in tags {
-                            history.tags.push(Held {
-                                key: key.clone(),
-                                value: value.clone(),
-                                from: dated.time.clone(),
-                                at_creation: false,
-                                until: None,
-                            });
-                        }
+                        history.hold(tags, &dated.time, false);
                     }
                 }
                 Change::Untagged { ids } => {
@@ -400,6 +384,19 @@ pub struct History {
 }
 
 impl History {
+    /// Notes tags given at `from` (by its creating call, or a later tagging call).
+    fn hold(&mut self, tags: &Tags, from: &Time, at_creation: bool) {
+        for (key, value) in tags {
+            self.tags.push(Held {
+                key: key.clone(),
+                value: value.clone(),
+                from: from.clone(),
+                at_creation,
+                until: None,
+            });
+        }
+    }
+
     /// Whether an event of this name created it.
     #[must_use]
     pub fn created_by(&self, event: &str) -> bool {
