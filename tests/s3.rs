@@ -171,6 +171,63 @@ fn only_the_days_and_files_of_the_window_are_listed_and_fetched() {
 }
 
 #[test]
+fn the_window_s_prefixes_are_listed_concurrently_and_the_policy_does_not_change() {
+    // Two regions and a window that spans two days: four day prefixes, held 150 ms each.
+    let root = bucket_with_sample("", None);
+    let server = Server::start(root.path());
+    server.hold_listings(std::time::Duration::from_millis(150));
+    let output = minpriv()
+        .args([
+            "discover",
+            "--trail-bucket",
+            BUCKET,
+            "--endpoint-url",
+            &server.endpoint,
+        ])
+        .args([
+            "--principal",
+            bundled::ROLE,
+            "--since",
+            "2026-11-19T16:00:00Z",
+            "--until",
+            "2026-11-20T10:40:00Z",
+        ])
+        .args(["--name-prefix", "psoxy-"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        server.listings_peak() >= 2,
+        "listings were not concurrent: {:#?}",
+        server.requests()
+    );
+    let sequential = minpriv()
+        .args([
+            "discover",
+            "--trail-bucket",
+            BUCKET,
+            "--endpoint-url",
+            &server.endpoint,
+        ])
+        .args([
+            "--principal",
+            bundled::ROLE,
+            "--since",
+            "2026-11-19T16:00:00Z",
+            "--until",
+            "2026-11-20T10:40:00Z",
+        ])
+        .args(["--name-prefix", "psoxy-", "--concurrency", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(output.stdout, sequential.stdout);
+}
+
+#[test]
 fn a_missing_bucket_is_a_clear_error() {
     let root = bucket_with_sample("", None);
     let server = Server::start(root.path());

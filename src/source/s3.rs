@@ -309,6 +309,36 @@ pub(super) fn days(scope: &Scope) -> Option<Vec<Date>> {
     Some(days)
 }
 
+/// The objects under each prefix, listed at most `concurrency` at a time, in the prefixes'
+/// order; a prefix that cannot be listed is a failed read.
+async fn list_prefixes(
+    client: &Client,
+    bucket: &str,
+    prefixes: Vec<String>,
+    concurrency: usize,
+    listing: &mut Listing,
+) -> Vec<Object> {
+    let found: Vec<(String, Result<Vec<Object>, String>)> =
+        futures_util::stream::iter(prefixes.into_iter().map(|prefix| async move {
+            let found = objects(client, bucket, &prefix).await;
+            (prefix, found)
+        }))
+        .buffered(concurrency)
+        .collect()
+        .await;
+    let mut keys = Vec::new();
+    for (prefix, found) in found {
+        match found {
+            Ok(found) => keys.extend(found),
+            Err(message) => listing.failed.push(Problem {
+                path: format!("s3://{bucket}/{prefix}"),
+                message,
+            }),
+        }
+    }
+    keys
+}
+
 /// Lists the keys to read, walking the layout down to the window's days; also returns each
 /// (account folder, region) listed.
 async fn list(
@@ -342,49 +372,55 @@ async fn list(
             accounts.push((format!("{logs}{entry}/"), entry));
         }
     }
-    let mut keys = Vec::new();
+    // Every account's regions, then every (account, region, day) prefix, listed
+    // concurrently (at most --concurrency listings in flight): an organization trail has
+    // accounts × regions × days prefixes. Results are put back in order, so the listing is
+    // the same however the requests interleave.
+    let concurrency = options.concurrency.max(1);
+    let accounts: Vec<(String, String)> = accounts
+        .into_iter()
+        .filter(|(_, account)| options.accounts.is_empty() || options.accounts.contains(account))
+        .collect();
+    let region_lists: Vec<(String, Result<Vec<String>, String>)> =
+        futures_util::stream::iter(accounts.into_iter().map(|(base, _)| async move {
+            let trail = format!("{base}CloudTrail/");
+            let regions = if options.regions.is_empty() {
+                folders(client, bucket, &trail).await
+            } else {
+                Ok(options.regions.iter().cloned().collect())
+            };
+            (base, regions)
+        }))
+        .buffered(concurrency)
+        .collect()
+        .await;
     let mut areas = Vec::new();
-    for (base, account) in accounts {
-        if !options.accounts.is_empty() && !options.accounts.contains(&account) {
-            continue;
-        }
+    let mut prefixes = Vec::new();
+    for (base, regions) in region_lists {
         let trail = format!("{base}CloudTrail/");
-        let regions = if options.regions.is_empty() {
-            match folders(client, bucket, &trail).await {
-                Ok(regions) => regions,
-                Err(message) => {
-                    listing.failed.push(Problem {
-                        path: format!("s3://{bucket}/{trail}"),
-                        message,
-                    });
-                    continue;
-                }
+        let regions = match regions {
+            Ok(regions) => regions,
+            Err(message) => {
+                listing.failed.push(Problem {
+                    path: format!("s3://{bucket}/{trail}"),
+                    message,
+                });
+                continue;
             }
-        } else {
-            options.regions.iter().cloned().collect()
         };
         for region in regions {
             areas.push((base.clone(), region.clone()));
             let region_prefix = format!("{trail}{region}/");
-            let prefixes = days(&options.scope).map_or_else(
-                || vec![region_prefix.clone()],
-                |days| {
+            match days(&options.scope) {
+                Some(days) => prefixes.extend(
                     days.iter()
-                        .map(|d| format!("{region_prefix}{}/", d.strftime("%Y/%m/%d")))
-                        .collect()
-                },
-            );
-            for prefix in prefixes {
-                match objects(client, bucket, &prefix).await {
-                    Ok(found) => keys.extend(found),
-                    Err(message) => listing.failed.push(Problem {
-                        path: format!("s3://{bucket}/{prefix}"),
-                        message,
-                    }),
-                }
+                        .map(|d| format!("{region_prefix}{}/", d.strftime("%Y/%m/%d"))),
+                ),
+                None => prefixes.push(region_prefix),
             }
         }
     }
+    let keys = list_prefixes(client, bucket, prefixes, concurrency, &mut listing).await;
     let mut wanted = Vec::new();
     for object in keys {
         let name = object.key.rsplit('/').next().unwrap_or(&object.key);

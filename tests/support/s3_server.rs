@@ -36,6 +36,11 @@ struct State {
     faults: HashMap<String, Fault>,
     /// After this many requests, every connection is dropped (the server went away).
     dies_after: Option<usize>,
+    /// Each listing is held this long before it is answered.
+    hold_listings: Option<std::time::Duration>,
+    /// Listings being answered now, and the most there ever were at once.
+    listings_now: usize,
+    listings_peak: usize,
 }
 
 /// A running S3 server over `root` (each folder a bucket).
@@ -109,6 +114,20 @@ impl Server {
                                         Ok(hyper::Response::builder().status(403).header("content-type", "application/xml").body(s3s::Body::from(body.to_owned())).unwrap())
                                     }
                                     Some(Fault::CutShort) => Ok(hyper::Response::builder().status(200).header("content-length", "100000").body(s3s::Body::from("\u{1f}\u{8b}".to_owned())).unwrap()),
+                                    None if request.uri().query().unwrap_or_default().contains("list-type=2") => {
+                                        let hold = {
+                                            let mut state = state.lock().unwrap();
+                                            state.listings_now += 1;
+                                            state.listings_peak = state.listings_peak.max(state.listings_now);
+                                            state.hold_listings
+                                        };
+                                        if let Some(hold) = hold {
+                                            tokio::time::sleep(hold).await;
+                                        }
+                                        let answer = hyper::service::Service::call(&service, request).await.map_err(|e| format!("{e:?}"));
+                                        state.lock().unwrap().listings_now -= 1;
+                                        answer
+                                    }
                                     None => hyper::service::Service::call(&service, request).await.map_err(|e| format!("{e:?}")),
                                 }
                             }
@@ -134,6 +153,16 @@ impl Server {
         let mut state = self.state.lock().unwrap();
         let seen = state.requests.len();
         state.dies_after = Some(seen + n);
+    }
+
+    /// Holds every listing this long before answering it (to see how many run at once).
+    pub fn hold_listings(&self, hold: std::time::Duration) {
+        self.state.lock().unwrap().hold_listings = Some(hold);
+    }
+
+    /// The most listings that were ever being answered at once.
+    pub fn listings_peak(&self) -> usize {
+        self.state.lock().unwrap().listings_peak
     }
 
     pub fn requests(&self) -> Vec<String> {
