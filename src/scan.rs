@@ -718,6 +718,113 @@ mod tests {
         }
     }
 
+    /// One record by `role` (or by another principal naming it in its request).
+    fn record(role: &str, n: usize, order: bool) -> serde_json::Value {
+        let identity = serde_json::json!({
+            "type": "AssumedRole",
+            "arn": format!("arn:aws:sts::111122223333:assumed-role/{role}/s{n}"),
+            "accountId": "111122223333",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::111122223333:role/{role}")}}
+        });
+        let mut fields = vec![
+            (
+                "eventTime",
+                serde_json::json!(format!("2026-11-20T10:{:02}:00Z", n % 60)),
+            ),
+            ("eventSource", serde_json::json!("iam.amazonaws.com")),
+            ("eventName", serde_json::json!("GetRole")),
+            ("awsRegion", serde_json::json!("us-east-1")),
+            ("userIdentity", identity),
+            // Escapes and a name that is another principal's.
+            (
+                "requestParameters",
+                serde_json::json!({"roleName": "ci-provisioner", "description": "quote \" and caf\u{e9} \u{1F600}"}),
+            ),
+            ("recipientAccountId", serde_json::json!("111122223333")),
+        ];
+        if order {
+            fields.reverse();
+        }
+        serde_json::Value::Object(fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+    }
+
+    #[test]
+    fn the_prefilter_gives_what_the_plain_decoder_gives_on_every_input_shape() {
+        let records: Vec<serde_json::Value> = (0..12)
+            .map(|n| {
+                record(
+                    if n % 3 == 0 {
+                        "ci-provisioner"
+                    } else {
+                        "developer"
+                    },
+                    n,
+                    n % 2 == 0,
+                )
+            })
+            .collect();
+        let trail = serde_json::json!({ "Records": records });
+        let lines: String = records.iter().map(|r| r.to_string() + "\n").collect();
+        let lookup = serde_json::json!({ "Events": records.iter().enumerate()
+            .map(|(n, r)| serde_json::json!({"EventId": n.to_string(), "CloudTrailEvent": r.to_string()}))
+            .collect::<Vec<_>>() });
+        // JSON may escape `/` and any character as \uXXXX: the principal's name is not
+        // literally in such a record.
+        let escaped = trail
+            .to_string()
+            .replace('/', "\\/")
+            .replace("ci-provisioner", "ci\\u002dprovisioner");
+        let shapes = [
+            ("trail document", trail.to_string()),
+            (
+                "pretty-printed",
+                serde_json::to_string_pretty(&trail).unwrap(),
+            ),
+            ("JSON lines", lines),
+            ("LookupEvents output", lookup.to_string()),
+            ("escaped slashes and \\u sequences", escaped),
+        ];
+        let principals = ["arn:aws:iam::111122223333:role/ci-provisioner".to_owned()];
+        let filter = Filter::new(&Criteria {
+            principals: &principals,
+            ..Criteria::default()
+        })
+        .unwrap();
+        let mapper = Mapper::embedded().unwrap();
+        for (shape, text) in shapes {
+            let blobs = [Blob::Memory {
+                name: format!("{shape}.json"),
+                bytes: text.into_bytes(),
+            }];
+            let fast = scan(&blobs, &Context::new(&filter, mapper, 1 << 20, false));
+            let plain = scan(
+                &blobs,
+                &Context {
+                    prefilter: Prefilter::none(),
+                    ..Context::new(&filter, mapper, 1 << 20, false)
+                },
+            );
+            assert_eq!(plain.kept, 4, "{shape}");
+            assert_eq!(
+                (
+                    fast.records,
+                    fast.kept,
+                    &fast.calls,
+                    &fast.bad_records,
+                    &fast.excluded
+                ),
+                (
+                    plain.records,
+                    plain.kept,
+                    &plain.calls,
+                    &plain.bad_records,
+                    &plain.excluded
+                ),
+                "{shape}"
+            );
+        }
+    }
+
     #[test]
     fn a_bad_input_is_a_problem_and_the_rest_is_read() {
         let dir = tempfile::tempdir().unwrap();

@@ -58,9 +58,20 @@ pub type Sink<'s> = dyn for<'r> FnMut(Item<'r>) + 's;
 /// Byte strings of which a record must contain one to be worth decoding (the name of a
 /// principal asked for). Records without them are counted and passed over undecoded,
 /// which is most of an organization trail.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Prefilter {
     finders: Vec<memchr::memmem::Finder<'static>>,
+    /// `\u`: an escaped character, which may hide a needle.
+    escape: memchr::memmem::Finder<'static>,
+}
+
+impl Default for Prefilter {
+    fn default() -> Self {
+        Self {
+            finders: Vec::new(),
+            escape: memchr::memmem::Finder::new(b"\\u").into_owned(),
+        }
+    }
 }
 
 impl Prefilter {
@@ -78,6 +89,7 @@ impl Prefilter {
                 .iter()
                 .map(|n| memchr::memmem::Finder::new(n.as_bytes()).into_owned())
                 .collect(),
+            ..Self::default()
         }
     }
 
@@ -87,8 +99,13 @@ impl Prefilter {
         self.finders.is_empty()
     }
 
+    /// A record holding a needle, or any `\u` escape: JSON may write any character of a
+    /// name as `\uXXXX`, and then the name is not literally in the record's bytes (such
+    /// records are rare; CloudTrail writes names as they are).
     fn admits(&self, record: &[u8]) -> bool {
-        self.finders.is_empty() || self.finders.iter().any(|f| f.find(record).is_some())
+        self.finders.is_empty()
+            || self.finders.iter().any(|f| f.find(record).is_some())
+            || self.escape.find(record).is_some()
     }
 }
 
