@@ -441,9 +441,10 @@ fn propose(
     }
     if args.check && proposal.drifted() {
         crate::warnln!(
-            "minpriv: --check: the catalog lacks {} actions the deployment used ({} more allowed only on other resources)",
+            "minpriv: --check: the catalog lacks {} actions the deployment used ({} more allowed only on other resources, {} only under conditions its calls did not meet)",
             proposal.count(|s| s.missing.len()),
-            proposal.count(|s| s.resource_mismatches.len())
+            proposal.count(|s| s.resource_mismatches.len()),
+            proposal.count(|s| s.condition_mismatches.len())
         );
         return Ok(Exit::Drift);
     }

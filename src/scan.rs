@@ -226,9 +226,20 @@ impl Tally {
         let Ok(generated) = Generated::embedded() else {
             return;
         };
+        // A time that does not parse could be any time: such a call spans all of them, so
+        // nothing that changed is relied on for it.
+        let time = lifecycle::time_of(&event.time);
         for arn in arns.iter().filter(|a| generated.has_service(&a.service)) {
-            self.lifecycle.touch(&event.name, arn, &event.time);
+            if let Some(time) = time {
+                self.lifecycle.touch(&event.name, arn, time);
+            } else {
+                self.lifecycle.touch(&event.name, arn, i64::MIN);
+                self.lifecycle.touch(&event.name, arn, i64::MAX);
+            }
         }
+        let Some(time) = time else {
+            return;
+        };
         let (Some(watch), Some(table)) = (watch, lifecycle::Table::embedded()) else {
             return;
         };
@@ -246,8 +257,9 @@ impl Tally {
         }
         let tag_paths = operation(event, context).map_or(&[][..], |op| op.tags.as_slice());
         let observed = lifecycle::Observed {
+            service: prefix,
             event: &event.name,
-            time: &event.time,
+            time,
             request: request.as_ref(),
             tag_paths,
             created: created
@@ -423,7 +435,7 @@ fn watch(event: &Event<'_>, context: &Context<'_>) -> Option<Watch> {
     let tag_paths = operation(event, context).is_some_and(|op| !op.tags.is_empty());
     table.watch(
         &event.source,
-        name,
+        (prefix, name),
         generated.creates(name),
         tag_paths,
         tagging,

@@ -1231,3 +1231,238 @@ mod reference {
         assert!(text.contains("license: MIT"));
     }
 }
+
+/// Conditions that stand in for generated ids, on call sequences where a tag or alias did
+/// not hold for every call: each a regression of what the independent review found.
+mod lifecycle {
+    use super::*;
+
+    /// A call of the sample's role at `10:MM:SS`.
+    fn call(time: &str, source: &str, name: &str, request: &Value, response: &Value) -> Value {
+        serde_json::json!({
+            "eventVersion": "1.09",
+            "userIdentity": {"type": "AssumedRole",
+                "arn": "arn:aws:sts::111122223333:assumed-role/ci-provisioner/terraform",
+                "accountId": "111122223333",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": bundled::ROLE}}},
+            "eventTime": if time.contains('T') { time.to_owned() } else { format!("2026-11-20T10:{time}Z") },
+            "eventSource": source, "eventName": name, "awsRegion": "eu-west-1",
+            "requestParameters": request, "responseElements": response,
+            "recipientAccountId": "111122223333"
+        })
+    }
+
+    /// The conditions of the policy learned from `records`, one line per statement.
+    fn conditions(records: &[Value]) -> Vec<String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("events.json");
+        std::fs::write(&path, serde_json::json!({ "Records": records }).to_string()).unwrap();
+        let policy: Value = serde_json::from_str(&stdout_of(
+            minpriv().args(["discover", "--events"]).arg(&path).args([
+                "--principal",
+                bundled::ROLE,
+                "--max-policy-size",
+                "100000",
+            ]),
+        ))
+        .unwrap();
+        policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|s| s.get("Condition").is_some())
+            .map(|s| format!("{} {} {}", s["Action"], s["Resource"], s["Condition"]))
+            .collect()
+    }
+
+    const KEY: &str = "0f4d6a2e-5b7c-4e18-9a3d-2c61b8e7f905";
+    const KMS: &str = "kms.amazonaws.com";
+
+    fn create_key(time: &str, tags: &Value) -> Value {
+        call(
+            time,
+            KMS,
+            "CreateKey",
+            &serde_json::json!({"tags": tags}),
+            &serde_json::json!({"keyMetadata": {"keyId": KEY, "arn": format!("arn:aws:kms:eu-west-1:111122223333:key/{KEY}")}}),
+        )
+    }
+
+    fn describe_key(time: &str) -> Value {
+        call(
+            time,
+            KMS,
+            "DescribeKey",
+            &serde_json::json!({"keyId": KEY}),
+            &Value::Null,
+        )
+    }
+
+    fn app(value: &str) -> Value {
+        serde_json::json!([{"tagKey": "app", "tagValue": value}])
+    }
+
+    #[test]
+    fn a_key_used_after_its_tags_says_the_tag() {
+        let lines = conditions(&[create_key("00:00", &app("psoxy")), describe_key("01:00")]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("kms:DescribeKey") && l.contains("aws:ResourceTag/app")),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn a_tag_value_changed_after_create_is_not_relied_on() {
+        let retag = call(
+            "05:00",
+            KMS,
+            "TagResource",
+            &serde_json::json!({"keyId": KEY, "tags": app("billing")}),
+            &Value::Null,
+        );
+        let lines = conditions(&[
+            create_key("00:00", &app("psoxy")),
+            describe_key("01:00"),
+            retag,
+            describe_key("10:00"),
+        ]);
+        assert!(
+            !lines.iter().any(|l| l.contains("kms:DescribeKey")),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn an_alias_used_within_kms_five_minutes_is_not_relied_on() {
+        let alias = call(
+            "00:01",
+            KMS,
+            "CreateAlias",
+            &serde_json::json!({"aliasName": "alias/psoxy-k", "targetKeyId": KEY}),
+            &Value::Null,
+        );
+        let encrypt = call(
+            "00:02",
+            KMS,
+            "Encrypt",
+            &serde_json::json!({"keyId": KEY}),
+            &Value::Null,
+        );
+        let lines = conditions(&[create_key("00:00", &serde_json::json!([])), alias, encrypt]);
+        assert!(
+            !lines.iter().any(|l| l.contains("kms:ResourceAliases")),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn an_http_api_untagged_before_it_is_deleted_keeps_no_tag_condition() {
+        let api = "k3m9x2p7qa";
+        let create = call(
+            "00:00",
+            "apigateway.amazonaws.com",
+            "CreateApi",
+            &serde_json::json!({"name": "psoxy-api", "protocolType": "HTTP", "tags": {"app": "psoxy"}}),
+            &serde_json::json!({"apiId": api}),
+        );
+        let untag = call(
+            "05:00",
+            "apigateway.amazonaws.com",
+            "UntagResource",
+            &serde_json::json!({"resourceArn": format!("arn:aws:apigateway:eu-west-1::/apis/{api}"), "tagKeys": ["app"]}),
+            &Value::Null,
+        );
+        let delete = call(
+            "10:00",
+            "apigateway.amazonaws.com",
+            "DeleteApi",
+            &serde_json::json!({"apiId": api}),
+            &Value::Null,
+        );
+        let lines = conditions(&[create.clone(), delete.clone()]);
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains("apigateway:DELETE") && l.contains("ResourceTag")),
+            "{lines:#?}"
+        );
+        let lines = conditions(&[create, untag, delete]);
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.contains("apigateway:DELETE") && l.contains("ResourceTag")),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn a_secret_untagged_by_its_name_keeps_no_tag_condition() {
+        let arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:psoxy-dev-SALT-Xy12Ab";
+        let sm = "secretsmanager.amazonaws.com";
+        let create = call(
+            "00:00",
+            sm,
+            "CreateSecret",
+            &serde_json::json!({"name": "psoxy-dev-SALT", "tags": [{"key": "app", "value": "psoxy"}]}),
+            &serde_json::json!({"arn": arn, "name": "psoxy-dev-SALT"}),
+        );
+        let untag = call(
+            "05:00",
+            sm,
+            "UntagResource",
+            &serde_json::json!({"secretId": "psoxy-dev-SALT", "tagKeys": ["app"]}),
+            &Value::Null,
+        );
+        let describe = call(
+            "10:00",
+            sm,
+            "DescribeSecret",
+            &serde_json::json!({"secretId": arn}),
+            &Value::Null,
+        );
+        let lines = conditions(&[create, untag, describe]);
+        assert!(
+            !lines
+                .iter()
+                .any(|l| l.contains("secretsmanager:DescribeSecret")),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn a_tag_specification_without_tags_gives_no_tag() {
+        let create = call(
+            "00:00",
+            "ec2.amazonaws.com",
+            "CreateSecurityGroup",
+            &serde_json::json!({"groupName": "psoxy-sg", "vpcId": "vpc-0e1d2c3b4a5968778",
+                "tagSpecificationSet": {"items": [{"resourceType": "security-group"}]}}),
+            &serde_json::json!({"groupId": "sg-0a1b2c3d4e5f67890"}),
+        );
+        let lines = conditions(&[create]);
+        assert!(
+            !lines.iter().any(|l| l.contains("resourceType")),
+            "{lines:#?}"
+        );
+    }
+
+    #[test]
+    fn a_time_written_with_an_offset_is_ordered_as_the_instant_it_is() {
+        // 10:05-01:00 is 11:05Z, after the untagging at 10:10Z.
+        let untag = call(
+            "10:00",
+            KMS,
+            "UntagResource",
+            &serde_json::json!({"keyId": KEY, "tagKeys": ["app"]}),
+            &Value::Null,
+        );
+        let late = describe_key("2026-11-20T10:05:00-01:00");
+        let lines = conditions(&[create_key("00:00", &app("psoxy")), untag, late]);
+        assert!(
+            !lines.iter().any(|l| l.contains("kms:DescribeKey")),
+            "{lines:#?}"
+        );
+    }
+}

@@ -31,9 +31,14 @@ pub fn context_of_lines<'l>(lines: impl IntoIterator<Item = &'l String>) -> Cont
         let Some((head, values)) = line.split_once(" = ") else {
             continue;
         };
-        let Some((_, key)) = head.split_once(' ') else {
+        let Some((operator, key)) = head.split_once(' ') else {
             continue;
         };
+        // A pattern (`alias/psoxy-*`) says what held, not the value a call carried: the
+        // key stays unknown.
+        if operator.contains("Like") {
+            continue;
+        }
         context
             .entry(key.to_owned())
             .or_default()
@@ -81,14 +86,18 @@ fn test(operator: &str, given: Option<&BTreeSet<String>>, values: &[String]) -> 
         "StringNotLike" | "ArnNotLike" => (true, |v, g| WildMatch::new(v).matches(g)),
         _ => return Outcome::Unknown,
     };
+    // A policy variable (`${aws:PrincipalTag/app}`) has a value the trail does not show.
+    if values.iter().any(|v| v.contains("${")) {
+        return Outcome::Unknown;
+    }
     let hit = |g: &String| values.iter().any(|v| compare(v, g));
     let holds = match set {
         Some("ForAllValues") => given.iter().all(|g| hit(g) != negated),
         Some("ForAnyValue") => given.iter().any(|g| hit(g) != negated),
         Some(_) => return Outcome::Unknown,
-        // A single-valued key: negated operators hold when no value matches.
-        None if negated => !given.iter().any(hit),
-        None => given.iter().any(hit),
+        // A single-valued key whose values are those of several calls: the condition must
+        // hold for each (negated operators: no value matches).
+        None => given.iter().all(|g| hit(g) != negated),
     };
     if holds {
         Outcome::Holds
@@ -159,6 +168,8 @@ mod tests {
     #[test_case(r#"{"ForAllValues:StringEquals":{"aws:TagKeys":["app"]}}"#, &[("aws:TagKeys", &["app", "managed-by"])], Outcome::Fails ; "a tag key the catalog does not allow")]
     #[test_case(r#"{"ForAnyValue:StringLike":{"kms:ResourceAliases":"alias/psoxy-*"}}"#, &[("kms:ResourceAliases", &["alias/psoxy-key"])], Outcome::Holds ; "for any value")]
     #[test_case(r#"{"StringEquals":{"AWS:RESOURCETAG/app":"psoxy"}, "StringEqualsIfExists":{"aws:SourceIp":"x"}}"#, &[("aws:ResourceTag/app", &["psoxy"])], Outcome::Unknown ; "keys compare without case and all must hold")]
+    #[test_case(r#"{"StringEquals":{"iam:PassedToService":"lambda.amazonaws.com"}}"#, &[("iam:PassedToService", &["lambda.amazonaws.com", "ecs-tasks.amazonaws.com"])], Outcome::Fails ; "one call passed the role to another service")]
+    #[test_case(r#"{"StringEquals":{"aws:ResourceTag/app":"${aws:PrincipalTag/app}"}}"#, &[("aws:ResourceTag/app", &["psoxy"])], Outcome::Unknown ; "a policy variable")]
     fn conditions_as_iam_evaluates_them(json: &str, pairs: &[(&str, &[&str])], expected: Outcome) {
         assert_eq!(evaluate(&condition(json), &context(pairs)), expected);
     }
@@ -169,6 +180,7 @@ mod tests {
             "StringEquals iam:PassedToService = lambda.amazonaws.com, ecs-tasks.amazonaws.com"
                 .to_owned(),
             "ForAllValues:StringEquals aws:TagKeys = app".to_owned(),
+            "ForAnyValue:StringLike kms:ResourceAliases = alias/psoxy-*".to_owned(),
         ];
         assert_eq!(
             context_of_lines(&lines),

@@ -115,7 +115,9 @@ impl<'l> Story<'l> {
     #[must_use]
     pub fn new(lifecycle: &'l Lifecycle) -> Self {
         Self {
-            histories: lifecycle.histories(),
+            histories: crate::resource::lifecycle::Table::embedded()
+                .map(|table| lifecycle.histories(table))
+                .unwrap_or_default(),
             lifecycle: Some(lifecycle),
         }
     }
@@ -163,6 +165,9 @@ impl Grant<'_> {
             return condition;
         }
         if widened.is_empty() {
+            if !self.action.resource_types.is_empty() {
+                return condition;
+            }
             return self.created_on_star(story, &table.tags);
         }
         let (mut creating, mut using) = (0_usize, 0_usize);
@@ -247,8 +252,10 @@ impl Grant<'_> {
         condition
     }
 
-    /// An action granted on `*` whose every call was a creating call that gave tags
-    /// (`kms:CreateKey`): the request tags.
+    /// An action that takes no resource type (`kms:CreateKey`), granted on `*`, whose every
+    /// call was a creating call that gave tags: the request tags every created resource was
+    /// given. (An action with resource types on `*` is unscoped: its statement authorises
+    /// other resources of the request too, which may carry no such tags.)
     fn created_on_star(&self, story: &Story<'_>, keys: &TagKeys) -> Condition {
         let mut condition = Condition::new();
         let mut request: Option<Tags> = None;
@@ -260,9 +267,11 @@ impl Grant<'_> {
                     continue;
                 };
                 seen += 1;
-                let given: Tags = ids.iter().flat_map(|(_, tags)| tags.clone()).collect();
-                tag_keys.extend(given.keys().cloned());
-                intersect(&mut request, given);
+                // Each resource the call created is authorised with the tags it was given.
+                for (_, given) in ids {
+                    tag_keys.extend(given.keys().cloned());
+                    intersect(&mut request, given.clone());
+                }
             }
             // A call the trail does not show creating anything (it failed, it is another
             // kind of call): its request tags are unknown.
@@ -424,8 +433,8 @@ mod tests {
         ("kms".into(), KEY_ID.into())
     }
 
-    fn at(minute: &str) -> String {
-        format!("2026-11-20T10:{minute}Z")
+    fn at(minute: &str) -> crate::resource::lifecycle::Time {
+        crate::resource::lifecycle::time_of(&format!("2026-11-20T10:{minute}Z")).unwrap()
     }
 
     fn narrowing(action: &str, case: Case, conditions: Conditions) -> Vec<String> {
@@ -443,7 +452,7 @@ mod tests {
             .collect();
         let mut lifecycle = Lifecycle::default();
         lifecycle.changes.push(crate::resource::lifecycle::Dated {
-            time: at("00:00").into(),
+            time: at("00:00"),
             event: "CreateKey".into(),
             change: Change::Created {
                 ids: vec![(key_id(), tags)],
@@ -451,7 +460,7 @@ mod tests {
         });
         for (minute, event, change) in case.changes {
             lifecycle.changes.push(crate::resource::lifecycle::Dated {
-                time: at(minute).into(),
+                time: at(minute),
                 event: event.into(),
                 change,
             });
@@ -459,8 +468,8 @@ mod tests {
         let mut evidence = ActionEvidence::default();
         for (event, first, last) in case.calls {
             *evidence.events.entry((*event).to_owned()).or_default() += 1;
-            lifecycle.touch(event, &arn, &at(first));
-            lifecycle.touch(event, &arn, &at(last));
+            lifecycle.touch(event, &arn, at(first));
+            lifecycle.touch(event, &arn, at(last));
         }
         let story = Story::new(&lifecycle);
         let prefixes = ["psoxy-".to_owned()];
@@ -505,16 +514,22 @@ mod tests {
         &["StringEquals aws:ResourceTag/app = psoxy", "StringEquals aws:ResourceTag/managed-by = terraform"] ; "tags given on create hold for later calls")]
     #[test_case("kms:DescribeKey", Case { create_tags: TAGGED, changes: vec![], calls: &[("DescribeKey", "00:00", "30:00")] },
         &["StringEquals aws:ResourceTag/app = psoxy", "StringEquals aws:ResourceTag/managed-by = terraform"] ; "even in the second of the creation")]
-    #[test_case("kms:DescribeKey", Case { create_tags: &[("created", "2026-11-20"), ("run", "12345")], changes: vec![], calls: &[("DescribeKey", "01:00", "30:00")] },
+    #[test_case("kms:DescribeKey", Case { create_tags: &[("created", "2026-11-20"), ("run", "12345"), ("commit", "3f2a9c1"), ("version", "1.4.2")], changes: vec![], calls: &[("DescribeKey", "01:00", "30:00")] },
         &[] ; "dates and numbers change with every deploy")]
     #[test_case("kms:DescribeKey", Case { create_tags: TAGGED, changes: vec![("20:00", "UntagResource", Change::Untagged { ids: vec![key_id()] })], calls: &[("DescribeKey", "01:00", "30:00")] },
         &[] ; "tags taken away before the last call")]
-    #[test_case("kms:DescribeKey", Case { create_tags: &[], changes: vec![("05:00", "TagResource", Change::Tagged { ids: vec![key_id()], tags: [("app".into(), "psoxy".into())].into() })], calls: &[("DescribeKey", "06:00", "30:00")] },
+    #[test_case("kms:DescribeKey", Case { create_tags: &[], changes: vec![("05:00", "TagResource", Change::Tagged { ids: vec![key_id()], tags: [("app".into(), "psoxy".into())].into() })], calls: &[("DescribeKey", "11:00", "30:00")] },
         &["StringEquals aws:ResourceTag/app = psoxy"] ; "tags added before the calls")]
+    #[test_case("kms:DescribeKey", Case { create_tags: TAGGED, changes: vec![("05:00", "TagResource", Change::Tagged { ids: vec![key_id()], tags: [("app".into(), "billing".into())].into() })], calls: &[("DescribeKey", "01:00", "30:00")] },
+        &["StringEquals aws:ResourceTag/managed-by = terraform"] ; "a tag whose value changed between the calls")]
+    #[test_case("kms:DescribeKey", Case { create_tags: TAGGED, changes: vec![("05:00", "UntagResource", Change::Unmatched { service: "kms".into(), keys: None })], calls: &[("DescribeKey", "01:00", "30:00")] },
+        &[] ; "an untagging call the trail cannot tie to a key")]
     #[test_case("kms:DescribeKey", Case { create_tags: &[], changes: vec![("05:00", "TagResource", Change::Tagged { ids: vec![key_id()], tags: [("app".into(), "psoxy".into())].into() })], calls: &[("DescribeKey", "05:00", "30:00")] },
         &[] ; "a call in the same second as the tagging cannot be ordered")]
-    #[test_case("kms:Encrypt", Case { create_tags: &[], changes: vec![("01:00", "CreateAlias", alias(true)), ("30:00", "DeleteAlias", alias(false))], calls: &[("Encrypt", "02:00", "29:00")] },
+    #[test_case("kms:Encrypt", Case { create_tags: &[], changes: vec![("01:00", "CreateAlias", alias(true)), ("30:00", "DeleteAlias", alias(false))], calls: &[("Encrypt", "07:00", "29:00")] },
         &["ForAnyValue:StringLike kms:ResourceAliases = alias/psoxy-*"] ; "an alias under a name prefix named the key for every call")]
+    #[test_case("kms:Encrypt", Case { create_tags: &[], changes: vec![("01:00", "CreateAlias", alias(true))], calls: &[("Encrypt", "01:02", "29:00")] },
+        &[] ; "within the five minutes KMS may take to authorise with a new alias")]
     #[test_case("kms:ScheduleKeyDeletion", Case { create_tags: &[], changes: vec![("01:00", "CreateAlias", alias(true)), ("30:00", "DeleteAlias", alias(false))], calls: &[("ScheduleKeyDeletion", "31:00", "31:00")] },
         &[] ; "deletion after the alias went")]
     #[test_case("kms:EnableKeyRotation", Case { create_tags: &[], changes: vec![("01:00", "CreateAlias", alias(true))], calls: &[("EnableKeyRotation", "00:30", "00:30")] },
