@@ -739,6 +739,7 @@ mod tests {
             "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::111122223333:role/{role}")}}
         });
         let mut fields = vec![
+            ("eventVersion", serde_json::json!("1.09")),
             (
                 "eventTime",
                 serde_json::json!(format!("2026-11-20T10:{:02}:00Z", n % 60)),
@@ -762,20 +763,22 @@ mod tests {
 
     #[test]
     fn the_prefilter_gives_what_the_plain_decoder_gives_on_every_input_shape() {
-        let records: Vec<serde_json::Value> = (0..12)
-            .map(|n| {
-                record(
-                    if n % 3 == 0 {
-                        "ci-provisioner"
-                    } else {
-                        "developer"
-                    },
-                    n,
-                    n % 2 == 0,
-                )
-            })
-            .collect();
+        let role = |n: usize| {
+            if n.is_multiple_of(3) {
+                "ci-provisioner"
+            } else {
+                "developer"
+            }
+        };
+        let records: Vec<serde_json::Value> =
+            (0..12).map(|n| record(role(n), n, n % 2 == 0)).collect();
         let trail = serde_json::json!({ "Records": records });
+        // As CloudTrail writes them, eventVersion first: the needle-first path.
+        let ordered: Vec<serde_json::Value> = (0..12).map(|n| record(role(n), n, false)).collect();
+        let cloudtrail = serde_json::json!({ "Records": ordered });
+        let cloudtrail_escaped = cloudtrail
+            .to_string()
+            .replace("ci-provisioner", "ci\\u002dprovisioner");
         let lines: String = records.iter().map(|r| r.to_string() + "\n").collect();
         let lookup = serde_json::json!({ "Events": records.iter().enumerate()
             .map(|(n, r)| serde_json::json!({"EventId": n.to_string(), "CloudTrailEvent": r.to_string()}))
@@ -788,6 +791,12 @@ mod tests {
             .replace("ci-provisioner", "ci\\u002dprovisioner");
         let shapes = [
             ("trail document", trail.to_string()),
+            ("CloudTrail's field order", cloudtrail.to_string()),
+            (
+                "CloudTrail's field order, pretty",
+                serde_json::to_string_pretty(&cloudtrail).unwrap(),
+            ),
+            ("CloudTrail's field order, escaped", cloudtrail_escaped),
             (
                 "pretty-printed",
                 serde_json::to_string_pretty(&trail).unwrap(),

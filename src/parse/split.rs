@@ -44,6 +44,67 @@ pub fn records(body: &[u8]) -> Option<Vec<Range<usize>>> {
     (skip_space(body, at) == body.len()).then_some(ranges)
 }
 
+/// The records of a trail document written the way CloudTrail writes one, found from where
+/// they start rather than by walking them: each record is an object whose first key is
+/// `eventVersion`, so `{"eventVersion":` marks every record start (a key, since a quote
+/// inside a string is escaped). Each mark is checked locally — the first right after the
+/// array's `[`, every other after the `}` and `,` that close the record before it, the
+/// last followed only by `]}` — and any other shape returns `None` for the structural walk
+/// ([`records`]). Returns each record's byte range.
+pub fn marked(body: &[u8]) -> Option<Vec<Range<usize>>> {
+    static MARK: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"{\"eventVersion\":"));
+    let mut at = skip_space(body, 0);
+    at = expect(body, at, b'{')?;
+    at = skip_space(body, at);
+    at = expect_text(body, at, b"\"Records\"")?;
+    at = skip_space(body, at);
+    at = expect(body, at, b':')?;
+    at = skip_space(body, at);
+    at = expect(body, at, b'[')?;
+    let first = skip_space(body, at);
+    // The document's end: `]` and `}`, whitespace around them.
+    let mut end = back_space(body, body.len());
+    end = end.checked_sub(1).filter(|e| body.get(*e) == Some(&b'}'))?;
+    end = back_space(body, end);
+    let close = end.checked_sub(1).filter(|e| body.get(*e) == Some(&b']'))?;
+    let starts: Vec<usize> = MARK.find_iter(body.get(..close)?).collect();
+    let Some((&head, rest)) = starts.split_first() else {
+        return (first == close).then(Vec::new);
+    };
+    if head != first {
+        return None;
+    }
+    let mut ranges = Vec::with_capacity(starts.len());
+    let mut start = head;
+    for &next in rest {
+        let comma = back_space(body, next).checked_sub(1)?;
+        if body.get(comma) != Some(&b',') {
+            return None;
+        }
+        let brace = back_space(body, comma);
+        if brace <= start || body.get(brace - 1) != Some(&b'}') {
+            return None;
+        }
+        ranges.push(start..brace);
+        start = next;
+    }
+    let last = back_space(body, close);
+    if last <= start || body.get(last - 1) != Some(&b'}') {
+        return None;
+    }
+    ranges.push(start..last);
+    Some(ranges)
+}
+
+/// The position after the last non-whitespace byte before `at`.
+fn back_space(body: &[u8], mut at: usize) -> usize {
+    while at > 0 && body.get(at - 1).is_some_and(u8::is_ascii_whitespace) {
+        at -= 1;
+    }
+    at
+}
+
 /// The end (exclusive) of the object starting at `start`.
 fn object_end(body: &[u8], start: usize) -> Option<usize> {
     if body.get(start) != Some(&b'{') {
@@ -120,6 +181,38 @@ mod tests {
             [r#"{"a":{"b":"}"},"c":"\"{"}"#, r#"{"d":[{"e":1}]}"#]
         );
         assert_eq!(pieces(r#"{"Records":[]}"#).unwrap(), Vec::<&str>::new());
+    }
+
+    fn marked_pieces(body: &str) -> Option<Vec<&str>> {
+        marked(body.as_bytes()).map(|ranges| ranges.into_iter().map(|r| &body[r]).collect())
+    }
+
+    #[test]
+    fn records_are_found_from_their_marks_as_cloudtrail_writes_them() {
+        let body = r#"{"Records":[{"eventVersion":"1.09","a":"},{\"eventVersion\":"},
+            {"eventVersion":"1.08","b":[{"c":1}]} ]}"#;
+        assert_eq!(
+            marked_pieces(body).unwrap(),
+            [
+                r#"{"eventVersion":"1.09","a":"},{\"eventVersion\":"}"#,
+                r#"{"eventVersion":"1.08","b":[{"c":1}]}"#
+            ]
+        );
+        assert_eq!(
+            marked_pieces(r#"{"Records":[ ]}"#).unwrap(),
+            Vec::<&str>::new()
+        );
+        // Every shape it cannot vouch for is left to the walk.
+        for body in [
+            r#"{"Records":[{"a":1,"eventVersion":"1"}]}"#,
+            r#"{"Records":[{"eventVersion":"1"},{"a":1}]}"#.replace(r#"{"a":1}"#, r#"{"a":1,"x":{"eventVersion":"2"}}"#).as_str(),
+            r#"{"Records":[{"eventVersion":"1"} {"eventVersion":"2"}]}"#,
+            r#"{"Records":[{"eventVersion":"1"}]"#,
+            r#"{"Records":[{"eventVersion":"1"}]} x"#,
+            r#"{"Records":[{"a":1}]}"#,
+        ] {
+            assert!(marked(body.as_bytes()).is_none(), "{body}");
+        }
     }
 
     #[test]
