@@ -123,7 +123,7 @@ impl<'l> Story<'l> {
     }
 
     fn span(&self, event: &str, arn: &TypedArn) -> Option<&Span> {
-        self.lifecycle?.spans.get(&(event.into(), arn.clone()))
+        self.lifecycle?.span(event, arn)
     }
 
     /// Creating calls of this event name that the trail shows, with what each created.

@@ -88,6 +88,8 @@ pub struct Generated {
     creators: Vec<String>,
     shapes: Vec<Shape>,
     index: HashMap<(String, String), usize>,
+    /// The services with a generated identifier.
+    services: BTreeSet<String>,
 }
 
 /// Generated identifiers a run saw created: (service prefix, value).
@@ -124,6 +126,7 @@ impl Generated {
         }
         Ok(Self {
             creators: file.creators,
+            services: shapes.iter().map(|s| s.service.clone()).collect(),
             shapes,
             index,
         })
@@ -155,7 +158,7 @@ impl Generated {
     /// Whether any identifier of `service` is generated.
     #[must_use]
     pub fn has_service(&self, service: &str) -> bool {
-        self.shapes.iter().any(|shape| shape.service == service)
+        self.services.contains(service)
     }
 
     /// Whether an event of this name creates resources (its response names them).

@@ -70,8 +70,9 @@ pub struct Span {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lifecycle {
     pub changes: Vec<Dated>,
-    /// (event name, resource) → when calls of that name named it.
-    pub spans: HashMap<(Box<str>, TypedArn), Span>,
+    /// Event name → resource → when calls of that name named it (nested, so a call is
+    /// noted without allocating a key once its name and resource were seen).
+    pub spans: HashMap<Box<str>, HashMap<TypedArn, Span>>,
 }
 
 impl Lifecycle {
@@ -88,22 +89,34 @@ impl Lifecycle {
     }
 
     fn widen(&mut self, event: &str, arn: &TypedArn, more: Span) {
-        match self.spans.get_mut(&(event.into(), arn.clone())) {
+        let by_arn = match self.spans.get_mut(event) {
+            Some(by_arn) => by_arn,
+            None => self.spans.entry(event.into()).or_default(),
+        };
+        match by_arn.get_mut(arn) {
             Some(span) => {
                 span.first = span.first.min(more.first);
                 span.last = span.last.max(more.last);
             }
             None => {
-                self.spans.insert((event.into(), arn.clone()), more);
+                by_arn.insert(arn.clone(), more);
             }
         }
+    }
+
+    /// When calls of `event` named `arn`.
+    #[must_use]
+    pub fn span(&self, event: &str, arn: &TypedArn) -> Option<&Span> {
+        self.spans.get(event)?.get(arn)
     }
 
     /// Folds another worker's findings in.
     pub fn merge(&mut self, other: Self) {
         self.changes.extend(other.changes);
-        for ((event, arn), span) in other.spans {
-            self.widen(&event, &arn, span);
+        for (event, by_arn) in other.spans {
+            for (arn, span) in by_arn {
+                self.widen(&event, &arn, span);
+            }
         }
     }
 

@@ -240,7 +240,7 @@ fn spans_merge_to_the_widest() {
     b.touch("DescribeKey", &arn, at("09:00"));
     a.merge(b);
     assert_eq!(
-        a.spans[&("DescribeKey".into(), arn)],
+        *a.span("DescribeKey", &arn).unwrap(),
         span("01:00", "09:00")
     );
 }
