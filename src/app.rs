@@ -166,6 +166,7 @@ fn read_bucket(
         region: None,
         verify_digests: config.digests.is_some(),
         list_public_keys: keys.is_none(),
+        progress: !config.quiet,
     };
     let source::s3::Stream {
         listing,

@@ -41,6 +41,8 @@ pub struct Options {
     pub verify_digests: bool,
     /// ... and CloudTrail's public keys for them (no `--public-keys` file given).
     pub list_public_keys: bool,
+    /// A progress line on stderr while listing, when it is a terminal.
+    pub progress: bool,
 }
 
 /// A source that could not be opened at all.
@@ -309,23 +311,46 @@ pub(super) fn days(scope: &Scope) -> Option<Vec<Date>> {
     Some(days)
 }
 
-/// The objects under each prefix, listed at most `concurrency` at a time, in the prefixes'
-/// order; a prefix that cannot be listed is a failed read.
+/// A progress line over the prefixes listed, on stderr when it is a terminal.
+fn listing_bar(show: bool, prefixes: usize) -> indicatif::ProgressBar {
+    use std::io::IsTerminal as _;
+    if !show || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(prefixes as u64);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{spinner} listing {pos}/{len} prefixes ({msg}) {wide_bar} {eta}",
+    ) {
+        bar.set_style(style);
+    }
+    bar
+}
+
+/// The objects under each prefix, listed at most `--concurrency` at a time, in the
+/// prefixes' order; a prefix that cannot be listed is a failed read.
 async fn list_prefixes(
     client: &Client,
     bucket: &str,
     prefixes: Vec<String>,
-    concurrency: usize,
+    options: &Options,
     listing: &mut Listing,
 ) -> Vec<Object> {
+    let bar = listing_bar(options.progress, prefixes.len());
+    let mut objects_listed = 0_usize;
     let found: Vec<(String, Result<Vec<Object>, String>)> =
         futures_util::stream::iter(prefixes.into_iter().map(|prefix| async move {
             let found = objects(client, bucket, &prefix).await;
             (prefix, found)
         }))
-        .buffered(concurrency)
+        .buffered(options.concurrency.max(1))
+        .inspect(|(_, found)| {
+            bar.inc(1);
+            objects_listed += found.as_ref().map_or(0, Vec::len);
+            bar.set_message(format!("{objects_listed} objects"));
+        })
         .collect()
         .await;
+    bar.finish_and_clear();
     let mut keys = Vec::new();
     for (prefix, found) in found {
         match found {
@@ -420,7 +445,7 @@ async fn list(
             }
         }
     }
-    let keys = list_prefixes(client, bucket, prefixes, concurrency, &mut listing).await;
+    let keys = list_prefixes(client, bucket, prefixes, options, &mut listing).await;
     let mut wanted = Vec::new();
     for object in keys {
         let name = object.key.rsplit('/').next().unwrap_or(&object.key);
