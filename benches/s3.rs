@@ -1,7 +1,8 @@
 //! Fetching a trail from S3: objects per second and MB/s from a local S3 server (s3s-fs on
 //! loopback) at several `--concurrency` values, running the release binary end to end.
 //!
-//!   cargo bench --bench s3          # the 240-file corpus of the throughput bench
+//!   cargo bench --bench s3                                   # the 240-file corpus of the throughput bench
+//!   MINPRIV_BENCH_OBJECTS=10000 MINPRIV_BENCH_RECORDS=20 cargo bench --bench s3   # many small objects
 
 use std::path::Path;
 use std::process::Command;
@@ -25,9 +26,23 @@ fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let corpus = std::env::temp_dir().join("minpriv-bench-240");
+    let number = |name: &str, default: usize| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (objects, records) = (
+        number("MINPRIV_BENCH_OBJECTS", 240),
+        number("MINPRIV_BENCH_RECORDS", 1045),
+    );
+    let corpus = if (objects, records) == (240, 1045) {
+        std::env::temp_dir().join("minpriv-bench-240")
+    } else {
+        std::env::temp_dir().join(format!("minpriv-bench-s3-{objects}-{records}"))
+    };
     if !corpus.exists() {
-        minpriv::synth::bulk::write(&corpus, 240, 1045, 7)?;
+        minpriv::synth::bulk::write(&corpus, objects, records, 7)?;
     }
     let root = tempfile::tempdir()?;
     copy_tree(&corpus, &root.path().join("bench-trail"))?;
@@ -35,8 +50,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let megabytes = walk(&corpus)? as f64 / 1e6;
     let server = s3_server::Server::start(root.path());
     println!(
-        "240 objects, {:.1} MB compressed, from {}",
-        megabytes, server.endpoint
+        "{objects} objects of {records} records, {megabytes:.1} MB compressed, from {}",
+        server.endpoint
     );
     for concurrency in [1, 4, 16, 64] {
         let mut best = f64::MAX;
@@ -70,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         println!(
             "--concurrency {concurrency:>2}: {best:.2} s, {:.0} objects/s, {:.1} MB/s fetched",
-            240.0 / best,
+            f64::from(u32::try_from(objects).unwrap_or(u32::MAX)) / best,
             megabytes / best
         );
     }
