@@ -295,8 +295,9 @@ pub struct DiscoverArgs {
     #[arg(long, conflicts_with = "keep_region")]
     pub portable: bool,
 
-    /// Conditions that narrow wildcards (`iam:PassedToService` on `iam:PassRole`): `auto`
-    /// adds them where the trail shows what holds, `none` leaves them out.
+    /// Conditions that narrow grants (`iam:PassedToService` on `iam:PassRole`, the run's
+    /// own tags and aliases where a generated id became `*`): `auto` adds them where the
+    /// trail shows they held for every call, `none` leaves them out.
     #[arg(long, value_enum, value_name = "WHICH", default_value = "auto")]
     pub conditions: crate::policy::Conditions,
 

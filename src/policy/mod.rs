@@ -66,7 +66,8 @@ pub type Condition = BTreeMap<String, BTreeMap<String, BTreeSet<String>>>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum Conditions {
     /// Those the trail shows to hold (`data/conditions.toml`: `iam:PassedToService` on
-    /// `iam:PassRole`, `ec2:CreateAction` on tag-on-create `ec2:CreateTags`).
+    /// `iam:PassRole`, `ec2:CreateAction` on tag-on-create `ec2:CreateTags`, and tags or
+    /// aliases standing in for generated identifiers).
     #[default]
     Auto,
     /// None.
