@@ -255,12 +255,10 @@ fn read_athena(
         region: athena.region.clone(),
         progress: !config.quiet,
     };
-    let failed = |id: Option<&str>, message: String| {
+    // The source's errors name the query; the rows' are named after it here.
+    let failed = |path: String, message: String| {
         let mut listing = Listing::default();
-        listing.failed.push(source::Problem {
-            path: id.map_or_else(|| "athena".to_owned(), |id| format!("athena query {id}")),
-            message,
-        });
+        listing.failed.push(source::Problem { path, message });
         Ok(Read {
             listing,
             tally: scan::Tally::default(),
@@ -270,17 +268,20 @@ fn read_athena(
     };
     let outcome = match source::athena::run(&options) {
         Ok(outcome) => outcome,
-        Err(error) => return failed(error.query_id(), error.to_string()),
+        Err(error) => return failed("athena".to_owned(), error.to_string()),
     };
     let id = outcome.query_id.as_str();
     let Some((header, rows)) = outcome.rows.split_first() else {
-        return failed(Some(id), "the result has no header row".to_owned());
+        return failed(
+            format!("Athena query {id}"),
+            "the result has no header row".to_owned(),
+        );
     };
     let tally = crate::athena::rows::check_header(header, projection)
         .and_then(|()| crate::athena::rows::tally(rows, projection, context));
     let tally = match tally {
         Ok(tally) => tally,
-        Err(error) => return failed(Some(id), error.to_string()),
+        Err(error) => return failed(format!("Athena query {id}"), error.to_string()),
     };
     let price = crate::athena::Price::embedded().map_err(anyhow::Error::msg)?;
     let notes = vec![format!(
@@ -635,8 +636,8 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<Exit> {
     );
 }
 
-/// The policy minpriv itself needs: read-only access to the trail's keys (and key), and
-/// LookupEvents.
+/// The policy minpriv itself needs: read-only access to the trail's keys (and key),
+/// LookupEvents, and Athena's query actions with what Athena reads and writes for them.
 fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
     let mut statements = Vec::new();
     if let Some(bucket) = &args.trail_bucket {
@@ -690,6 +691,14 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
             "Effect": "Allow",
             "Action": "cloudtrail:ListPublicKeys",
             "Resource": "*",
+        }));
+    }
+    if let Some(table) = &args.athena_table {
+        statements.extend(crate::athena::permissions(&crate::athena::Needs {
+            table,
+            database: &args.athena_database,
+            workgroup: &args.athena_workgroup,
+            output: args.athena_output.as_deref(),
         }));
     }
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": statements});

@@ -92,7 +92,7 @@ pub enum ReferenceCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["trail_bucket", "lookup"])))]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["trail_bucket", "lookup", "athena_table"])))]
 pub struct SelfPolicyArgs {
     /// The trail bucket minpriv will read.
     #[arg(long, value_name = "BUCKET")]
@@ -114,6 +114,29 @@ pub struct SelfPolicyArgs {
     /// Include what `discover --verify-digests` needs (`cloudtrail:ListPublicKeys`).
     #[arg(long, requires = "trail_bucket")]
     pub verify_digests: bool,
+    /// Include what `discover --athena-table` needs on this table (Athena reads the trail
+    /// with the caller's credentials: give --trail-bucket too).
+    #[arg(long, value_name = "TABLE")]
+    pub athena_table: Option<String>,
+    /// The table's database.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "default",
+        requires = "athena_table"
+    )]
+    pub athena_database: String,
+    /// The workgroup the query runs in.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "primary",
+        requires = "athena_table"
+    )]
+    pub athena_workgroup: String,
+    /// Where Athena writes results (`s3://BUCKET/PREFIX/`).
+    #[arg(long, value_name = "S3_URL", requires = "athena_table")]
+    pub athena_output: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

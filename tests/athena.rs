@@ -86,6 +86,10 @@ struct Server {
 
 impl Server {
     fn start(trail: &Path) -> Self {
+        Self::start_with(trail, &[])
+    }
+
+    fn start_with(trail: &Path, env: &[(&str, &str)]) -> Self {
         let log = tempfile::NamedTempFile::new().unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/athena_server.py");
         let mut child = std::process::Command::new(python())
@@ -93,6 +97,7 @@ impl Server {
             .arg(trail)
             .args([DATABASE, TABLE])
             .arg(log.path())
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -111,15 +116,20 @@ impl Server {
         }
     }
 
-    /// The partitions each query read (`account/region/yyyy/MM/dd`).
-    fn partitions(&self) -> Vec<Vec<String>> {
+    /// The server's log: one entry per query run, one per query stopped.
+    fn log(&self) -> Vec<serde_json::Value> {
         std::fs::read_to_string(self.log.path())
             .unwrap()
             .lines()
-            .map(|line| {
-                let entry: serde_json::Value = serde_json::from_str(line).unwrap();
-                serde_json::from_value(entry["partitions"].clone()).unwrap()
-            })
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+
+    /// The partitions each query read (`account/region/yyyy/MM/dd`).
+    fn partitions(&self) -> Vec<Vec<String>> {
+        self.log()
+            .into_iter()
+            .filter_map(|entry| serde_json::from_value(entry["partitions"].clone()).ok())
             .collect()
     }
 }
@@ -321,9 +331,55 @@ fn a_failed_query_is_a_failed_read_naming_the_query() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(5), "{stderr}");
-    assert!(stderr.contains("athena query "), "{stderr}");
-    assert!(stderr.contains("FAILED"), "{stderr}");
+    assert!(stderr.contains("athena: Athena query "), "{stderr}");
+    assert!(stderr.contains(" FAILED: "), "{stderr}");
     assert!(stderr.contains("no_such_table"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn ctrl_c_stops_the_query_and_fails_the_read() {
+    let server = Server::start_with(&bundled::trail(), &[("ATHENA_STUB_RUNNING", "forever")]);
+    let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("minpriv"));
+    command
+        .env_clear()
+        .envs(minpriv().get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .args(TABLE_ARGS)
+        .args(["--endpoint-url", &server.endpoint])
+        .args(WINDOW)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().unwrap();
+    let started = std::time::Instant::now();
+    while server.log().is_empty() {
+        assert!(started.elapsed().as_secs() < 60, "the query never started");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Polling by now (the handler is installed before the first poll).
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    let id = server.log()[0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        stderr.contains(&format!(
+            "Athena query {id}: interrupted; StopQueryExecution sent"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        server
+            .log()
+            .iter()
+            .any(|e| e["id"] == id.as_str() && e["stopped"] == true),
+        "{:?}",
+        server.log()
+    );
     assert!(output.stdout.is_empty());
 }
 
@@ -404,5 +460,39 @@ fn ddl_prints_the_documented_table_and_the_organization_variant() {
     assert!(
         text.contains("AWSLogs/o-abc123/${account}/CloudTrail/${region}/${timestamp}"),
         "{text}"
+    );
+}
+
+#[test]
+fn self_policy_adds_what_the_athena_mode_needs() {
+    let output = minpriv()
+        .args(["self-policy", "--trail-bucket", "acme-cloudtrail"])
+        .args(["--athena-table", TABLE, "--athena-workgroup", "audit"])
+        .args(["--athena-output", "s3://acme-athena-results/minpriv/"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let policy: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let sids: Vec<&str> = policy["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["Sid"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        sids,
+        [
+            "FindTrailBucketRegion",
+            "ListTrailLogs",
+            "ReadTrailLogs",
+            "RunAthenaQuery",
+            "ReadTrailTable",
+            "FindAthenaResultsBucket",
+            "WriteAthenaResults"
+        ]
     );
 }

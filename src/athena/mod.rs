@@ -53,9 +53,119 @@ impl Price {
     }
 }
 
+/// What `discover --athena-table` runs on.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs<'a> {
+    pub table: &'a str,
+    pub database: &'a str,
+    pub workgroup: &'a str,
+    /// `s3://BUCKET/PREFIX/` of the results, when the workgroup does not set it.
+    pub output: Option<&'a str>,
+}
+
+/// The statements `discover --athena-table` needs: the query actions on the workgroup, the
+/// Glue catalog reads of the table, and the results location. Athena reads the trail's
+/// objects with the caller's credentials (the trail bucket's own statements cover them).
+/// Athena user guide: "Identity and access management in Athena" (the actions a query
+/// needs) and "Access to Amazon S3" (the results location).
+#[must_use]
+pub fn permissions(needs: &Needs<'_>) -> Vec<serde_json::Value> {
+    let mut statements = vec![
+        serde_json::json!({
+            "Sid": "RunAthenaQuery",
+            "Effect": "Allow",
+            "Action": [
+                "athena:GetQueryExecution",
+                "athena:GetQueryResults",
+                "athena:StartQueryExecution",
+                "athena:StopQueryExecution",
+            ],
+            "Resource": format!("arn:aws:athena:*:*:workgroup/{}", needs.workgroup),
+        }),
+        serde_json::json!({
+            "Sid": "ReadTrailTable",
+            "Effect": "Allow",
+            "Action": ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable"],
+            "Resource": [
+                "arn:aws:glue:*:*:catalog",
+                format!("arn:aws:glue:*:*:database/{}", needs.database),
+                format!("arn:aws:glue:*:*:table/{}/{}", needs.database, needs.table),
+            ],
+        }),
+    ];
+    if let Some((bucket, prefix)) = needs
+        .output
+        .and_then(|url| url.strip_prefix("s3://"))
+        .map(|rest| rest.split_once('/').unwrap_or((rest, "")))
+    {
+        statements.push(serde_json::json!({
+            "Sid": "FindAthenaResultsBucket",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Resource": format!("arn:aws:s3:::{bucket}"),
+        }));
+        statements.push(serde_json::json!({
+            "Sid": "WriteAthenaResults",
+            "Effect": "Allow",
+            "Action": [
+                "s3:AbortMultipartUpload",
+                "s3:GetObject",
+                "s3:ListMultipartUploadParts",
+                "s3:PutObject",
+            ],
+            "Resource": format!("arn:aws:s3:::{bucket}/{prefix}*"),
+        }));
+    }
+    statements
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_athena_permissions_name_the_workgroup_table_and_results() {
+        let statements = permissions(&Needs {
+            table: "cloudtrail_logs_pp",
+            database: "trails",
+            workgroup: "audit",
+            output: Some("s3://acme-athena-results/minpriv/"),
+        });
+        let text = serde_json::to_string(&statements).unwrap();
+        assert!(
+            text.contains("arn:aws:athena:*:*:workgroup/audit"),
+            "{text}"
+        );
+        assert!(
+            text.contains("arn:aws:glue:*:*:table/trails/cloudtrail_logs_pp"),
+            "{text}"
+        );
+        assert!(
+            text.contains("arn:aws:s3:::acme-athena-results/minpriv/*"),
+            "{text}"
+        );
+        // Every action is one the IAM reference knows.
+        let reference = crate::iam::Reference::embedded().unwrap();
+        for statement in &statements {
+            for action in statement["Action"].as_array().unwrap() {
+                let action = action.as_str().unwrap();
+                assert!(reference.action(action).is_some(), "{action}");
+            }
+        }
+        assert_eq!(
+            permissions(&Needs {
+                output: None,
+                ..Needs {
+                    table: "t",
+                    database: "d",
+                    workgroup: "w",
+                    output: None
+                }
+            })
+            .len(),
+            2
+        );
+    }
 
     #[test]
     fn the_price_is_read_from_the_data_file() {

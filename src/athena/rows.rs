@@ -224,3 +224,96 @@ impl<'r> Parsed<'r> {
 fn raw(value: &Value) -> Option<Box<RawValue>> {
     serde_json::value::to_raw_value(value).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::{Criteria, Filter};
+    use crate::iam::Mapper;
+
+    fn header(projection: &Projection) -> Row {
+        sql::columns(projection).into_iter().map(Some).collect()
+    }
+
+    /// A row of `GetBucketTagging` on one bucket, `count` times.
+    fn row(projection: &Projection, count: &str) -> Row {
+        let mut row: Row = vec![None; sql::columns(projection).len()];
+        let set = |row: &mut Row, column: &str, value: &str| {
+            let at = sql::columns(projection)
+                .iter()
+                .position(|c| c == column)
+                .unwrap();
+            row[at] = Some(value.to_owned());
+        };
+        set(&mut row, "eventsource", "s3.amazonaws.com");
+        set(&mut row, "eventname", "GetBucketTagging");
+        set(&mut row, "awsregion", "eu-west-1");
+        set(&mut row, "call_account", "111122223333");
+        set(&mut row, "arn_partition", "aws");
+        set(&mut row, "errorcode", "NoSuchTagSet");
+        let bucket = projection
+            .request
+            .iter()
+            .position(|k| k == "bucketName")
+            .unwrap();
+        set(&mut row, &format!("req_{bucket}"), "\"psoxy-data\"");
+        set(&mut row, "calls", count);
+        set(&mut row, "first_time", "2026-11-20T10:01:00Z");
+        set(&mut row, "last_time", "2026-11-20T10:09:00Z");
+        set(&mut row, "principals", "arn:aws:iam::111122223333:role/ci");
+        set(&mut row, "sessions", "a\nb");
+        row
+    }
+
+    #[test]
+    fn a_row_becomes_a_call_with_its_evidence() {
+        let projection = Projection::embedded().unwrap();
+        check_header(&header(projection), projection).unwrap();
+        let filter = Filter::new(&Criteria::default()).unwrap();
+        let context = Context::new(&filter, Mapper::embedded().unwrap(), 1 << 20, false);
+        let tally = tally(&[row(projection, "3")], projection, &context).unwrap();
+        assert_eq!(tally.kept, 3);
+        let (call, seen) = tally.calls.iter().next().unwrap();
+        assert_eq!(&*call.name, "GetBucketTagging");
+        // Calls aggregate without their resources; the evidence keeps them.
+        assert!(
+            seen.arns
+                .iter()
+                .any(|a| &*a.arn == "arn:aws:s3:::psoxy-data"),
+            "{seen:?}"
+        );
+        assert_eq!(seen.count, 3);
+        assert_eq!(seen.errors.get("NoSuchTagSet"), Some(&3));
+        assert_eq!(seen.sessions.len(), 2);
+        assert_eq!(seen.last, "2026-11-20T10:09:00Z");
+    }
+
+    #[test]
+    fn a_malformed_row_fails_the_whole_result() {
+        let projection = Projection::embedded().unwrap();
+        let filter = Filter::new(&Criteria::default()).unwrap();
+        let context = Context::new(&filter, Mapper::embedded().unwrap(), 1 << 20, false);
+        let good = row(projection, "1");
+        for (bad, column) in [
+            (row(projection, "many"), "calls"),
+            (good[..3].to_vec(), "*"),
+            (
+                {
+                    let mut r = good.clone();
+                    r[6] = Some("{not json".to_owned());
+                    r
+                },
+                "resource_arns",
+            ),
+        ] {
+            let error = tally(&[good.clone(), bad], projection, &context).unwrap_err();
+            assert!(
+                matches!(&error, RowError::Malformed { row: 2, column: c, .. } if c == column),
+                "{error}"
+            );
+        }
+        let mut other = header(projection);
+        other.swap(0, 1);
+        assert!(check_header(&other, projection).is_err());
+    }
+}

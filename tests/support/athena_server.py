@@ -7,8 +7,9 @@ CloudTrail logs with partition projection (partition columns account, region, ti
 Usage: athena_server.py TRAIL_DIR DATABASE TABLE PARTITIONS_LOG
 Prints the port on its first line of stdout, then serves until killed. For every query it
 appends one JSON line to PARTITIONS_LOG: the query id and the partitions the query's
-partition predicates select (what Athena would read); DataScannedInBytes is the size of
-those partitions' objects.
+partition predicates select (what Athena would read), and one for every query stopped;
+DataScannedInBytes is the size of the read partitions' objects. Results come in pages of
+ATHENA_STUB_PAGE rows (7); ATHENA_STUB_RUNNING=forever keeps queries running until stopped.
 """
 
 import gzip
@@ -25,6 +26,8 @@ from sqlglot import exp
 
 PARTITION_COLUMNS = {"account", "region", "timestamp"}
 PAGE = int(os.environ.get("ATHENA_STUB_PAGE", "7"))
+# "forever": queries stay RUNNING until StopQueryExecution (to test cancelling).
+RUNNING = os.environ.get("ATHENA_STUB_RUNNING", "")
 
 USERIDENTITY = """STRUCT(
     type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, invokedby VARCHAR,
@@ -190,7 +193,7 @@ class Engine:
         record["polls"] += 1
         # Two polls queued/running first, as a real query is.
         if record["state"] in ("QUEUED", "RUNNING"):
-            if record["polls"] == 1:
+            if record["polls"] == 1 or RUNNING == "forever":
                 record["state"] = "RUNNING"
             elif "failure" in record:
                 record["state"], record["reason"] = "FAILED", record["failure"]
@@ -235,6 +238,8 @@ class Engine:
         record = self.queries.get(body.get("QueryExecutionId"))
         if record is not None:
             record["state"], record["reason"] = "CANCELLED", "Query was cancelled by user"
+            with open(self.log, "a") as f:
+                f.write(json.dumps({"id": record["id"], "stopped": True}) + "\n")
         return {}
 
 
