@@ -268,7 +268,13 @@ fn read_athena(
     };
     let outcome = match source::athena::run(&options) {
         Ok(outcome) => outcome,
-        Err(error) => return failed("athena".to_owned(), error.to_string()),
+        Err(error) => {
+            let mut message = error.to_string();
+            if let Some(hint) = crate::athena::hint(&message) {
+                message = format!("{message} ({hint})");
+            }
+            return failed("athena".to_owned(), message);
+        }
     };
     let id = outcome.query_id.as_str();
     let Some((header, rows)) = outcome.rows.split_first() else {

@@ -243,23 +243,23 @@ fn the_athena_policy_is_the_trail_dirs_byte_for_byte_and_reads_only_the_window()
 }
 
 #[test]
-fn the_standard_endpoint_variable_reaches_athena() {
+fn the_standard_endpoint_variables_reach_athena() {
     let server = Server::start(&bundled::trail());
-    let output = minpriv()
-        .env("AWS_ENDPOINT_URL_ATHENA", &server.endpoint)
-        .args(TABLE_ARGS)
-        .args(WINDOW)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert_eq!(
-        output.stdout,
-        from_dir(&bundled::trail(), &WINDOW, &[]).stdout
-    );
+    let expected = from_dir(&bundled::trail(), &WINDOW, &[]).stdout;
+    for variable in ["AWS_ENDPOINT_URL_ATHENA", "AWS_ENDPOINT_URL"] {
+        let output = minpriv()
+            .env(variable, &server.endpoint)
+            .args(TABLE_ARGS)
+            .args(WINDOW)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{variable}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.stdout, expected, "{variable}");
+    }
 }
 
 #[test]
@@ -282,18 +282,54 @@ fn a_generated_multi_account_multi_region_corpus_gives_the_same_policy() {
         "--name-prefix",
         "psoxy-",
     ];
-    for extra in [
-        &[][..],
+    // Each filter the SQL applies, against the local filter on the same logs.
+    let cases: [&[&str]; 8] = [
+        &[],
         &["--region", "us-west-2"],
         &["--account", "444455556666", "--resources", "exact"],
-    ] {
+        &["--session", "terraform-*", "--user-agent", "*Terraform*"],
+        &["--include-service-events", "--resources", "wildcard"],
+        &["--session", "nobody-*", "--include-service-events"],
+        &["--user-agent", "*console*"],
+        &["--portable"],
+    ];
+    for extra in cases {
         let output = from_athena(&server, &window, extra);
+        let local = minpriv()
+            .arg("discover")
+            .arg("--trail-dir")
+            .arg(trail.path())
+            .args(window)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(
+            output.status.code(),
+            local.status.code(),
+            "{extra:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&local.stdout),
+            "{extra:?}"
+        );
+    }
+    // Every principal: bystanders, service events and service-linked roles decided alike.
+    let everyone = [
+        "--since",
+        "2026-11-19T00:00:00Z",
+        "--until",
+        "2026-11-21T00:00:00Z",
+    ];
+    for extra in [&[][..], &["--include-service-events"]] {
+        let output = from_athena(&server, &everyone, extra);
         assert!(
             output.status.success(),
             "{extra:?}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        let local = from_dir(trail.path(), &window, extra);
+        let local = from_dir(trail.path(), &everyone, extra);
         assert_eq!(
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&local.stdout),
@@ -333,7 +369,28 @@ fn a_failed_query_is_a_failed_read_naming_the_query() {
     assert_eq!(output.status.code(), Some(5), "{stderr}");
     assert!(stderr.contains("athena: Athena query "), "{stderr}");
     assert!(stderr.contains(" FAILED: "), "{stderr}");
-    assert!(stderr.contains("no_such_table"), "{stderr}");
+    assert!(
+        stderr.contains(
+            "TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.default.no_such_table' does not exist"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("minpriv athena ddl"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn a_table_without_a_column_the_query_reads_is_a_failed_read_saying_so() {
+    let server = Server::start_with(
+        &bundled::trail(),
+        &[("ATHENA_STUB_DROP_COLUMNS", "eventcategory")],
+    );
+    let output = from_athena(&server, &WINDOW, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("COLUMN_NOT_FOUND"), "{stderr}");
+    assert!(stderr.contains("'eventcategory'"), "{stderr}");
+    assert!(stderr.contains("lack eventcategory"), "{stderr}");
     assert!(output.stdout.is_empty());
 }
 

@@ -53,6 +53,18 @@ impl Price {
     }
 }
 
+/// What to do about an error Athena reported, when `data/athena.toml` knows its name.
+#[must_use]
+pub fn hint(reason: &str) -> Option<String> {
+    let table: toml::Table = include_str!("../../data/athena.toml").parse().ok()?;
+    let hints = table.get("hints")?.as_table()?;
+    hints
+        .iter()
+        .find(|(name, _)| reason.contains(name.as_str()))
+        .and_then(|(_, hint)| hint.as_str())
+        .map(str::to_owned)
+}
+
 /// What `discover --athena-table` runs on.
 #[derive(Debug, Clone, Copy)]
 pub struct Needs<'a> {
@@ -165,6 +177,13 @@ mod tests {
             .len(),
             2
         );
+    }
+
+    #[test]
+    fn known_errors_come_with_what_to_do() {
+        let known = hint("COLUMN_NOT_FOUND: line 1:8: Column 'eventcategory' cannot be resolved");
+        assert!(known.unwrap().contains("athena ddl"));
+        assert_eq!(hint("GENERIC_INTERNAL_ERROR: boom"), None);
     }
 
     #[test]

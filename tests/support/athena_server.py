@@ -9,14 +9,18 @@ Prints the port on its first line of stdout, then serves until killed. For every
 appends one JSON line to PARTITIONS_LOG: the query id and the partitions the query's
 partition predicates select (what Athena would read), and one for every query stopped;
 DataScannedInBytes is the size of the read partitions' objects. Results come in pages of
-ATHENA_STUB_PAGE rows (7); ATHENA_STUB_RUNNING=forever keeps queries running until stopped.
+ATHENA_STUB_PAGE rows (7); ATHENA_STUB_RUNNING=forever keeps queries running until stopped;
+ATHENA_STUB_DROP_COLUMNS=a,b leaves columns out of the table. Failures are reported in
+the words of Athena's engine (TABLE_NOT_FOUND, COLUMN_NOT_FOUND).
 """
 
 import gzip
 import http.server
 import json
 import os
+import re
 import sys
+import tempfile
 import threading
 import uuid
 
@@ -28,6 +32,8 @@ PARTITION_COLUMNS = {"account", "region", "timestamp"}
 PAGE = int(os.environ.get("ATHENA_STUB_PAGE", "7"))
 # "forever": queries stay RUNNING until StopQueryExecution (to test cancelling).
 RUNNING = os.environ.get("ATHENA_STUB_RUNNING", "")
+# Columns left out of the table (a table created from an older version of AWS's page).
+DROP = [c for c in os.environ.get("ATHENA_STUB_DROP_COLUMNS", "").split(",") if c]
 
 USERIDENTITY = """STRUCT(
     type VARCHAR, principalid VARCHAR, arn VARCHAR, accountid VARCHAR, invokedby VARCHAR,
@@ -58,30 +64,6 @@ def lower_keys(value):
     return value
 
 
-def struct(value, shape):
-    """A dict with exactly the struct's fields (DuckDB wants them all)."""
-    if not isinstance(value, dict):
-        return None
-    out = {}
-    for name, inner in shape.items():
-        v = value.get(name)
-        out[name] = struct(v, inner) if isinstance(inner, dict) else (v if isinstance(v, (str, dict)) or v is None else str(v))
-    return out
-
-
-IDENTITY_SHAPE = {
-    "type": None, "principalid": None, "arn": None, "accountid": None, "invokedby": None,
-    "accesskeyid": None, "username": None,
-    "onbehalfof": {"userid": None, "identitystorearn": None},
-    "sessioncontext": {
-        "attributes": {"mfaauthenticated": None, "creationdate": None},
-        "sessionissuer": {"type": None, "principalid": None, "arn": None, "accountid": None, "username": None},
-        "ec2roledelivery": None,
-        "webidfederationdata": {"federatedprovider": None, "attributes": None},
-    },
-}
-
-
 def partition_of(path):
     parts = path.split(os.sep)
     at = parts.index("AWSLogs")
@@ -95,42 +77,58 @@ def partition_of(path):
 
 
 def load(con, trail, database, table):
+    """Loads every log file into the table (through newline-delimited JSON, which DuckDB
+    reads into the documented column types: struct fields it does not find are NULL)."""
     con.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
-    columns = ["eventversion VARCHAR", f"useridentity {USERIDENTITY}"]
-    columns += [f"{c} VARCHAR" for c in STRINGS if c != "eventversion"]
-    columns += [
-        "resources STRUCT(arn VARCHAR, accountid VARCHAR, type VARCHAR)[]",
-        "account VARCHAR", "region VARCHAR", '"timestamp" VARCHAR',
-    ]
-    con.execute(f'CREATE TABLE "{database}"."{table}" ({", ".join(columns)})')
-    names = ["eventversion", "useridentity"] + [c for c in STRINGS if c != "eventversion"] + ["resources", "account", "region", "timestamp"]
+    columns = {"eventversion": "VARCHAR", "useridentity": USERIDENTITY}
+    columns.update({c: "VARCHAR" for c in STRINGS if c != "eventversion"})
+    columns["resources"] = "STRUCT(arn VARCHAR, accountid VARCHAR, type VARCHAR)[]"
+    columns.update({"account": "VARCHAR", "region": "VARCHAR", "timestamp": "VARCHAR"})
     sizes = {}
-    rows = []
-    for folder, _, files in os.walk(trail):
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            partition = partition_of(os.path.relpath(path, trail))
-            if partition is None or not name.endswith(".json.gz"):
-                continue
-            sizes[partition] = sizes.get(partition, 0) + os.path.getsize(path)
-            with gzip.open(path, "rt") as f:
-                records = json.load(f).get("Records", [])
-            for record in records:
-                lowered = {k.lower(): v for k, v in record.items()}
-                row = []
-                for column in names[:-3]:
-                    value = lowered.get(column)
-                    if column == "useridentity":
-                        value = struct(lower_keys(value), IDENTITY_SHAPE)
-                    elif column == "resources":
-                        value = [struct(lower_keys(r), {"arn": None, "accountid": None, "type": None}) for r in value] if isinstance(value, list) else None
-                    elif value is not None and (column in JSON_TEXT or not isinstance(value, str)):
-                        value = json.dumps(value, separators=(",", ":"))
-                    row.append(value)
-                rows.append(row + list(partition))
-    placeholders = ", ".join("?" for _ in names)
-    con.executemany(f'INSERT INTO "{database}"."{table}" VALUES ({placeholders})', rows)
+    lines = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
+    with lines:
+        for folder, _, files in os.walk(trail):
+            for name in sorted(files):
+                path = os.path.join(folder, name)
+                partition = partition_of(os.path.relpath(path, trail))
+                if partition is None or not name.endswith(".json.gz"):
+                    continue
+                sizes[partition] = sizes.get(partition, 0) + os.path.getsize(path)
+                with gzip.open(path, "rt") as f:
+                    records = json.load(f).get("Records", [])
+                for record in records:
+                    row = {}
+                    for key, value in record.items():
+                        column = key.lower()
+                        if column in ("useridentity", "resources"):
+                            value = lower_keys(value)
+                        elif value is not None and (column in JSON_TEXT or not isinstance(value, str)):
+                            value = json.dumps(value, separators=(",", ":"))
+                        if column in columns:
+                            row[column] = value
+                    row["account"], row["region"], row["timestamp"] = partition
+                    lines.write(json.dumps(row) + "\n")
+    spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
+    con.execute(
+        f'CREATE TABLE "{database}"."{table}" AS SELECT * FROM read_json(?, format = \'newline_delimited\', columns = {spec})',
+        [lines.name],
+    )
+    os.unlink(lines.name)
+    for column in DROP:
+        con.execute(f'ALTER TABLE "{database}"."{table}" DROP COLUMN {column}')
     return sizes
+
+
+def athena_error(error, database):
+    """DuckDB's error in the words Athena's engine uses for the same fault."""
+    text = str(error)
+    table = re.search(r"Table with name (\S+) does not exist", text)
+    if table:
+        return f"TABLE_NOT_FOUND: line 1:1: Table 'awsdatacatalog.{database}.{table.group(1)}' does not exist"
+    column = re.search(r'Referenced column "?([^" ]+)"? not found', text)
+    if column:
+        return f"COLUMN_NOT_FOUND: line 1:1: Column '{column.group(1)}' cannot be resolved or requester is not authorized to access requested resources"
+    return f"GENERIC_INTERNAL_ERROR: {type(error).__name__}: {text}"
 
 
 class Engine:
@@ -181,7 +179,7 @@ class Engine:
             with open(self.log, "a") as f:
                 f.write(json.dumps({"id": query_id, "partitions": ["/".join(p) for p in partitions]}) + "\n")
         except Exception as error:  # the query failed: Athena reports it through the state
-            record["failure"] = f"{type(error).__name__}: {error}"
+            record["failure"] = athena_error(error, self.database)
         with self.lock:
             self.queries[query_id] = record
         return {"QueryExecutionId": query_id}
