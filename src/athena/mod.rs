@@ -1,8 +1,10 @@
-//! Pushing filter-and-aggregate to Amazon Athena: the grouped query ([`sql`]) projecting
-//! only the fields the tables read ([`projection`]), the rows it returns turned into the
-//! scan's tally ([`rows`]), and the table to query it over ([`ddl`]). Synchronous and pure:
-//! the client that runs the query lives in `crate::source::athena`.
+//! Pushing filter-and-aggregate to Amazon Athena: the grouped query ([`sql`], its `WHERE`
+//! clause in [`conditions`]) projecting only the fields the tables read ([`projection`]),
+//! the rows it returns turned into the scan's tally ([`rows`]), and the table to query it
+//! over ([`ddl`]). Synchronous and pure: the client that runs the query lives in
+//! `crate::source::athena`.
 
+pub mod conditions;
 pub mod ddl;
 pub mod projection;
 pub mod rows;
