@@ -209,6 +209,15 @@ fn athena_input(args: &DiscoverArgs, table: &str) -> Result<Input, ConfigError> 
                 reason,
             }
         })?;
+    if let Some(output) = &args.athena_output
+        && !output.starts_with("s3://")
+    {
+        return Err(ConfigError::Invalid {
+            flag: "athena-output",
+            value: output.clone(),
+            reason: "expected an S3 location, s3://BUCKET/PREFIX/".to_owned(),
+        });
+    }
     Ok(Input::Athena(Athena {
         table: crate::athena::sql::Table {
             database: args.athena_database.clone(),

@@ -480,6 +480,30 @@ fn dry_run_prints_the_query_and_runs_nothing() {
 }
 
 #[test]
+fn bad_athena_arguments_are_refused_before_any_query() {
+    for (flags, expected) in [
+        (&["--athena-partitions", "day"][..], "--athena-partitions"),
+        (&["--athena-output", "acme-results/"][..], "--athena-output"),
+    ] {
+        let output = minpriv()
+            .args([
+                "discover",
+                "--athena-table",
+                TABLE,
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+            ])
+            .args(flags)
+            .args(WINDOW)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+}
+
+#[test]
 fn ddl_prints_the_documented_table_and_the_organization_variant() {
     let single = minpriv()
         .args(["athena", "ddl", "--trail-bucket", "acme-cloudtrail"])

@@ -341,6 +341,21 @@ mod tests {
     }
 
     #[test]
+    fn the_query_fits_athenas_limit_with_room_for_the_tables_to_grow() {
+        let table: toml::Table = include_str!("../../data/athena.toml").parse().unwrap();
+        let limit = usize::try_from(table["max_query_bytes"].as_integer().unwrap()).unwrap();
+        let principals = ["arn:aws:iam::111122223333:role/ci-provisioner".to_owned()];
+        let sql = spec_sql(
+            &Criteria {
+                principals: &principals,
+                ..Criteria::default()
+            },
+            Partitions::default(),
+        );
+        assert!(sql.len() * 2 < limit, "{} bytes of {limit}", sql.len());
+    }
+
+    #[test]
     fn partitions_parse() {
         assert_eq!(Partitions::parse("timestamp"), Ok(Partitions::default()));
         assert_eq!(
