@@ -10,8 +10,8 @@ use crate::catalog::{self, diff};
 use rayon::iter::ParallelBridge;
 
 use crate::cli::{
-    CatalogArgs, CatalogCommand, Cli, Command, DiffArgs, DiscoverArgs, ExplainArgs, Format,
-    ProposalFormat, ReferenceCommand, SelfPolicyArgs,
+    AthenaCommand, CatalogArgs, CatalogCommand, Cli, Command, DiffArgs, DiscoverArgs, ExplainArgs,
+    Format, ProposalFormat, ReferenceCommand, SelfPolicyArgs,
 };
 use crate::config::{Config, Input};
 use crate::error::Exit;
@@ -34,6 +34,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Explain(args) => explain(&args),
         Command::Catalog(CatalogCommand::Diff(args)) => catalog_diff(&args),
         Command::SelfPolicy(args) => self_policy(&args),
+        Command::Athena(AthenaCommand::Ddl(args)) => athena_ddl(&args),
         Command::Reference(args) => match args.command {
             None => reference(),
             Some(ReferenceCommand::Coverage {
@@ -110,6 +111,7 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
             })
         }
         Input::TrailBucket(bucket) => read_bucket(config, bucket, &mapper, &context, keys),
+        Input::Athena(athena) => read_athena(config, athena, &mapper, &context),
         Input::Lookup => {
             let mut regions: Vec<String> = scope(config, &mapper).regions.into_iter().collect();
             regions.sort();
@@ -219,6 +221,93 @@ fn read_bucket(
     })
 }
 
+/// The grouped query for an Athena table.
+fn athena_sql(
+    config: &Config,
+    athena: &crate::config::Athena,
+    mapper: &Mapper,
+) -> anyhow::Result<String> {
+    let projection = crate::athena::projection::Projection::embedded()?;
+    Ok(crate::athena::sql::build(&crate::athena::sql::Spec {
+        table: &athena.table,
+        filter: &config.filter,
+        scope: &scope(config, mapper),
+        rules: mapper.rules(),
+        projection,
+    }))
+}
+
+/// Runs the grouped query on Athena and tallies its rows. A query that fails, is cancelled
+/// or returns a malformed row is a failed read: nothing of it is tallied.
+fn read_athena(
+    config: &Config,
+    athena: &crate::config::Athena,
+    mapper: &Mapper,
+    context: &Context<'_>,
+) -> anyhow::Result<Read> {
+    let projection = crate::athena::projection::Projection::embedded()?;
+    let options = source::athena::Options {
+        sql: athena_sql(config, athena, mapper)?,
+        database: athena.table.database.clone(),
+        workgroup: athena.workgroup.clone(),
+        output: athena.output.clone(),
+        endpoint_url: config.endpoint_url.clone(),
+        profile: config.profile.clone(),
+        region: athena.region.clone(),
+        progress: !config.quiet,
+    };
+    // The source's errors name the query; the rows' are named after it here.
+    let failed = |path: String, message: String| {
+        let mut listing = Listing::default();
+        listing.failed.push(source::Problem { path, message });
+        Ok(Read {
+            listing,
+            tally: scan::Tally::default(),
+            notes: Vec::new(),
+            verification: None,
+        })
+    };
+    let outcome = match source::athena::run(&options) {
+        Ok(outcome) => outcome,
+        Err(error) => {
+            let mut message = error.to_string();
+            if let Some(hint) = crate::athena::hint(&message) {
+                message = format!("{message} ({hint})");
+            }
+            return failed("athena".to_owned(), message);
+        }
+    };
+    let id = outcome.query_id.as_str();
+    let Some((header, rows)) = outcome.rows.split_first() else {
+        return failed(
+            format!("Athena query {id}"),
+            "the result has no header row".to_owned(),
+        );
+    };
+    let tally = crate::athena::rows::check_header(header, projection)
+        .and_then(|()| crate::athena::rows::tally(rows, projection, context));
+    let tally = match tally {
+        Ok(tally) => tally,
+        Err(error) => return failed(format!("Athena query {id}"), error.to_string()),
+    };
+    let price = crate::athena::Price::embedded().map_err(anyhow::Error::msg)?;
+    let notes = vec![format!(
+        "Athena query {id} in workgroup {}: {} grouped rows in {} result pages; {} scanned, ${:.4} at the list price of ${}/TB",
+        athena.workgroup,
+        rows.len(),
+        outcome.pages,
+        render::summary::bytes(outcome.bytes_scanned),
+        price.cost(outcome.bytes_scanned),
+        price.per_tb
+    )];
+    Ok(Read {
+        listing: Listing::default(),
+        tally,
+        notes,
+        verification: None,
+    })
+}
+
 /// Why a local copy's signatures are not checked without a key file.
 const NO_KEYS: &str = "a local copy has no S3 metadata, and no --public-keys FILE was given";
 
@@ -251,6 +340,12 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     let mut mapper = Mapper::embedded()?;
     if config.scoping.mode == Mode::Wildcard {
         mapper = mapper.without_resources();
+    }
+    if let Input::Athena(athena) = &config.input
+        && athena.dry_run
+    {
+        emit(None, &(athena_sql(&config, athena, &mapper)? + ";\n"))?;
+        return Ok(Exit::Success);
     }
     let Read {
         listing,
@@ -549,8 +644,8 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<Exit> {
     );
 }
 
-/// The policy minpriv itself needs: read-only access to the trail's keys (and key), and
-/// LookupEvents.
+/// The policy minpriv itself needs: read-only access to the trail's keys (and key),
+/// LookupEvents, and Athena's query actions with what Athena reads and writes for them.
 fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
     let mut statements = Vec::new();
     if let Some(bucket) = &args.trail_bucket {
@@ -615,6 +710,14 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
             "Resource": "*",
         }));
     }
+    if let Some(table) = &args.athena_table {
+        statements.extend(crate::athena::permissions(&crate::athena::Needs {
+            table,
+            database: &args.athena_database,
+            workgroup: &args.athena_workgroup,
+            output: args.athena_output.as_deref(),
+        }));
+    }
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
     emit(None, &(serde_json::to_string_pretty(&policy)? + "\n"))?;
     if args.trail_bucket.is_some() && args.kms_key.is_empty() {
@@ -622,6 +725,22 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
             "minpriv: if the trail's log files are SSE-KMS encrypted, add --kms-key ARN for kms:Decrypt on the trail's key"
         );
     }
+    Ok(Exit::Success)
+}
+
+/// `athena ddl`: the table to create over a trail bucket.
+fn athena_ddl(args: &crate::cli::DdlArgs) -> anyhow::Result<Exit> {
+    let text = crate::athena::ddl::render(&crate::athena::ddl::Options {
+        table: args.table.clone(),
+        bucket: args.trail_bucket.clone(),
+        prefix: args.prefix.clone(),
+        org_id: args.org_id.clone(),
+        accounts: args.account.clone(),
+        regions: args.region.clone(),
+        start: args.start.clone(),
+    })
+    .map_err(anyhow::Error::msg)?;
+    emit(None, &text)?;
     Ok(Exit::Success)
 }
 

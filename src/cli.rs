@@ -31,6 +31,41 @@ pub enum Command {
     SelfPolicy(SelfPolicyArgs),
     /// Print what minpriv knows about the embedded IAM reference data.
     Reference(ReferenceArgs),
+    /// Amazon Athena helpers.
+    #[command(subcommand)]
+    Athena(AthenaCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AthenaCommand {
+    /// Print the CREATE TABLE for a trail bucket with partition projection (the columns of
+    /// AWS's documented CloudTrail table), for `discover --athena-table`.
+    Ddl(DdlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DdlArgs {
+    /// The trail bucket.
+    #[arg(long, value_name = "BUCKET")]
+    pub trail_bucket: String,
+    /// The key prefix the trail writes under, before `AWSLogs/`.
+    #[arg(long, value_name = "PREFIX", default_value = "")]
+    pub prefix: String,
+    /// An organization trail's organization (`AWSLogs/o-…/`).
+    #[arg(long, value_name = "ID")]
+    pub org_id: Option<String>,
+    /// An account whose logs the trail holds (repeatable).
+    #[arg(long, value_name = "ID", required = true)]
+    pub account: Vec<String>,
+    /// A region whose logs the trail holds (repeatable).
+    #[arg(long, value_name = "REGION", required = true)]
+    pub region: Vec<String>,
+    /// The table's name.
+    #[arg(long, value_name = "NAME", default_value = "cloudtrail_logs_pp")]
+    pub table: String,
+    /// First day the projection covers (`yyyy/MM/dd`).
+    #[arg(long, value_name = "DAY", default_value = "2020/01/01")]
+    pub start: String,
 }
 
 #[derive(Debug, Args)]
@@ -57,7 +92,7 @@ pub enum ReferenceCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["trail_bucket", "lookup"])))]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["trail_bucket", "lookup", "athena_table"])))]
 pub struct SelfPolicyArgs {
     /// The trail bucket minpriv will read.
     #[arg(long, value_name = "BUCKET")]
@@ -79,6 +114,29 @@ pub struct SelfPolicyArgs {
     /// Include what `discover --verify-digests` needs (`cloudtrail:ListPublicKeys`).
     #[arg(long, requires = "trail_bucket")]
     pub verify_digests: bool,
+    /// Include what `discover --athena-table` needs on this table (Athena reads the trail
+    /// with the caller's credentials: give --trail-bucket too).
+    #[arg(long, value_name = "TABLE")]
+    pub athena_table: Option<String>,
+    /// The table's database.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "default",
+        requires = "athena_table"
+    )]
+    pub athena_database: String,
+    /// The workgroup the query runs in.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "primary",
+        requires = "athena_table"
+    )]
+    pub athena_workgroup: String,
+    /// Where Athena writes results (`s3://BUCKET/PREFIX/`).
+    #[arg(long, value_name = "S3_URL", requires = "athena_table")]
+    pub athena_output: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,7 +234,7 @@ pub enum Format {
     clippy::struct_excessive_bools,
     reason = "independent command-line switches"
 )]
-#[command(group(ArgGroup::new("input").required(true).args(["trail_dir", "events", "trail_bucket", "lookup"])))]
+#[command(group(ArgGroup::new("input").required(true).args(["trail_dir", "events", "trail_bucket", "lookup", "athena_table"])))]
 pub struct DiscoverArgs {
     /// A local copy of a trail bucket (`aws s3 sync` layout), or any tree of CloudTrail
     /// `.json.gz` / `.json` files.
@@ -218,6 +276,51 @@ pub struct DiscoverArgs {
     /// `--region`) instead of a trail.
     #[arg(long)]
     pub lookup: bool,
+
+    /// An Athena table of the trail (AWS's documented CloudTrail table, or `athena ddl`'s):
+    /// the filter and aggregation run in Athena, and only the grouped rows come back.
+    #[arg(long, value_name = "TABLE")]
+    pub athena_table: Option<String>,
+
+    /// The Athena (Glue) database of --athena-table.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "default",
+        requires = "athena_table"
+    )]
+    pub athena_database: String,
+
+    /// The Athena workgroup to run the query in.
+    #[arg(
+        long,
+        value_name = "NAME",
+        default_value = "primary",
+        requires = "athena_table"
+    )]
+    pub athena_workgroup: String,
+
+    /// Where Athena writes the result (`s3://…/`), unless the workgroup sets it.
+    #[arg(long, value_name = "S3_URL", requires = "athena_table")]
+    pub athena_output: Option<String>,
+
+    /// The table's partition columns: `timestamp` (AWS's documented table),
+    /// `account,region,timestamp` (`athena ddl`'s).
+    #[arg(
+        long,
+        value_name = "COLUMNS",
+        default_value = "timestamp",
+        requires = "athena_table"
+    )]
+    pub athena_partitions: String,
+
+    /// The region Athena runs in (default: the standard chain's).
+    #[arg(long, value_name = "REGION", requires = "athena_table")]
+    pub athena_region: Option<String>,
+
+    /// Print the SQL --athena-table would run, and run nothing.
+    #[arg(long, requires = "athena_table")]
+    pub dry_run: bool,
 
     /// An S3 (or CloudTrail) endpoint to use instead of AWS's, with path-style addressing.
     #[arg(long, value_name = "URL")]

@@ -7,6 +7,9 @@ use jiff::{SignedDuration, Timestamp};
 use crate::cli::DiscoverArgs;
 use crate::filter::Filter;
 
+/// The input flags, one of which `discover` needs.
+const INPUTS: &str = "give --trail-dir, --events, --trail-bucket, --lookup or --athena-table";
+
 /// Where records come from.
 #[derive(Debug, Clone)]
 pub enum Input {
@@ -16,6 +19,18 @@ pub enum Input {
     TrailBucket(Bucket),
     /// The CloudTrail LookupEvents API, in the `--region`s.
     Lookup,
+    /// A query on an Athena table of the trail.
+    Athena(Athena),
+}
+
+/// Where the Athena table is and how to query it.
+#[derive(Debug, Clone)]
+pub struct Athena {
+    pub table: crate::athena::sql::Table,
+    pub workgroup: String,
+    pub output: Option<String>,
+    pub region: Option<String>,
+    pub dry_run: bool,
 }
 
 /// Where an S3 trail is and how to read it.
@@ -75,6 +90,10 @@ impl Config {
     ///
     /// # Errors
     /// Unparseable times, sizes or durations, or an empty window.
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one branch per input flag, resolved in order"
+    )]
     pub fn from_args(args: &DiscoverArgs, now: Timestamp) -> Result<Self, ConfigError> {
         let since = args
             .since
@@ -119,11 +138,13 @@ impl Config {
                 });
             }
             Input::Lookup
+        } else if let Some(table) = &args.athena_table {
+            athena_input(args, table)?
         } else {
             return Err(ConfigError::Invalid {
                 flag: "trail-dir",
                 value: String::new(),
-                reason: "give --trail-dir, --events, --trail-bucket or --lookup".to_owned(),
+                reason: INPUTS.to_owned(),
             });
         };
         let filter = Filter::new(&crate::filter::Criteria {
@@ -176,6 +197,38 @@ impl Config {
             digests,
         })
     }
+}
+
+/// `--athena-table` and its settings.
+fn athena_input(args: &DiscoverArgs, table: &str) -> Result<Input, ConfigError> {
+    let partitions =
+        crate::athena::sql::Partitions::parse(&args.athena_partitions).map_err(|reason| {
+            ConfigError::Invalid {
+                flag: "athena-partitions",
+                value: args.athena_partitions.clone(),
+                reason,
+            }
+        })?;
+    if let Some(output) = &args.athena_output
+        && !output.starts_with("s3://")
+    {
+        return Err(ConfigError::Invalid {
+            flag: "athena-output",
+            value: output.clone(),
+            reason: "expected an S3 location, s3://BUCKET/PREFIX/".to_owned(),
+        });
+    }
+    Ok(Input::Athena(Athena {
+        table: crate::athena::sql::Table {
+            database: args.athena_database.clone(),
+            name: table.to_owned(),
+            partitions,
+        },
+        workgroup: args.athena_workgroup.clone(),
+        output: args.athena_output.clone(),
+        region: args.athena_region.clone(),
+        dry_run: args.dry_run,
+    }))
 }
 
 /// `--verify-digests` reads digests beside the logs: a trail bucket or its copy.

@@ -72,6 +72,7 @@ pub struct Filter {
     pub regions: BTreeSet<String>,
     pub accounts: BTreeSet<String>,
     user_agents: Vec<WildMatch>,
+    pub user_agent_args: Vec<String>,
     pub include_service_events: bool,
 }
 
@@ -126,6 +127,7 @@ impl Filter {
                 .iter()
                 .map(|g| WildMatch::new(g))
                 .collect(),
+            user_agent_args: criteria.user_agents.to_vec(),
             include_service_events: criteria.include_service_events,
         })
     }
@@ -183,6 +185,25 @@ impl Filter {
             }
         }
         Ok(())
+    }
+
+    /// The principal globs an event's issuer, caller or session's role is matched against:
+    /// each `--principal`, and a role ARN with a path also without it (for a query engine
+    /// to filter the same way).
+    #[must_use]
+    pub fn principal_globs(&self) -> Vec<String> {
+        let mut globs = Vec::new();
+        for arn in &self.principal_args {
+            globs.push(arn.clone());
+            globs.extend(without_role_path(arn));
+        }
+        globs
+    }
+
+    /// The window's ends as the canonical text event times are compared with.
+    #[must_use]
+    pub fn window_text(&self) -> (Option<&str>, Option<&str>) {
+        (self.since_text.as_deref(), self.until_text.as_deref())
     }
 
     /// Literal text every record of the wanted principals contains — the role or user name,

@@ -6,6 +6,7 @@
 //! With `--verify-digests`, `integrity` checks the files read against CloudTrail's digests.
 
 pub mod app;
+pub mod athena;
 pub mod catalog;
 pub mod cli;
 pub mod config;

@@ -215,6 +215,53 @@ impl Tally {
         self.follow(event, &arns, watch, context);
     }
 
+    /// Adds an engine's aggregated row (Athena's grouped query): `event` is the row's call
+    /// as one event at its first time, `seen` the row's evidence, `last` its last time. The
+    /// call is mapped as the local scan maps an event, and the resources it named are
+    /// followed at the row's first and last time.
+    pub fn keep_aggregated(
+        &mut self,
+        event: &Event<'_>,
+        seen: Seen,
+        last: &str,
+        context: &Context<'_>,
+    ) {
+        let mut call = context.mapper.call_noting_created(event, &mut self.created);
+        let arns: Arc<[TypedArn]> = std::mem::take(&mut call.arns).into();
+        let watch = watch(event, context);
+        let count = seen.count;
+        self.kept += seen.count;
+        let entry = self.calls.entry(call).or_default();
+        entry.merge(seen);
+        entry.arns.extend(arns.iter().cloned());
+        self.follow(event, &arns, watch, context);
+        if last != event.time {
+            let later = Event {
+                time: last.into(),
+                ..event.clone()
+            };
+            self.follow(&later, &arns, watch, context);
+        }
+        // A row stands for its first and last call: a tag or alias change made more than
+        // twice hides when the others were, so none of the service's tags is relied on.
+        if watch.is_some()
+            && count > 2
+            && let (Some(prefix), Some(time)) = (
+                context.mapper.prefix_of(&event.source),
+                lifecycle::time_of(&event.time),
+            )
+        {
+            self.lifecycle.changes.push(lifecycle::Dated {
+                time,
+                event: event.name.as_ref().into(),
+                change: lifecycle::Change::Unmatched {
+                    service: prefix.into(),
+                    keys: None,
+                },
+            });
+        }
+    }
+
     /// Notes when the call named generated resources, and the change it made to them.
     fn follow(
         &mut self,

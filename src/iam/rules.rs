@@ -274,14 +274,15 @@ pub struct Rules {
     /// Event keys of the SDK operations, with whether each passes a role or takes tags.
     operations: BTreeMap<String, Operation>,
     sids: HashMap<String, String>,
-    global_sources: HashSet<String>,
+    /// Event sources of global services, recorded in `global_region`.
+    pub global_sources: HashSet<String>,
     pub global_region: String,
     /// Lower-cased well-known privilege-escalation actions.
     risky: HashSet<String>,
     /// Parts of error codes that mean the call was refused.
     denials: Vec<String>,
     /// The path of service-linked roles in their ARNs.
-    service_linked_path: String,
+    pub service_linked_path: String,
     /// The services a typical Terraform deployment touches (coverage reports).
     terraform: Vec<String>,
 }

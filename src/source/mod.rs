@@ -1,6 +1,7 @@
 //! Where records come from: a local trail directory (pruned by key layout) or one file /
 //! stdin. The source lists inputs and reads their bytes; everything after is synchronous.
 
+pub mod athena;
 pub mod digest;
 mod dir;
 pub mod layout;

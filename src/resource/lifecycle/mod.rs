@@ -266,6 +266,14 @@ impl History {
     /// A tagging call sets `key`: the value it had ends. Two values set in the same second
     /// cannot be ordered: then neither is relied on.
     fn retag(&mut self, key: &str, value: &str, time: Time, settled: Time) {
+        // The same value again changes nothing.
+        if self
+            .tags
+            .iter()
+            .any(|h| &*h.key == key && h.until.is_none() && &*h.value == value)
+        {
+            return;
+        }
         let mut conflict = false;
         for held in self
             .tags

@@ -140,6 +140,25 @@ fn a_changed_value_ends_the_old_one() {
 }
 
 #[test]
+fn the_same_value_set_again_changes_nothing() {
+    let history = history(vec![
+        created("00:00", &[("app", "psoxy")]),
+        dated(
+            "05:00",
+            "TagResource",
+            Change::Tagged {
+                ids: vec![id("k")],
+                tags: tags(&[("app", "psoxy")]),
+            },
+        ),
+    ]);
+    assert_eq!(
+        history.tags_over(&span("01:00", "06:00")),
+        tags(&[("app", "psoxy")])
+    );
+}
+
+#[test]
 fn two_values_set_in_the_same_second_are_neither_relied_on() {
     let retag = |value: &str| {
         dated(

@@ -1,0 +1,319 @@
+//! Rows of the grouped query → the scan's tally: each row becomes one event carrying the
+//! projected request and response (the fields the tables read, nothing else), mapped by the
+//! same code as a log file's events, with the row's count, times, error code, principals,
+//! sessions and services as its evidence.
+
+use std::collections::BTreeSet;
+
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::parse::{Event, Identity};
+use crate::scan::{Context, Seen, Tally};
+
+use super::projection::Projection;
+use super::sql::{self, JOIN};
+
+/// A result that does not have the shape the query asked for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RowError {
+    #[error("the result's columns are not the query's (expected {expected}, got {found})")]
+    Header { expected: String, found: String },
+    #[error("result row {row}: column {column}: {reason}")]
+    Malformed {
+        row: usize,
+        column: String,
+        reason: String,
+    },
+}
+
+/// One result row: each column's text, `None` for SQL NULL.
+pub type Row = Vec<Option<String>>;
+
+/// Checks the header row against the query's columns.
+///
+/// # Errors
+/// Other columns, or the same in another order.
+pub fn check_header(header: &[Option<String>], projection: &Projection) -> Result<(), RowError> {
+    let expected = sql::columns(projection);
+    let found: Vec<String> = header
+        .iter()
+        .map(|c| c.as_deref().unwrap_or_default().to_ascii_lowercase())
+        .collect();
+    if found != expected {
+        return Err(RowError::Header {
+            expected: expected.join(","),
+            found: found.join(","),
+        });
+    }
+    Ok(())
+}
+
+/// Tallies the data rows (the header already checked), in the scan's terms.
+///
+/// # Errors
+/// A row of the wrong width, a count that is not a number, a projected field that is not
+/// JSON: nothing is tallied then (a half-read result is not presented as complete).
+pub fn tally(
+    rows: &[Row],
+    projection: &Projection,
+    context: &Context<'_>,
+) -> Result<Tally, RowError> {
+    let width = sql::columns(projection).len();
+    let mut tally = Tally::default();
+    for (n, row) in rows.iter().enumerate() {
+        let number = n + 1;
+        if row.len() != width {
+            return Err(RowError::Malformed {
+                row: number,
+                column: "*".to_owned(),
+                reason: format!("{} columns, expected {width}", row.len()),
+            });
+        }
+        let parsed = Parsed::new(number, row, projection)?;
+        let event = parsed.event();
+        tally.keep_aggregated(&event, parsed.seen.clone(), &parsed.last, context);
+    }
+    Ok(tally)
+}
+
+/// One row, decoded.
+struct Parsed<'r> {
+    row: &'r [Option<String>],
+    request: Option<Box<RawValue>>,
+    response: Option<Box<RawValue>>,
+    resources: Option<Box<RawValue>>,
+    seen: Seen,
+    last: String,
+}
+
+impl<'r> Parsed<'r> {
+    fn new(
+        number: usize,
+        row: &'r [Option<String>],
+        projection: &Projection,
+    ) -> Result<Self, RowError> {
+        let malformed = |column: &str, reason: String| RowError::Malformed {
+            row: number,
+            column: column.to_owned(),
+            reason,
+        };
+        let text = |i: usize| row.get(i).and_then(Option::as_deref);
+        let json = |i: usize, column: &str| -> Result<Option<Value>, RowError> {
+            text(i)
+                .map(|t| {
+                    serde_json::from_str::<Value>(t).map_err(|e| malformed(column, e.to_string()))
+                })
+                .transpose()
+        };
+        for (i, column) in [(0, "eventsource"), (1, "eventname")] {
+            if text(i).is_none_or(str::is_empty) {
+                return Err(malformed(column, "empty".to_owned()));
+            }
+        }
+        let mut next = sql::KEYS.len();
+        let mut object =
+            |keys: &BTreeSet<String>, prefix: &str| -> Result<Option<Box<RawValue>>, RowError> {
+                let mut map = Map::new();
+                for key in keys {
+                    let column = format!("{prefix}{}", next - sql::KEYS.len());
+                    if let Some(value) = json(next, &column)? {
+                        map.insert(key.clone(), value);
+                    }
+                    next += 1;
+                }
+                Ok(if map.is_empty() {
+                    None
+                } else {
+                    raw(&Value::Object(map))
+                })
+            };
+        let request = object(&projection.request, "req_")?;
+        let response = object(&projection.response, "resp_")?;
+        // A creating call's whole response, when the query returned it.
+        let response = match json(7, "response_whole")? {
+            Some(whole) => raw(&whole),
+            None => response,
+        };
+        let resources = match json(6, "resource_arns")? {
+            Some(Value::Array(arns)) => raw(&Value::Array(
+                arns.into_iter()
+                    .map(|arn| {
+                        let mut item = Map::new();
+                        item.insert("ARN".to_owned(), arn);
+                        Value::Object(item)
+                    })
+                    .collect(),
+            )),
+            Some(Value::Null) | None => None,
+            Some(other) => {
+                return Err(malformed("resource_arns", format!("not an array: {other}")));
+            }
+        };
+        let at = |name: &str| next + sql::AGGREGATES.iter().position(|a| *a == name).unwrap_or(0);
+        let count = text(at("calls"))
+            .and_then(|c| c.parse::<u64>().ok())
+            .filter(|c| *c > 0)
+            .ok_or_else(|| malformed("calls", format!("{:?} is not a count", text(at("calls")))))?;
+        let first = text(at("first_time"))
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| malformed("first_time", "empty".to_owned()))?;
+        let last = text(at("last_time"))
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| malformed("last_time", "empty".to_owned()))?;
+        let set = |name: &str| -> BTreeSet<String> {
+            text(at(name))
+                .map(|t| t.split(JOIN).map(str::to_owned).collect())
+                .unwrap_or_default()
+        };
+        let mut seen = Seen {
+            count,
+            first: first.to_owned(),
+            last: last.to_owned(),
+            regions: BTreeSet::from([text(2).unwrap_or_default().to_owned()]),
+            principals: set("principals"),
+            sessions: set("sessions"),
+            via: set("via"),
+            ..Seen::default()
+        };
+        if let Some(code) = text(5) {
+            seen.errors.insert(code.to_owned(), count);
+        }
+        Ok(Self {
+            row,
+            request,
+            response,
+            resources,
+            seen,
+            last: last.to_owned(),
+        })
+    }
+
+    /// The row as one event at its first time.
+    fn event(&self) -> Event<'_> {
+        let text = |i: usize| {
+            self.row
+                .get(i)
+                .and_then(Option::as_deref)
+                .unwrap_or_default()
+        };
+        let account = text(3);
+        let partition = text(4);
+        Event {
+            time: self.seen.first.as_str().into(),
+            source: text(0).into(),
+            name: text(1).into(),
+            region: text(2).into(),
+            identity: Identity {
+                // Only its partition is read by the map stage (ARNs it builds).
+                arn: (!partition.is_empty()).then(|| format!("arn:{partition}:").into()),
+                account: (!account.is_empty()).then(|| account.into()),
+                ..Identity::default()
+            },
+            error_code: self.row.get(5).and_then(Option::as_deref).map(Into::into),
+            recipient_account: (!account.is_empty()).then(|| account.into()),
+            request: self.request.as_deref(),
+            response: self.response.as_deref(),
+            resources: self.resources.as_deref(),
+            ..Event::default()
+        }
+    }
+}
+
+/// A value as the raw JSON an event holds (serialising a `Value` does not fail).
+fn raw(value: &Value) -> Option<Box<RawValue>> {
+    serde_json::value::to_raw_value(value).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::{Criteria, Filter};
+    use crate::iam::Mapper;
+
+    fn header(projection: &Projection) -> Row {
+        sql::columns(projection).into_iter().map(Some).collect()
+    }
+
+    /// A row of `GetBucketTagging` on one bucket, `count` times.
+    fn row(projection: &Projection, count: &str) -> Row {
+        let mut row: Row = vec![None; sql::columns(projection).len()];
+        let set = |row: &mut Row, column: &str, value: &str| {
+            let at = sql::columns(projection)
+                .iter()
+                .position(|c| c == column)
+                .unwrap();
+            row[at] = Some(value.to_owned());
+        };
+        set(&mut row, "eventsource", "s3.amazonaws.com");
+        set(&mut row, "eventname", "GetBucketTagging");
+        set(&mut row, "awsregion", "eu-west-1");
+        set(&mut row, "call_account", "111122223333");
+        set(&mut row, "arn_partition", "aws");
+        set(&mut row, "errorcode", "NoSuchTagSet");
+        let bucket = projection
+            .request
+            .iter()
+            .position(|k| k == "bucketName")
+            .unwrap();
+        set(&mut row, &format!("req_{bucket}"), "\"psoxy-data\"");
+        set(&mut row, "calls", count);
+        set(&mut row, "first_time", "2026-11-20T10:01:00Z");
+        set(&mut row, "last_time", "2026-11-20T10:09:00Z");
+        set(&mut row, "principals", "arn:aws:iam::111122223333:role/ci");
+        set(&mut row, "sessions", "a\nb");
+        row
+    }
+
+    #[test]
+    fn a_row_becomes_a_call_with_its_evidence() {
+        let projection = Projection::embedded().unwrap();
+        check_header(&header(projection), projection).unwrap();
+        let filter = Filter::new(&Criteria::default()).unwrap();
+        let context = Context::new(&filter, Mapper::embedded().unwrap(), 1 << 20, false);
+        let tally = tally(&[row(projection, "3")], projection, &context).unwrap();
+        assert_eq!(tally.kept, 3);
+        let (call, seen) = tally.calls.iter().next().unwrap();
+        assert_eq!(&*call.name, "GetBucketTagging");
+        // Calls aggregate without their resources; the evidence keeps them.
+        assert!(
+            seen.arns
+                .iter()
+                .any(|a| &*a.arn == "arn:aws:s3:::psoxy-data"),
+            "{seen:?}"
+        );
+        assert_eq!(seen.count, 3);
+        assert_eq!(seen.errors.get("NoSuchTagSet"), Some(&3));
+        assert_eq!(seen.sessions.len(), 2);
+        assert_eq!(seen.last, "2026-11-20T10:09:00Z");
+    }
+
+    #[test]
+    fn a_malformed_row_fails_the_whole_result() {
+        let projection = Projection::embedded().unwrap();
+        let filter = Filter::new(&Criteria::default()).unwrap();
+        let context = Context::new(&filter, Mapper::embedded().unwrap(), 1 << 20, false);
+        let good = row(projection, "1");
+        for (bad, column) in [
+            (row(projection, "many"), "calls"),
+            (good[..3].to_vec(), "*"),
+            (
+                {
+                    let mut r = good.clone();
+                    r[6] = Some("{not json".to_owned());
+                    r
+                },
+                "resource_arns",
+            ),
+        ] {
+            let error = tally(&[good.clone(), bad], projection, &context).unwrap_err();
+            assert!(
+                matches!(&error, RowError::Malformed { row: 2, column: c, .. } if c == column),
+                "{error}"
+            );
+        }
+        let mut other = header(projection);
+        other.swap(0, 1);
+        assert!(check_header(&other, projection).is_err());
+    }
+}
