@@ -59,7 +59,7 @@ fn inputs(out: &mut String, run: &Run<'_>) {
     if failed > 0 {
         let _ = writeln!(
             out,
-            "  NOT READ: {} inputs could not be fetched and {} prefixes could not be listed (failed reads, listed below)",
+            "  NOT READ: {} inputs could not be fetched and {} listings or queries did not complete (failed reads, listed below)",
             tally.failed.len(),
             listing.failed.len()
         );
