@@ -710,12 +710,12 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
             "Resource": "*",
         }));
     }
-    if let Some(table) = &args.athena_table {
+    if let Some(table) = &args.athena.athena_table {
         statements.extend(crate::athena::permissions(&crate::athena::Needs {
             table,
-            database: &args.athena_database,
-            workgroup: &args.athena_workgroup,
-            output: args.athena_output.as_deref(),
+            database: &args.athena.athena_database,
+            workgroup: &args.athena.athena_workgroup,
+            output: args.athena.athena_output.as_deref(),
         }));
     }
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": statements});

@@ -114,11 +114,23 @@ pub struct SelfPolicyArgs {
     /// Include what `discover --verify-digests` needs (`cloudtrail:ListPublicKeys`).
     #[arg(long, requires = "trail_bucket")]
     pub verify_digests: bool,
-    /// Include what `discover --athena-table` needs on this table (Athena reads the trail
-    /// with the caller's credentials: give --trail-bucket too).
+    /// The Athena table whose needs to include (Athena reads the trail with the caller's
+    /// credentials: give --trail-bucket too).
+    #[command(flatten)]
+    pub athena: AthenaTableArgs,
+}
+
+/// An Athena table of the trail, its database, workgroup and result location.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AthenaTableArgs {
+    /// An Athena table of the trail (AWS's documented CloudTrail table, or `athena ddl`'s):
+    /// `discover` runs the filter and aggregation there and maps only the grouped rows;
+    /// `self-policy` adds what that needs (with --trail-bucket: Athena reads the trail with
+    /// the caller's credentials).
     #[arg(long, value_name = "TABLE")]
     pub athena_table: Option<String>,
-    /// The table's database.
+
+    /// The Athena (Glue) database of --athena-table.
     #[arg(
         long,
         value_name = "NAME",
@@ -126,7 +138,8 @@ pub struct SelfPolicyArgs {
         requires = "athena_table"
     )]
     pub athena_database: String,
-    /// The workgroup the query runs in.
+
+    /// The Athena workgroup to run the query in.
     #[arg(
         long,
         value_name = "NAME",
@@ -134,7 +147,8 @@ pub struct SelfPolicyArgs {
         requires = "athena_table"
     )]
     pub athena_workgroup: String,
-    /// Where Athena writes results (`s3://BUCKET/PREFIX/`).
+
+    /// Where Athena writes the result (`s3://…/`), unless the workgroup sets it.
     #[arg(long, value_name = "S3_URL", requires = "athena_table")]
     pub athena_output: Option<String>,
 }
@@ -277,32 +291,8 @@ pub struct DiscoverArgs {
     #[arg(long)]
     pub lookup: bool,
 
-    /// An Athena table of the trail (AWS's documented CloudTrail table, or `athena ddl`'s):
-    /// the filter and aggregation run in Athena, and only the grouped rows come back.
-    #[arg(long, value_name = "TABLE")]
-    pub athena_table: Option<String>,
-
-    /// The Athena (Glue) database of --athena-table.
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "default",
-        requires = "athena_table"
-    )]
-    pub athena_database: String,
-
-    /// The Athena workgroup to run the query in.
-    #[arg(
-        long,
-        value_name = "NAME",
-        default_value = "primary",
-        requires = "athena_table"
-    )]
-    pub athena_workgroup: String,
-
-    /// Where Athena writes the result (`s3://…/`), unless the workgroup sets it.
-    #[arg(long, value_name = "S3_URL", requires = "athena_table")]
-    pub athena_output: Option<String>,
+    #[command(flatten)]
+    pub athena: AthenaTableArgs,
 
     /// The table's partition columns: `timestamp` (AWS's documented table),
     /// `account,region,timestamp` (`athena ddl`'s).

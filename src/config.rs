@@ -138,7 +138,7 @@ impl Config {
                 });
             }
             Input::Lookup
-        } else if let Some(table) = &args.athena_table {
+        } else if let Some(table) = &args.athena.athena_table {
             athena_input(args, table)?
         } else {
             return Err(ConfigError::Invalid {
@@ -209,7 +209,7 @@ fn athena_input(args: &DiscoverArgs, table: &str) -> Result<Input, ConfigError> 
                 reason,
             }
         })?;
-    if let Some(output) = &args.athena_output
+    if let Some(output) = &args.athena.athena_output
         && !output.starts_with("s3://")
     {
         return Err(ConfigError::Invalid {
@@ -220,12 +220,12 @@ fn athena_input(args: &DiscoverArgs, table: &str) -> Result<Input, ConfigError> 
     }
     Ok(Input::Athena(Athena {
         table: crate::athena::sql::Table {
-            database: args.athena_database.clone(),
+            database: args.athena.athena_database.clone(),
             name: table.to_owned(),
             partitions,
         },
-        workgroup: args.athena_workgroup.clone(),
-        output: args.athena_output.clone(),
+        workgroup: args.athena.athena_workgroup.clone(),
+        output: args.athena.athena_output.clone(),
         region: args.athena_region.clone(),
         dry_run: args.dry_run,
     }))

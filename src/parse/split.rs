@@ -11,14 +11,7 @@ use std::ops::Range;
 /// Byte ranges of the records of a trail document, or `None` if `body` is not exactly
 /// `{"Records":[{…},…]}` (whitespace allowed) with balanced objects and closed strings.
 pub fn records(body: &[u8]) -> Option<Vec<Range<usize>>> {
-    let mut at = skip_space(body, 0);
-    at = expect(body, at, b'{')?;
-    at = skip_space(body, at);
-    at = expect_text(body, at, b"\"Records\"")?;
-    at = skip_space(body, at);
-    at = expect(body, at, b':')?;
-    at = skip_space(body, at);
-    at = expect(body, at, b'[')?;
+    let mut at = records_array(body)?;
     let mut ranges = Vec::with_capacity(body.len() / 1024);
     at = skip_space(body, at);
     if body.get(at) == Some(&b']') {
@@ -54,14 +47,7 @@ pub fn records(body: &[u8]) -> Option<Vec<Range<usize>>> {
 pub fn marked(body: &[u8]) -> Option<Vec<Range<usize>>> {
     static MARK: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"{\"eventVersion\":"));
-    let mut at = skip_space(body, 0);
-    at = expect(body, at, b'{')?;
-    at = skip_space(body, at);
-    at = expect_text(body, at, b"\"Records\"")?;
-    at = skip_space(body, at);
-    at = expect(body, at, b':')?;
-    at = skip_space(body, at);
-    at = expect(body, at, b'[')?;
+    let at = records_array(body)?;
     let first = skip_space(body, at);
     // The document's end: `]` and `}`, whitespace around them.
     let mut end = back_space(body, body.len());
@@ -103,6 +89,18 @@ fn back_space(body: &[u8], mut at: usize) -> usize {
         at -= 1;
     }
     at
+}
+
+/// The position just after the `[` of a document's opening `{"Records":[`.
+fn records_array(body: &[u8]) -> Option<usize> {
+    let mut at = skip_space(body, 0);
+    at = expect(body, at, b'{')?;
+    at = skip_space(body, at);
+    at = expect_text(body, at, b"\"Records\"")?;
+    at = skip_space(body, at);
+    at = expect(body, at, b':')?;
+    at = skip_space(body, at);
+    expect(body, at, b'[')
 }
 
 /// The end (exclusive) of the object starting at `start`.
