@@ -99,8 +99,8 @@ pub struct Action {
     /// Fully qualified actions the reference says this one also needs.
     pub dependents: Vec<Box<str>>,
     /// Condition keys the action supports (its own and those of its resource types' rows
-    /// in the action table).
-    pub condition_keys: Vec<Box<str>>,
+    /// in the action table), comma-separated as in the data: one allocation per action.
+    pub condition_keys: Box<str>,
 }
 
 impl Action {
@@ -112,9 +112,10 @@ impl Action {
     }
 }
 
-/// Whether `key` is among `keys`, a `${…}` variable in a listed key standing for any text.
-fn supports(keys: &[Box<str>], key: &str) -> bool {
-    keys.iter().any(|listed| match listed.split_once("${") {
+/// Whether `key` is among the comma-separated `keys`, a `${…}` variable in a listed key
+/// standing for any text.
+fn supports(keys: &str, key: &str) -> bool {
+    split_list(keys).any(|listed| match listed.split_once("${") {
         Some((head, tail)) => {
             let rest = tail.split_once('}').map_or("", |(_, rest)| rest);
             key.len() > head.len() + rest.len() && key.starts_with(head) && key.ends_with(rest)
@@ -133,7 +134,7 @@ pub struct Service {
     /// Resource type name → ARN template.
     pub resource_types: BTreeMap<Box<str>, Box<str>>,
     /// Resource type name → the condition keys a request on such a resource carries.
-    resource_conditions: HashMap<Box<str>, Vec<Box<str>>>,
+    resource_conditions: HashMap<Box<str>, Box<str>>,
 }
 
 impl Service {
@@ -216,7 +217,7 @@ impl Reference {
                     let keys = keys.first().map_or("", |k| *k);
                     service
                         .resource_conditions
-                        .insert((*name).into(), split_list(keys).map(Box::from).collect());
+                        .insert((*name).into(), keys.into());
                 }
                 ["A", name, level, resources, dependents, keys @ ..] if keys.len() <= 1 => {
                     let service = current
@@ -232,9 +233,7 @@ impl Reference {
                             })
                             .collect(),
                         dependents: split_list(dependents).map(Box::from).collect(),
-                        condition_keys: split_list(keys.first().map_or("", |k| *k))
-                            .map(Box::from)
-                            .collect(),
+                        condition_keys: keys.first().map_or("", |k| *k).into(),
                     };
                     service
                         .actions
