@@ -25,6 +25,8 @@ struct Route {
 #[derive(Debug, Default)]
 pub struct Paths {
     routes: HashMap<(Box<str>, Box<str>), Vec<Route>>,
+    /// The prefixes the table covers (asked for every call: a set, not a walk of routes).
+    prefixes: std::collections::HashSet<Box<str>>,
 }
 
 impl Paths {
@@ -53,7 +55,8 @@ impl Paths {
                     });
             }
         }
-        Self { routes }
+        let prefixes = routes.keys().map(|(prefix, _)| prefix.clone()).collect();
+        Self { routes, prefixes }
     }
 
     /// Every (prefix, operation, API version, HTTP method) of the table.
@@ -70,7 +73,7 @@ impl Paths {
     /// Whether the service's resources are its request paths.
     #[must_use]
     pub fn covers(&self, prefix: &str) -> bool {
-        self.routes.keys().any(|(p, _)| &**p == prefix)
+        self.prefixes.contains(prefix)
     }
 
     /// The ARNs of the paths of `operation` whose every parameter the request supplies

@@ -7,7 +7,7 @@ mod observe;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-pub use observe::{AliasRule, Found, Observed, Table, Watch, tags_at};
+pub use observe::{AliasRule, Found, Observed, Table, TagShapes, Watch};
 
 use super::TypedArn;
 

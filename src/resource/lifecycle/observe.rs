@@ -23,6 +23,7 @@ pub struct Table {
     tagging_events: Vec<TaggingEvent>,
     pub aliases: Vec<AliasRule>,
     delays: Vec<Delay>,
+    pub tag_shapes: TagShapes,
 }
 
 #[derive(Debug, Deserialize)]
@@ -148,7 +149,7 @@ pub struct Observed<'a> {
 impl Observed<'_> {
     /// The tags of the request's tag members, with the resource type a tag specification
     /// limits each to.
-    fn tags(&self) -> Vec<Found> {
+    fn tags(&self, shapes: &TagShapes) -> Vec<Found> {
         let mut found = Vec::new();
         if let Some(request) = self.request {
             for path in self.tag_paths {
@@ -156,7 +157,7 @@ impl Observed<'_> {
                     .split('.')
                     .try_fold(request, |value, segment| value.get(segment));
                 if let Some(value) = value {
-                    tags_at(value, &mut found);
+                    shapes.tags_at(value, &mut found);
                 }
             }
         }
@@ -169,7 +170,7 @@ impl Observed<'_> {
         let own_ids: Vec<Id> = self.own.iter().map(|(_, id)| id.clone()).collect();
         let change = match watch {
             Watch::Creates => {
-                let found = self.tags();
+                let found = self.tags(&table.tag_shapes);
                 let ids = self
                     .created
                     .iter()
@@ -194,7 +195,11 @@ impl Observed<'_> {
                 Change::Created { ids }
             }
             Watch::Tags => {
-                let tags: Tags = self.tags().into_iter().map(|(_, k, v)| (k, v)).collect();
+                let tags: Tags = self
+                    .tags(&table.tag_shapes)
+                    .into_iter()
+                    .map(|(_, k, v)| (k, v))
+                    .collect();
                 if own_ids.is_empty() {
                     // Tagged something the trail cannot tie to a resource: it may be ours,
                     // with another value.
@@ -249,68 +254,74 @@ impl Observed<'_> {
 /// A tag found in a request: the resource type a tag specification limits it to, key, value.
 pub type Found = (Option<Box<str>>, Box<str>, Box<str>);
 
-const KEYS: [&str; 4] = ["key", "Key", "tagKey", "TagKey"];
-const VALUES: [&str; 4] = ["value", "Value", "tagValue", "TagValue"];
-const INNER: [&str; 5] = ["tags", "Tags", "tagSet", "tag", "Tag"];
-
-/// Tags at a request's tag member, in the shapes the SDK models give them: a map (`{"app":
-/// "psoxy"}`, only as the member itself), a list of pairs (`key`/`value`, `Key`/`Value`,
-/// `tagKey`/`tagValue`), EC2's tag specifications (`{"items": [{"resourceType": …, "tags":
-/// [...]}]}`), CloudFront's `{"items": [...]}`.
-pub fn tags_at(value: &Value, out: &mut Vec<Found>) {
-    if let Value::Object(map) = value
-        && !KEYS.iter().any(|k| map.contains_key(*k))
-        && !map.contains_key("items")
-        && !INNER.iter().any(|k| map.contains_key(*k))
-    {
-        // A plain map of key → value: every value a string, or it is not tags.
-        if map.values().all(Value::is_string) {
-            for (key, value) in map {
-                if let Some(value) = value.as_str() {
-                    out.push((None, key.as_str().into(), value.into()));
-                }
-            }
-        }
-        return;
-    }
-    tags_in(value, None, out);
+/// The field names tags come in (`[tag_shapes]` of `data/lifecycle.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TagShapes {
+    keys: Vec<String>,
+    values: Vec<String>,
+    inner: Vec<String>,
+    items: String,
+    resource_type: Vec<String>,
+    #[expect(dead_code, reason = "read by reviewers, kept in the data")]
+    evidence: String,
 }
 
-/// Pairs, lists of pairs and tag specifications below a tag member. An object of none of
-/// these shapes holds no tags.
-fn tags_in(value: &Value, resource_type: Option<&str>, out: &mut Vec<Found>) {
-    match value {
-        Value::Array(items) => {
-            for item in items {
-                tags_in(item, resource_type, out);
+fn first<'m>(map: &'m serde_json::Map<String, Value>, names: &[String]) -> Option<&'m Value> {
+    names.iter().find_map(|name| map.get(name))
+}
+
+impl TagShapes {
+    /// Tags at a request's tag member, in the shapes the SDK models give them: a map
+    /// (`{"app": "psoxy"}`, only as the member itself), a list of pairs (`key`/`value`,
+    /// `Key`/`Value`, `tagKey`/`tagValue`), EC2's tag specifications (`{"items":
+    /// [{"resourceType": …, "tags": [...]}]}`), CloudFront's `{"items": [...]}`.
+    pub fn tags_at(&self, value: &Value, out: &mut Vec<Found>) {
+        if let Value::Object(map) = value
+            && first(map, &self.keys).is_none()
+            && !map.contains_key(&self.items)
+            && first(map, &self.inner).is_none()
+        {
+            // A plain map of key → value: every value a string, or it is not tags.
+            if map.values().all(Value::is_string) {
+                for (key, value) in map {
+                    if let Some(value) = value.as_str() {
+                        out.push((None, key.as_str().into(), value.into()));
+                    }
+                }
             }
+            return;
         }
-        Value::Object(map) => {
-            let key = KEYS
-                .iter()
-                .find_map(|k| map.get(*k))
-                .and_then(Value::as_str);
-            if let Some(key) = key {
-                let value = VALUES
-                    .iter()
-                    .find_map(|v| map.get(*v))
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                out.push((resource_type.map(Box::from), key.into(), value.into()));
-                return;
+        self.tags_in(value, None, out);
+    }
+
+    /// Pairs, lists of pairs and tag specifications below a tag member. An object of none
+    /// of these shapes holds no tags.
+    fn tags_in(&self, value: &Value, resource_type: Option<&str>, out: &mut Vec<Found>) {
+        match value {
+            Value::Array(items) => {
+                for item in items {
+                    self.tags_in(item, resource_type, out);
+                }
             }
-            if let Some(items) = map.get("items") {
-                tags_in(items, resource_type, out);
-                return;
+            Value::Object(map) => {
+                if let Some(key) = first(map, &self.keys).and_then(Value::as_str) {
+                    let value = first(map, &self.values)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    out.push((resource_type.map(Box::from), key.into(), value.into()));
+                    return;
+                }
+                if let Some(items) = map.get(&self.items) {
+                    self.tags_in(items, resource_type, out);
+                    return;
+                }
+                let spec_type = first(map, &self.resource_type).and_then(Value::as_str);
+                if let Some(inner) = first(map, &self.inner) {
+                    self.tags_in(inner, spec_type.or(resource_type), out);
+                }
             }
-            let spec_type = map
-                .get("resourceType")
-                .or_else(|| map.get("ResourceType"))
-                .and_then(Value::as_str);
-            if let Some(inner) = INNER.iter().find_map(|k| map.get(*k)) {
-                tags_in(inner, spec_type.or(resource_type), out);
-            }
+            _ => {}
         }
-        _ => {}
     }
 }

@@ -73,7 +73,7 @@ fn created(time: &str, pairs: &[(&str, &str)]) -> Dated {
 #[test_case(&json!("text"), &[] ; "not tags")]
 fn tag_shapes(value: &Value, expected: &[(Option<&str>, &str, &str)]) {
     let mut out = Vec::new();
-    tags_at(value, &mut out);
+    table().tag_shapes.tags_at(value, &mut out);
     let out: Vec<(Option<&str>, &str, &str)> = out
         .iter()
         .map(|(t, k, v)| (t.as_deref(), &**k, &**v))
