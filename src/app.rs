@@ -111,7 +111,7 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
             })
         }
         Input::TrailBucket(bucket) => read_bucket(config, bucket, &mapper, &context, keys),
-        Input::Athena(athena) => read_athena(config, athena, &mapper, &context),
+        Input::Query(query) => read_query(config, query, &mapper, &context),
         Input::Lookup => {
             let mut regions: Vec<String> = scope(config, &mapper).regions.into_iter().collect();
             regions.sort();
@@ -221,15 +221,15 @@ fn read_bucket(
     })
 }
 
-/// The grouped query for an Athena table.
-fn athena_sql(
+/// The grouped query for an Athena table or a Lake event data store.
+fn query_sql(
     config: &Config,
-    athena: &crate::config::Athena,
+    query: &crate::config::Query,
     mapper: &Mapper,
 ) -> anyhow::Result<String> {
-    let projection = crate::athena::projection::Projection::embedded()?;
-    Ok(crate::athena::sql::build(&crate::athena::sql::Spec {
-        table: &athena.table,
+    let projection = crate::query::projection::Projection::embedded()?;
+    Ok(crate::query::sql::build(&crate::query::sql::Spec {
+        target: &query.target,
         filter: &config.filter,
         scope: &scope(config, mapper),
         rules: mapper.rules(),
@@ -237,24 +237,37 @@ fn athena_sql(
     }))
 }
 
-/// Runs the grouped query on Athena and tallies its rows. A query that fails, is cancelled
-/// or returns a malformed row is a failed read: nothing of it is tallied.
-fn read_athena(
+/// Runs the grouped query on its engine and tallies its rows. A query that fails, is
+/// cancelled or returns a malformed row is a failed read: nothing of it is tallied.
+fn read_query(
     config: &Config,
-    athena: &crate::config::Athena,
+    query: &crate::config::Query,
     mapper: &Mapper,
     context: &Context<'_>,
 ) -> anyhow::Result<Read> {
-    let projection = crate::athena::projection::Projection::embedded()?;
-    let options = source::athena::Options {
-        sql: athena_sql(config, athena, mapper)?,
-        database: athena.table.database.clone(),
-        workgroup: athena.workgroup.clone(),
-        output: athena.output.clone(),
-        endpoint_url: config.endpoint_url.clone(),
-        profile: config.profile.clone(),
-        region: athena.region.clone(),
-        progress: !config.quiet,
+    use crate::query::sql::Target;
+    let projection = crate::query::projection::Projection::embedded()?;
+    let dialect = query.target.dialect();
+    let sql = query_sql(config, query, mapper)?;
+    let outcome = match &query.target {
+        Target::Athena(table) => source::athena::run(&source::athena::Options {
+            sql,
+            database: table.database.clone(),
+            workgroup: query.workgroup.clone(),
+            output: query.output.clone(),
+            endpoint_url: config.endpoint_url.clone(),
+            profile: config.profile.clone(),
+            region: query.region.clone(),
+            progress: !config.quiet,
+        }),
+        Target::Lake(_) => source::lake::run(&source::lake::Options {
+            sql,
+            columns: crate::query::sql::columns(projection, dialect),
+            endpoint_url: config.endpoint_url.clone(),
+            profile: config.profile.clone(),
+            region: query.region.clone(),
+            progress: !config.quiet,
+        }),
     };
     // The source's errors name the query; the rows' are named after it here.
     let failed = |path: String, message: String| {
@@ -267,33 +280,43 @@ fn read_athena(
             verification: None,
         })
     };
-    let outcome = match source::athena::run(&options) {
+    let engine = dialect.engine();
+    let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(error) => {
             let mut message = error.to_string();
-            if let Some(hint) = crate::athena::hint(&message) {
+            if let Some(hint) = crate::query::hint(dialect, &message) {
                 message = format!("{message} ({hint})");
             }
-            return failed("athena".to_owned(), message);
+            let what = match &query.target {
+                Target::Athena(table) => {
+                    format!("--athena-table {}.{}", table.database, table.name)
+                }
+                Target::Lake(store) => format!("--lake {store}"),
+            };
+            return failed(what, message);
         }
     };
     let id = outcome.query_id.as_str();
     let Some((header, rows)) = outcome.rows.split_first() else {
         return failed(
-            format!("Athena query {id}"),
+            format!("{engine} query {id}"),
             "the result has no header row".to_owned(),
         );
     };
-    let tally = crate::athena::rows::check_header(header, projection)
-        .and_then(|()| crate::athena::rows::tally(rows, projection, context));
+    let tally = crate::query::rows::check_header(header, projection, dialect)
+        .and_then(|()| crate::query::rows::tally(rows, projection, dialect, context));
     let tally = match tally {
         Ok(tally) => tally,
-        Err(error) => return failed(format!("Athena query {id}"), error.to_string()),
+        Err(error) => return failed(format!("{engine} query {id}"), error.to_string()),
     };
-    let price = crate::athena::Price::embedded().map_err(anyhow::Error::msg)?;
+    let price = crate::query::Price::of(dialect).map_err(anyhow::Error::msg)?;
+    let place = match &query.target {
+        Target::Athena(_) => format!("in workgroup {}", query.workgroup),
+        Target::Lake(store) => format!("on event data store {store}"),
+    };
     let notes = vec![format!(
-        "Athena query {id} in workgroup {}: {} grouped rows in {} result pages; {} scanned, ${:.4} at the list price of ${}/TB",
-        athena.workgroup,
+        "{engine} query {id} {place}: {} grouped rows in {} result pages; {} scanned, ${:.4} at the list price of ${}/TB",
         rows.len(),
         outcome.pages,
         render::summary::bytes(outcome.bytes_scanned),
@@ -341,10 +364,10 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     if config.scoping.mode == Mode::Wildcard {
         mapper = mapper.without_resources();
     }
-    if let Input::Athena(athena) = &config.input
-        && athena.dry_run
+    if let Input::Query(query) = &config.input
+        && query.dry_run
     {
-        emit(None, &(athena_sql(&config, athena, &mapper)? + ";\n"))?;
+        emit(None, &(query_sql(&config, query, &mapper)? + ";\n"))?;
         return Ok(Exit::Success);
     }
     let Read {
@@ -645,7 +668,8 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<Exit> {
 }
 
 /// The policy minpriv itself needs: read-only access to the trail's keys (and key),
-/// LookupEvents, and Athena's query actions with what Athena reads and writes for them.
+/// LookupEvents, Athena's query actions with what Athena reads and writes for them, and
+/// CloudTrail Lake's query actions on the event data store.
 fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
     let mut statements = Vec::new();
     if let Some(bucket) = &args.trail_bucket {
@@ -711,12 +735,17 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
         }));
     }
     if let Some(table) = &args.athena.athena_table {
-        statements.extend(crate::athena::permissions(&crate::athena::Needs {
+        statements.extend(crate::query::permissions(&crate::query::Needs {
             table,
             database: &args.athena.athena_database,
             workgroup: &args.athena.athena_workgroup,
             output: args.athena.athena_output.as_deref(),
         }));
+    }
+    if let Some(store) = &args.lake {
+        crate::query::lake_store(store)
+            .map_err(|reason| anyhow::anyhow!("--lake {store}: {reason}"))?;
+        statements.push(crate::query::lake_permissions(store));
     }
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
     emit(None, &(serde_json::to_string_pretty(&policy)? + "\n"))?;
@@ -730,7 +759,7 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
 
 /// `athena ddl`: the table to create over a trail bucket.
 fn athena_ddl(args: &crate::cli::DdlArgs) -> anyhow::Result<Exit> {
-    let text = crate::athena::ddl::render(&crate::athena::ddl::Options {
+    let text = crate::query::ddl::render(&crate::query::ddl::Options {
         table: args.table.clone(),
         bucket: args.trail_bucket.clone(),
         prefix: args.prefix.clone(),

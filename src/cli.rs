@@ -92,7 +92,7 @@ pub enum ReferenceCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["trail_bucket", "lookup", "athena_table"])))]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["trail_bucket", "lookup", "athena_table", "lake"])))]
 pub struct SelfPolicyArgs {
     /// The trail bucket minpriv will read.
     #[arg(long, value_name = "BUCKET")]
@@ -118,6 +118,9 @@ pub struct SelfPolicyArgs {
     /// credentials: give --trail-bucket too).
     #[command(flatten)]
     pub athena: AthenaTableArgs,
+    /// Include what `discover --lake EVENT_DATA_STORE` needs (the store's ID or ARN).
+    #[arg(long, value_name = "EVENT_DATA_STORE")]
+    pub lake: Option<String>,
 }
 
 /// An Athena table of the trail, its database, workgroup and result location.
@@ -248,7 +251,8 @@ pub enum Format {
     clippy::struct_excessive_bools,
     reason = "independent command-line switches"
 )]
-#[command(group(ArgGroup::new("input").required(true).args(["trail_dir", "events", "trail_bucket", "lookup", "athena_table"])))]
+#[command(group(ArgGroup::new("input").required(true).args(["trail_dir", "events", "trail_bucket", "lookup", "athena_table", "lake"])))]
+#[command(group(ArgGroup::new("pushed").args(["athena_table", "lake"])))]
 pub struct DiscoverArgs {
     /// A local copy of a trail bucket (`aws s3 sync` layout), or any tree of CloudTrail
     /// `.json.gz` / `.json` files.
@@ -308,8 +312,13 @@ pub struct DiscoverArgs {
     #[arg(long, value_name = "REGION", requires = "athena_table")]
     pub athena_region: Option<String>,
 
-    /// Print the SQL --athena-table would run, and run nothing.
-    #[arg(long, requires = "athena_table")]
+    /// A CloudTrail Lake event data store (its ID, or its ARN, which also gives the region):
+    /// the filter and aggregation run there, as with --athena-table.
+    #[arg(long, value_name = "EVENT_DATA_STORE")]
+    pub lake: Option<String>,
+
+    /// Print the SQL --athena-table or --lake would run, and run nothing.
+    #[arg(long, requires = "pushed")]
     pub dry_run: bool,
 
     /// An S3 (or CloudTrail) endpoint to use instead of AWS's, with path-style addressing.

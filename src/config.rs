@@ -8,7 +8,8 @@ use crate::cli::DiscoverArgs;
 use crate::filter::Filter;
 
 /// The input flags, one of which `discover` needs.
-const INPUTS: &str = "give --trail-dir, --events, --trail-bucket, --lookup or --athena-table";
+const INPUTS: &str =
+    "give --trail-dir, --events, --trail-bucket, --lookup, --athena-table or --lake";
 
 /// Where records come from.
 #[derive(Debug, Clone)]
@@ -19,16 +20,19 @@ pub enum Input {
     TrailBucket(Bucket),
     /// The CloudTrail LookupEvents API, in the `--region`s.
     Lookup,
-    /// A query on an Athena table of the trail.
-    Athena(Athena),
+    /// A grouped query on an Athena table of the trail or a CloudTrail Lake event data store.
+    Query(Query),
 }
 
-/// Where the Athena table is and how to query it.
+/// What the grouped query runs on, and how.
 #[derive(Debug, Clone)]
-pub struct Athena {
-    pub table: crate::athena::sql::Table,
+pub struct Query {
+    pub target: crate::query::sql::Target,
+    /// The Athena workgroup (Athena only).
     pub workgroup: String,
+    /// Where Athena writes the result, when the workgroup does not set it (Athena only).
     pub output: Option<String>,
+    /// The region the engine runs in (default: the standard chain's).
     pub region: Option<String>,
     pub dry_run: bool,
 }
@@ -140,6 +144,8 @@ impl Config {
             Input::Lookup
         } else if let Some(table) = &args.athena.athena_table {
             athena_input(args, table)?
+        } else if let Some(store) = &args.lake {
+            lake_input(args, store)?
         } else {
             return Err(ConfigError::Invalid {
                 flag: "trail-dir",
@@ -202,7 +208,7 @@ impl Config {
 /// `--athena-table` and its settings.
 fn athena_input(args: &DiscoverArgs, table: &str) -> Result<Input, ConfigError> {
     let partitions =
-        crate::athena::sql::Partitions::parse(&args.athena_partitions).map_err(|reason| {
+        crate::query::sql::Partitions::parse(&args.athena_partitions).map_err(|reason| {
             ConfigError::Invalid {
                 flag: "athena-partitions",
                 value: args.athena_partitions.clone(),
@@ -218,15 +224,32 @@ fn athena_input(args: &DiscoverArgs, table: &str) -> Result<Input, ConfigError> 
             reason: "expected an S3 location, s3://BUCKET/PREFIX/".to_owned(),
         });
     }
-    Ok(Input::Athena(Athena {
-        table: crate::athena::sql::Table {
+    Ok(Input::Query(Query {
+        target: crate::query::sql::Target::Athena(crate::query::sql::Table {
             database: args.athena.athena_database.clone(),
             name: table.to_owned(),
             partitions,
-        },
+        }),
         workgroup: args.athena.athena_workgroup.clone(),
         output: args.athena.athena_output.clone(),
         region: args.athena_region.clone(),
+        dry_run: args.dry_run,
+    }))
+}
+
+/// `--lake ID` or `--lake ARN`: the query names the store by its ID; an ARN also gives the
+/// region the store is in.
+fn lake_input(args: &DiscoverArgs, store: &str) -> Result<Input, ConfigError> {
+    let (id, region) = crate::query::lake_store(store).map_err(|reason| ConfigError::Invalid {
+        flag: "lake",
+        value: store.to_owned(),
+        reason,
+    })?;
+    Ok(Input::Query(Query {
+        target: crate::query::sql::Target::Lake(id),
+        workgroup: String::new(),
+        output: None,
+        region,
         dry_run: args.dry_run,
     }))
 }

@@ -3,10 +3,11 @@
 //! Data flows one way: `source` lists inputs → `parse` decodes records → `filter` keeps the
 //! principal's calls in the window → `scan` aggregates them into distinct calls → `iam`
 //! maps calls to actions (`evidence`) → `policy` merges them → `render` writes the output.
-//! With `--verify-digests`, `integrity` checks the files read against CloudTrail's digests.
+//! With `--verify-digests`, `integrity` checks the files read against CloudTrail's digests;
+//! with `--athena-table` or `--lake`, `query` pushes the filter and the grouping to the engine
+//! and turns its rows into the scan's tally.
 
 pub mod app;
-pub mod athena;
 pub mod catalog;
 pub mod cli;
 pub mod config;
@@ -18,6 +19,7 @@ pub mod iam;
 pub mod integrity;
 pub mod parse;
 pub mod policy;
+pub mod query;
 pub mod render;
 pub mod resource;
 pub mod scan;

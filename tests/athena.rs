@@ -1,22 +1,18 @@
-//! `discover --athena-table` against a real SQL engine: a loopback server speaking Athena's
-//! JSON protocol (`tests/support/athena_server.py`) runs each received query in DuckDB
-//! (translated from Trino's SQL by sqlglot) over a trail laid out as the documented table.
-//! The policy must be byte-identical to `--trail-dir`'s on the same logs, and only the
-//! window's partitions may be read.
+//! `discover --athena-table` and `discover --lake` against a real SQL engine: a loopback
+//! server speaking Athena's JSON protocol, or CloudTrail Lake's
+//! (`tests/support/athena_server.py`), runs each received query in DuckDB (translated from
+//! Trino's SQL by sqlglot) over a trail laid out as the documented table, or as an event
+//! data store. The policy must be byte-identical to `--trail-dir`'s on the same logs, and
+//! only the window's partitions may be read.
 //!
 //! The server needs Python with `duckdb` and `sqlglot`: `.ci/run` installs them; without
-//! them the test installs them into a virtualenv under `target/` (it never skips).
+//! them the test installs them into a virtualenv under `target/` (it never skips; see
+//! `tests/support/query_server.rs`).
 
-#![expect(
-    clippy::unwrap_used,
-    clippy::panic,
-    reason = "test helpers fail loudly"
-)]
+#![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
-use std::io::{BufRead as _, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
-use std::sync::OnceLock;
+use std::path::Path;
+use std::process::Stdio;
 
 use assert_cmd::Command;
 
@@ -24,122 +20,9 @@ use assert_cmd::Command;
 mod bundled;
 use bundled::WINDOW;
 
-const DATABASE: &str = "default";
-/// What the Athena stand-in needs, pinned (also installed by `.ci/run`).
-const REQUIREMENTS: &str = "tests/support/athena-requirements.txt";
-const TABLE: &str = "cloudtrail_logs_pp";
-
-/// A Python that imports duckdb and sqlglot, installed into `target/athena-venv` if the
-/// first `python3` on the path lacks them.
-fn python() -> &'static Path {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        let imports = |python: &Path| {
-            std::process::Command::new(python)
-                .args(["-c", "import duckdb, sqlglot"])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let system = PathBuf::from(std::env::var("MINPRIV_PYTHON").unwrap_or("python3".into()));
-        if imports(&system) {
-            return system;
-        }
-        let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/athena-venv");
-        let python = venv.join("bin/python");
-        if !imports(&python) {
-            let made = std::process::Command::new(&system)
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .unwrap();
-            assert!(made.success(), "python3 -m venv {}", venv.display());
-            let installed = std::process::Command::new(&python)
-                .args([
-                    "-m",
-                    "pip",
-                    "install",
-                    "--quiet",
-                    "--disable-pip-version-check",
-                    "-r",
-                ])
-                .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join(REQUIREMENTS))
-                .status()
-                .unwrap();
-            assert!(installed.success(), "pip install -r {REQUIREMENTS}");
-        }
-        assert!(
-            imports(&python),
-            "{} cannot import duckdb and sqlglot",
-            python.display()
-        );
-        python
-    })
-}
-
-/// The Athena stand-in over a trail folder, on loopback.
-struct Server {
-    child: Child,
-    endpoint: String,
-    log: tempfile::NamedTempFile,
-}
-
-impl Server {
-    fn start(trail: &Path) -> Self {
-        Self::start_with(trail, &[])
-    }
-
-    fn start_with(trail: &Path, env: &[(&str, &str)]) -> Self {
-        let log = tempfile::NamedTempFile::new().unwrap();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/athena_server.py");
-        let mut child = std::process::Command::new(python())
-            .arg(script)
-            .arg(trail)
-            .args([DATABASE, TABLE])
-            .arg(log.path())
-            .envs(env.iter().copied())
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port: u16 = line.trim().parse().unwrap_or_else(|_| {
-            let _ = child.kill();
-            panic!("the Athena stand-in did not start: {line:?}")
-        });
-        Self {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
-            log,
-        }
-    }
-
-    /// The server's log: one entry per query run, one per query stopped.
-    fn log(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(self.log.path())
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    }
-
-    /// The partitions each query read (`account/region/yyyy/MM/dd`).
-    fn partitions(&self) -> Vec<Vec<String>> {
-        self.log()
-            .into_iter()
-            .filter_map(|entry| serde_json::from_value(entry["partitions"].clone()).ok())
-            .collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[path = "support/query_server.rs"]
+mod query_server;
+use query_server::{DATABASE, STORE, Server, TABLE};
 
 fn minpriv() -> Command {
     let mut cmd = Command::cargo_bin("minpriv").unwrap();
@@ -167,6 +50,18 @@ const TABLE_ARGS: [&str; 7] = [
 fn from_athena(server: &Server, window: &[&str], extra: &[&str]) -> std::process::Output {
     minpriv()
         .args(TABLE_ARGS)
+        .args(["--endpoint-url", &server.endpoint])
+        .args(window)
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+const LAKE_ARGS: [&str; 3] = ["discover", "--lake", STORE];
+
+fn from_lake(server: &Server, window: &[&str], extra: &[&str]) -> std::process::Output {
+    minpriv()
+        .args(LAKE_ARGS)
         .args(["--endpoint-url", &server.endpoint])
         .args(window)
         .args(extra)
@@ -243,6 +138,87 @@ fn the_athena_policy_is_the_trail_dirs_byte_for_byte_and_reads_only_the_window()
 }
 
 #[test]
+fn the_lake_policy_is_the_trail_dirs_byte_for_byte() {
+    let server = Server::lake(&bundled::trail(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (local_report, lake_report) = (dir.path().join("local.json"), dir.path().join("lake.json"));
+    let local = from_dir(
+        &bundled::trail(),
+        &WINDOW,
+        &["--report", local_report.to_str().unwrap()],
+    );
+    let output = from_lake(
+        &server,
+        &WINDOW,
+        &["--report", lake_report.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&local.stdout)
+    );
+    assert_eq!(report(&lake_report), report(&local_report));
+    let id = server.log()[0]["id"].as_str().unwrap().to_owned();
+    assert!(
+        stderr.contains(&format!(
+            "CloudTrail Lake query {id} on event data store {STORE}: "
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("at the list price of $5/TB"), "{stderr}");
+}
+
+#[test]
+fn lake_failures_are_failed_reads_naming_the_store_or_the_query() {
+    // A store the account does not have: refused at StartQuery, with what to do.
+    let server = Server::lake(&bundled::trail(), &[]);
+    let output = minpriv()
+        .args(["discover", "--lake", "EXAMPLE-other-store"])
+        .args(["--endpoint-url", &server.endpoint])
+        .args(WINDOW)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains(
+            "--lake EXAMPLE-other-store: CloudTrail Lake StartQuery: EventDataStoreNotFoundException: "
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("give --lake the store's ARN"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    // A store without a column the query reads: the query fails, and its id is named.
+    let server = Server::lake(
+        &bundled::trail(),
+        &[("ATHENA_STUB_DROP_COLUMNS", "eventcategory")],
+    );
+    let output = from_lake(&server, &WINDOW, &[]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    let id = server.log().first().map(|e| e["id"].clone());
+    assert!(id.is_none(), "the failed query logged no result: {id:?}");
+    assert!(stderr.contains("CloudTrail Lake query "), "{stderr}");
+    assert!(stderr.contains(" FAILED: Query failed: "), "{stderr}");
+    assert!(stderr.contains("eventcategory"), "{stderr}");
+    // A value that is no event data store is refused before any request.
+    let output = minpriv()
+        .args([
+            "discover",
+            "--lake",
+            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/main",
+        ])
+        .args(["--endpoint-url", "http://127.0.0.1:9"])
+        .args(WINDOW)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--lake"), "{stderr}");
+}
+
+#[test]
 fn the_standard_endpoint_variables_reach_athena() {
     let server = Server::start(&bundled::trail());
     let expected = from_dir(&bundled::trail(), &WINDOW, &[]).stdout;
@@ -260,6 +236,36 @@ fn the_standard_endpoint_variables_reach_athena() {
         );
         assert_eq!(output.stdout, expected, "{variable}");
     }
+    let lake = Server::lake(&bundled::trail(), &[]);
+    for variable in ["AWS_ENDPOINT_URL_CLOUDTRAIL", "AWS_ENDPOINT_URL"] {
+        let output = minpriv()
+            .env(variable, &lake.endpoint)
+            .args(LAKE_ARGS)
+            .args(WINDOW)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{variable}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.stdout, expected, "lake {variable}");
+    }
+}
+
+/// The same exit and the same policy, byte for byte.
+fn same(label: &str, pushed: &std::process::Output, local: &std::process::Output) {
+    assert_eq!(
+        pushed.status.code(),
+        local.status.code(),
+        "{label}: {}",
+        String::from_utf8_lossy(&pushed.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&pushed.stdout),
+        String::from_utf8_lossy(&local.stdout),
+        "{label}"
+    );
 }
 
 #[test]
@@ -272,6 +278,7 @@ fn a_generated_multi_account_multi_region_corpus_gives_the_same_policy() {
         .write(trail.path(), "")
         .unwrap();
     let server = Server::start(trail.path());
+    let lake = Server::lake(trail.path(), &[]);
     let window = [
         "--principal",
         "arn:aws:iam::*:role/ci-provisioner",
@@ -295,6 +302,7 @@ fn a_generated_multi_account_multi_region_corpus_gives_the_same_policy() {
     ];
     for extra in cases {
         let output = from_athena(&server, &window, extra);
+        let from_lake = from_lake(&lake, &window, extra);
         let local = minpriv()
             .arg("discover")
             .arg("--trail-dir")
@@ -303,17 +311,8 @@ fn a_generated_multi_account_multi_region_corpus_gives_the_same_policy() {
             .args(extra)
             .output()
             .unwrap();
-        assert_eq!(
-            output.status.code(),
-            local.status.code(),
-            "{extra:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert_eq!(
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&local.stdout),
-            "{extra:?}"
-        );
+        same(&format!("athena {extra:?}"), &output, &local);
+        same(&format!("lake {extra:?}"), &from_lake, &local);
     }
     // Every principal: bystanders, service events and service-linked roles decided alike.
     let everyone = [
@@ -323,17 +322,16 @@ fn a_generated_multi_account_multi_region_corpus_gives_the_same_policy() {
         "2026-11-21T00:00:00Z",
     ];
     for extra in [&[][..], &["--include-service-events"]] {
-        let output = from_athena(&server, &everyone, extra);
-        assert!(
-            output.status.success(),
-            "{extra:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
         let local = from_dir(trail.path(), &everyone, extra);
-        assert_eq!(
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&local.stdout),
-            "{extra:?}"
+        same(
+            &format!("athena, everyone {extra:?}"),
+            &from_athena(&server, &everyone, extra),
+            &local,
+        );
+        same(
+            &format!("lake, everyone {extra:?}"),
+            &from_lake(&lake, &everyone, extra),
+            &local,
         );
     }
     let read = server.partitions();
@@ -367,7 +365,10 @@ fn a_failed_query_is_a_failed_read_naming_the_query() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(5), "{stderr}");
-    assert!(stderr.contains("athena: Athena query "), "{stderr}");
+    assert!(
+        stderr.contains("--athena-table default.no_such_table: Athena query "),
+        "{stderr}"
+    );
     assert!(stderr.contains(" FAILED: "), "{stderr}");
     assert!(
         stderr.contains(
@@ -396,12 +397,29 @@ fn a_table_without_a_column_the_query_reads_is_a_failed_read_saying_so() {
 
 #[test]
 fn ctrl_c_stops_the_query_and_fails_the_read() {
-    let server = Server::start_with(&bundled::trail(), &[("ATHENA_STUB_RUNNING", "forever")]);
+    let forever = [("ATHENA_STUB_RUNNING", "forever")];
+    for (server, args, stop) in [
+        (
+            Server::start_with(&bundled::trail(), &forever),
+            &TABLE_ARGS[..],
+            "Athena query {id}: interrupted; StopQueryExecution sent",
+        ),
+        (
+            Server::lake(&bundled::trail(), &forever),
+            &LAKE_ARGS[..],
+            "CloudTrail Lake query {id}: interrupted; CancelQuery sent",
+        ),
+    ] {
+        interrupted(&server, args, stop);
+    }
+}
+
+fn interrupted(server: &Server, args: &[&str], stop: &str) {
     let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("minpriv"));
     command
         .env_clear()
         .envs(minpriv().get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .args(TABLE_ARGS)
+        .args(args)
         .args(["--endpoint-url", &server.endpoint])
         .args(WINDOW)
         .stdout(Stdio::piped())
@@ -423,12 +441,7 @@ fn ctrl_c_stops_the_query_and_fails_the_read() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(5), "{stderr}");
     let id = server.log()[0]["id"].as_str().unwrap().to_owned();
-    assert!(
-        stderr.contains(&format!(
-            "Athena query {id}: interrupted; StopQueryExecution sent"
-        )),
-        "{stderr}"
-    );
+    assert!(stderr.contains(&stop.replace("{id}", &id)), "{stderr}");
     assert!(
         server
             .log()
@@ -477,6 +490,26 @@ fn dry_run_prints_the_query_and_runs_nothing() {
         "{sql}"
     );
     assert!(sql.trim_end().ends_with(';'), "{sql}");
+    // Lake's: the store by its ID (from an ARN too), its time a timestamp, no partitions.
+    let output = minpriv()
+        .args([
+            "discover",
+            "--lake",
+            &format!("arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/{STORE}"),
+            "--dry-run",
+        ])
+        .args(WINDOW)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let sql = String::from_utf8(output.stdout).unwrap();
+    assert!(sql.contains(&format!("  FROM {STORE}\n")), "{sql}");
+    assert!(
+        sql.contains("eventtime >= TIMESTAMP '2026-11-20 10:00:00'"),
+        "{sql}"
+    );
+    assert!(!sql.contains("\"timestamp\""), "{sql}");
+    assert!(sql.len() < 10_000, "{} characters", sql.len());
 }
 
 #[test]
@@ -575,5 +608,16 @@ fn self_policy_adds_what_the_athena_mode_needs() {
             "FindAthenaResultsBucket",
             "WriteAthenaResults"
         ]
+    );
+    let output = minpriv()
+        .args(["self-policy", "--lake", STORE])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let policy: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(policy["Statement"][0]["Sid"], "RunLakeQuery");
+    assert_eq!(
+        policy["Statement"][0]["Resource"],
+        format!("arn:aws:cloudtrail:*:*:eventdatastore/{STORE}")
     );
 }

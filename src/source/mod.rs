@@ -4,6 +4,8 @@
 pub mod athena;
 pub mod digest;
 mod dir;
+pub mod engine;
+pub mod lake;
 pub mod layout;
 pub mod lookup;
 pub mod s3;

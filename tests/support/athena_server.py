@@ -1,17 +1,28 @@
-"""An Athena stand-in for tests: speaks Athena's JSON protocol (awsJson1.1,
-X-Amz-Target: AmazonAthena.StartQueryExecution / GetQueryExecution / GetQueryResults /
-StopQueryExecution) on loopback and runs each received query in DuckDB, translated from
-Trino's SQL by sqlglot, over a trail folder laid out as the table AWS documents for
-CloudTrail logs with partition projection (partition columns account, region, timestamp).
+"""An Athena (or CloudTrail Lake) stand-in for tests: speaks Athena's JSON protocol
+(awsJson1.1, X-Amz-Target: AmazonAthena.StartQueryExecution / GetQueryExecution /
+GetQueryResults / StopQueryExecution) on loopback and runs each received query in DuckDB,
+translated from Trino's SQL by sqlglot, over a trail folder laid out as the table AWS
+documents for CloudTrail logs with partition projection (partition columns account, region,
+timestamp).
+
+With --lake STORE_ID it speaks CloudTrail's instead (X-Amz-Target:
+CloudTrail_20131101.StartQuery / DescribeQuery / GetQueryResults / CancelQuery) over the
+same events laid out as an event data store ("Supported SQL schemas for event data stores"):
+eventtime a timestamp; requestparameters, responseelements and the other documents a
+map(varchar, varchar) whose nested values are their compact JSON text and other values
+their text; results as rows of one-entry {column: text} maps with no header row and NULLs
+left out. The statement names the store by its bare ID, as Lake's are written; the stand-in
+quotes it before parsing, as Lake resolves it.
 
 Usage: athena_server.py TRAIL_DIR DATABASE TABLE PARTITIONS_LOG
+       athena_server.py --lake STORE_ID TRAIL_DIR PARTITIONS_LOG
 Prints the port on its first line of stdout, then serves until killed. For every query it
 appends one JSON line to PARTITIONS_LOG: the query id and the partitions the query's
 partition predicates select (what Athena would read), and one for every query stopped;
 DataScannedInBytes is the size of the read partitions' objects. Results come in pages of
 ATHENA_STUB_PAGE rows (7); ATHENA_STUB_RUNNING=forever keeps queries running until stopped;
 ATHENA_STUB_DROP_COLUMNS=a,b leaves columns out of the table. Failures are reported in
-the words of Athena's engine (TABLE_NOT_FOUND, COLUMN_NOT_FOUND).
+the words of Athena's engine (TABLE_NOT_FOUND, COLUMN_NOT_FOUND), or Lake's exceptions.
 """
 
 import gzip
@@ -76,14 +87,28 @@ def partition_of(path):
     return account, region, f"{y}/{m}/{d}"
 
 
-def load(con, trail, database, table):
+def lake_text(value):
+    """A value of Lake's map(varchar, varchar): text as is, anything else its compact JSON."""
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+def load(con, trail, database, table, lake=False):
     """Loads every log file into the table (through newline-delimited JSON, which DuckDB
     reads into the documented column types: struct fields it does not find are NULL)."""
-    con.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
     columns = {"eventversion": "VARCHAR", "useridentity": USERIDENTITY}
     columns.update({c: "VARCHAR" for c in STRINGS if c != "eventversion"})
-    columns["resources"] = "STRUCT(arn VARCHAR, accountid VARCHAR, type VARCHAR)[]"
-    columns.update({"account": "VARCHAR", "region": "VARCHAR", "timestamp": "VARCHAR"})
+    if lake:
+        columns.update({c: "MAP(VARCHAR, VARCHAR)" for c in JSON_TEXT})
+        columns["eventtime"] = "TIMESTAMP"
+        columns["readonly"] = "BOOLEAN"
+        columns["resources"] = "STRUCT(accountid VARCHAR, type VARCHAR, arn VARCHAR, arnprefix VARCHAR)[]"
+        target = f'"{table}"'
+    else:
+        con.execute(f'CREATE SCHEMA IF NOT EXISTS "{database}"')
+        columns["resources"] = "STRUCT(arn VARCHAR, accountid VARCHAR, type VARCHAR)[]"
+        columns.update({"account": "VARCHAR", "region": "VARCHAR", "timestamp": "VARCHAR"})
+        target = f'"{database}"."{table}"'
+
     sizes = {}
     lines = tempfile.NamedTemporaryFile("w", suffix=".json", delete=False)
     with lines:
@@ -102,20 +127,27 @@ def load(con, trail, database, table):
                         column = key.lower()
                         if column in ("useridentity", "resources"):
                             value = lower_keys(value)
+                        elif lake and column in JSON_TEXT and isinstance(value, dict):
+                            value = {k: lake_text(v) for k, v in value.items() if v is not None}
+                        elif lake and column == "eventtime":
+                            value = value.replace("T", " ").rstrip("Z")
+                        elif lake and column == "readonly":
+                            value = value if isinstance(value, bool) else value == "true"
                         elif value is not None and (column in JSON_TEXT or not isinstance(value, str)):
                             value = json.dumps(value, separators=(",", ":"))
                         if column in columns:
                             row[column] = value
-                    row["account"], row["region"], row["timestamp"] = partition
+                    if not lake:
+                        row["account"], row["region"], row["timestamp"] = partition
                     lines.write(json.dumps(row) + "\n")
     spec = "{" + ", ".join(f"'{name}': '{kind}'" for name, kind in columns.items()) + "}"
     con.execute(
-        f'CREATE TABLE "{database}"."{table}" AS SELECT * FROM read_json(?, format = \'newline_delimited\', columns = {spec})',
+        f'CREATE TABLE {target} AS SELECT * FROM read_json(?, format = \'newline_delimited\', columns = {spec})',
         [lines.name],
     )
     os.unlink(lines.name)
     for column in DROP:
-        con.execute(f'ALTER TABLE "{database}"."{table}" DROP COLUMN {column}')
+        con.execute(f'ALTER TABLE {target} DROP COLUMN {column}')
     return sizes
 
 
@@ -241,6 +273,99 @@ class Engine:
         return {}
 
 
+class LakeError(Exception):
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+class Lake:
+    """The same queries, through CloudTrail Lake's API over an event data store."""
+
+    def __init__(self, trail, store, log):
+        self.con = duckdb.connect()
+        self.store, self.log = store, log
+        sizes = load(self.con, trail, None, store, lake=True)
+        self.scanned = sum(sizes.values())
+        self.queries = {}
+        self.lock = threading.Lock()
+
+    def start(self, body):
+        sql = body.get("QueryStatement", "")
+        if not 1 <= len(sql) <= 10000:
+            raise LakeError("InvalidParameterException", f"QueryStatement is {len(sql)} characters; at most 10000")
+        named = set(re.findall(r"\bFROM\s+([A-Za-z0-9._-]+)", sql)) - {"events"}
+        if named != {self.store}:
+            raise LakeError("EventDataStoreNotFoundException", f"The specified event data store {sorted(named)} was not found.")
+        query_id = str(uuid.uuid4())
+        record = {"id": query_id, "sql": sql, "polls": 0, "state": "QUEUED", "reason": None}
+        try:
+            quoted = re.sub(rf"\bFROM\s+{re.escape(self.store)}\b", f'FROM "{self.store}"', sql)
+            result = self.con.cursor().execute(sqlglot.transpile(quoted, read="trino", write="duckdb")[0])
+            record["columns"] = [d[0] for d in result.description]
+            record["rows"] = result.fetchall()
+            with open(self.log, "a") as f:
+                f.write(json.dumps({"id": query_id, "lake": True}) + "\n")
+        except Exception as error:
+            record["failure"] = f"Query failed: {type(error).__name__}: {error}"
+        with self.lock:
+            self.queries[query_id] = record
+        return {"QueryId": query_id}
+
+    def record(self, body):
+        record = self.queries.get(body.get("QueryId"))
+        if record is None:
+            raise LakeError("QueryIdNotFoundException", "The query ID does not exist or does not map to a query.")
+        return record
+
+    def describe(self, body):
+        record = self.record(body)
+        record["polls"] += 1
+        if record["state"] in ("QUEUED", "RUNNING"):
+            if record["polls"] == 1 or RUNNING == "forever":
+                record["state"] = "RUNNING"
+            elif "failure" in record:
+                record["state"], record["reason"] = "FAILED", record["failure"]
+            else:
+                record["state"] = "FINISHED"
+        out = {
+            "QueryId": record["id"],
+            "QueryString": record["sql"],
+            "QueryStatus": record["state"],
+            "QueryStatistics": {"EventsMatched": 0, "EventsScanned": 0, "BytesScanned": self.scanned, "ExecutionTimeInMillis": 1},
+        }
+        if record["reason"]:
+            out["ErrorMessage"] = record["reason"]
+        return out
+
+    def results(self, body):
+        record = self.record(body)
+        if record["state"] != "FINISHED":
+            raise LakeError("InactiveQueryException", "The query is not finished.")
+        start = int(body.get("NextToken") or 0)
+        size = min(int(body.get("MaxQueryResults") or 1000), PAGE)
+        text = lambda v: v if isinstance(v, str) else str(v)
+        rows = [
+            [{c: text(v)} for c, v in zip(record["columns"], row) if v is not None]
+            for row in record["rows"][start:start + size]
+        ]
+        out = {
+            "QueryStatus": "FINISHED",
+            "QueryStatistics": {"ResultsCount": len(rows), "TotalResultsCount": len(record["rows"]), "BytesScanned": self.scanned},
+            "QueryResultRows": rows,
+        }
+        if start + size < len(record["rows"]):
+            out["NextToken"] = str(start + size)
+        return out
+
+    def cancel(self, body):
+        record = self.record(body)
+        record["state"], record["reason"] = "CANCELLED", "Query was cancelled"
+        with open(self.log, "a") as f:
+            f.write(json.dumps({"id": record["id"], "stopped": True}) + "\n")
+        return {"QueryId": record["id"], "QueryStatus": "CANCELLED"}
+
+
 def serve(engine):
     class Handler(http.server.BaseHTTPRequestHandler):
         def log_message(self, *args):
@@ -251,16 +376,29 @@ def serve(engine):
             body = json.loads(self.rfile.read(length) or b"{}")
             target = self.headers.get("X-Amz-Target", "")
             operation = target.split(".")[-1]
-            handlers = {
-                "StartQueryExecution": engine.start,
-                "GetQueryExecution": engine.get,
-                "GetQueryResults": engine.results,
-                "StopQueryExecution": engine.stop,
-            }
+            if isinstance(engine, Lake):
+                # The long and the short form of the target prefix, as SDKs send either.
+                prefix = target.startswith(("CloudTrail_20131101.", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101."))
+                handlers = {
+                    "StartQuery": engine.start,
+                    "DescribeQuery": engine.describe,
+                    "GetQueryResults": engine.results,
+                    "CancelQuery": engine.cancel,
+                }
+            else:
+                prefix = target.startswith("AmazonAthena.")
+                handlers = {
+                    "StartQueryExecution": engine.start,
+                    "GetQueryExecution": engine.get,
+                    "GetQueryResults": engine.results,
+                    "StopQueryExecution": engine.stop,
+                }
             try:
-                if operation not in handlers or not target.startswith("AmazonAthena."):
+                if operation not in handlers or not prefix:
                     raise KeyError(f"unknown operation {target}")
                 status, out = 200, handlers[operation](body)
+            except LakeError as error:
+                status, out = 400, {"__type": error.kind, "message": str(error)}
             except KeyError as error:
                 status, out = 400, {"__type": "InvalidRequestException", "message": str(error)}
             data = json.dumps(out).encode()
@@ -276,5 +414,9 @@ def serve(engine):
 
 
 if __name__ == "__main__":
-    trail, database, table, log = sys.argv[1:5]
-    serve(Engine(trail, database, table, log))
+    if sys.argv[1] == "--lake":
+        store, trail, log = sys.argv[2:5]
+        serve(Lake(trail, store, log))
+    else:
+        trail, database, table, log = sys.argv[1:5]
+        serve(Engine(trail, database, table, log))

@@ -12,7 +12,7 @@ use crate::parse::{Event, Identity};
 use crate::scan::{Context, Seen, Tally};
 
 use super::projection::Projection;
-use super::sql::{self, JOIN};
+use super::sql::{self, Dialect, JOIN};
 
 /// A result that does not have the shape the query asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,8 +34,12 @@ pub type Row = Vec<Option<String>>;
 ///
 /// # Errors
 /// Other columns, or the same in another order.
-pub fn check_header(header: &[Option<String>], projection: &Projection) -> Result<(), RowError> {
-    let expected = sql::columns(projection);
+pub fn check_header(
+    header: &[Option<String>],
+    projection: &Projection,
+    dialect: Dialect,
+) -> Result<(), RowError> {
+    let expected = sql::columns(projection, dialect);
     let found: Vec<String> = header
         .iter()
         .map(|c| c.as_deref().unwrap_or_default().to_ascii_lowercase())
@@ -57,9 +61,10 @@ pub fn check_header(header: &[Option<String>], projection: &Projection) -> Resul
 pub fn tally(
     rows: &[Row],
     projection: &Projection,
+    dialect: Dialect,
     context: &Context<'_>,
 ) -> Result<Tally, RowError> {
-    let width = sql::columns(projection).len();
+    let width = sql::columns(projection, dialect).len();
     let mut tally = Tally::default();
     for (n, row) in rows.iter().enumerate() {
         let number = n + 1;
@@ -70,7 +75,7 @@ pub fn tally(
                 reason: format!("{} columns, expected {width}", row.len()),
             });
         }
-        let parsed = Parsed::new(number, row, projection)?;
+        let parsed = Parsed::new(number, row, projection, dialect)?;
         let event = parsed.event();
         tally.keep_aggregated(&event, parsed.seen.clone(), &parsed.last, context);
     }
@@ -92,6 +97,7 @@ impl<'r> Parsed<'r> {
         number: usize,
         row: &'r [Option<String>],
         projection: &Projection,
+        dialect: Dialect,
     ) -> Result<Self, RowError> {
         let malformed = |column: &str, reason: String| RowError::Malformed {
             row: number,
@@ -106,50 +112,56 @@ impl<'r> Parsed<'r> {
                 })
                 .transpose()
         };
+        // A top-level field: JSON text on Athena, a map's text on Lake.
+        let field = |i: usize, column: &str| match dialect {
+            Dialect::Athena => json(i, column),
+            Dialect::Lake => Ok(text(i).map(lake_value)),
+        };
         for (i, column) in [(0, "eventsource"), (1, "eventname")] {
             if text(i).is_none_or(str::is_empty) {
                 return Err(malformed(column, "empty".to_owned()));
             }
         }
         let mut next = sql::KEYS.len();
-        let mut object =
-            |keys: &BTreeSet<String>, prefix: &str| -> Result<Option<Box<RawValue>>, RowError> {
-                let mut map = Map::new();
-                for key in keys {
-                    let column = format!("{prefix}{}", next - sql::KEYS.len());
-                    if let Some(value) = json(next, &column)? {
-                        map.insert(key.clone(), value);
-                    }
-                    next += 1;
+        let object = |keys: &BTreeSet<String>,
+                      prefix: &str,
+                      next: &mut usize|
+         -> Result<Option<Box<RawValue>>, RowError> {
+            let mut map = Map::new();
+            for (n, key) in keys.iter().enumerate() {
+                if let Some(value) = field(*next, &format!("{prefix}{n}"))? {
+                    map.insert(key.clone(), value);
                 }
-                Ok(if map.is_empty() {
-                    None
-                } else {
-                    raw(&Value::Object(map))
-                })
-            };
-        let request = object(&projection.request, "req_")?;
-        let response = object(&projection.response, "resp_")?;
-        // A creating call's whole response, when the query returned it.
-        let response = match json(7, "response_whole")? {
-            Some(whole) => raw(&whole),
-            None => response,
+                *next += 1;
+            }
+            Ok(if map.is_empty() {
+                None
+            } else {
+                raw(&Value::Object(map))
+            })
         };
-        let resources = match json(6, "resource_arns")? {
-            Some(Value::Array(arns)) => raw(&Value::Array(
-                arns.into_iter()
-                    .map(|arn| {
-                        let mut item = Map::new();
-                        item.insert("ARN".to_owned(), arn);
-                        Value::Object(item)
-                    })
-                    .collect(),
-            )),
-            Some(Value::Null) | None => None,
-            Some(other) => {
-                return Err(malformed("resource_arns", format!("not an array: {other}")));
+        let request = match dialect {
+            Dialect::Athena => object(&projection.request, "req_", &mut next)?,
+            Dialect::Lake => {
+                let whole = json(next, sql::REQUEST_WHOLE)?;
+                next += 1;
+                whole
+                    .map(|w| lake_object(w, Some(&projection.request)))
+                    .filter(|w| w.as_object().is_some_and(|o| !o.is_empty()))
+                    .and_then(|w| raw(&w))
             }
         };
+        let response = object(&projection.response, "resp_", &mut next)?;
+        // A creating call's whole response, when the query returned it.
+        let response = match json(7, "response_whole")? {
+            Some(whole) => raw(&match dialect {
+                Dialect::Athena => whole,
+                Dialect::Lake => lake_object(whole, None),
+            }),
+            None => response,
+        };
+        let resources = resources(json(6, "resource_arns")?)
+            .map_err(|reason| malformed("resource_arns", reason))?;
         let at = |name: &str| next + sql::AGGREGATES.iter().position(|a| *a == name).unwrap_or(0);
         let count = text(at("calls"))
             .and_then(|c| c.parse::<u64>().ok())
@@ -220,6 +232,55 @@ impl<'r> Parsed<'r> {
     }
 }
 
+/// The `resources` of an event from the row's JSON array of their ARNs.
+fn resources(arns: Option<Value>) -> Result<Option<Box<RawValue>>, String> {
+    match arns {
+        Some(Value::Array(arns)) => Ok(raw(&Value::Array(
+            arns.into_iter()
+                .map(|arn| {
+                    let mut item = Map::new();
+                    item.insert("ARN".to_owned(), arn);
+                    Value::Object(item)
+                })
+                .collect(),
+        ))),
+        Some(Value::Null) | None => Ok(None),
+        Some(other) => Err(format!("not an array: {other}")),
+    }
+}
+
+/// A value of Lake's `map(varchar, varchar)` columns as the JSON value the log file holds:
+/// Lake keeps an object or an array as its JSON text and any other value as its text (a
+/// string without quotes; `true`, `50`), so text that is a JSON object or array is that,
+/// and anything else a string (the mapping reads numbers and booleans as their text, so
+/// they come out the same).
+fn lake_value(text: &str) -> Value {
+    if text.starts_with(['{', '['])
+        && let Ok(value) = serde_json::from_str::<Value>(text)
+        && (value.is_object() || value.is_array())
+    {
+        return value;
+    }
+    Value::String(text.to_owned())
+}
+
+/// A whole Lake map (as the JSON object of its texts), each value decoded; with `keep`, only
+/// those keys (the projection: what the mapping reads from Athena).
+fn lake_object(whole: Value, keep: Option<&BTreeSet<String>>) -> Value {
+    match whole {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .filter(|(key, _)| keep.is_none_or(|keep| keep.contains(key)))
+                .map(|(key, value)| match value {
+                    Value::String(text) => (key, lake_value(&text)),
+                    other => (key, other),
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
 /// A value as the raw JSON an event holds (serialising a `Value` does not fail).
 fn raw(value: &Value) -> Option<Box<RawValue>> {
     serde_json::value::to_raw_value(value).ok()
@@ -232,14 +293,17 @@ mod tests {
     use crate::iam::Mapper;
 
     fn header(projection: &Projection) -> Row {
-        sql::columns(projection).into_iter().map(Some).collect()
+        sql::columns(projection, Dialect::Athena)
+            .into_iter()
+            .map(Some)
+            .collect()
     }
 
     /// A row of `GetBucketTagging` on one bucket, `count` times.
     fn row(projection: &Projection, count: &str) -> Row {
-        let mut row: Row = vec![None; sql::columns(projection).len()];
+        let mut row: Row = vec![None; sql::columns(projection, Dialect::Athena).len()];
         let set = |row: &mut Row, column: &str, value: &str| {
-            let at = sql::columns(projection)
+            let at = sql::columns(projection, Dialect::Athena)
                 .iter()
                 .position(|c| c == column)
                 .unwrap();
@@ -268,10 +332,16 @@ mod tests {
     #[test]
     fn a_row_becomes_a_call_with_its_evidence() {
         let projection = Projection::embedded().unwrap();
-        check_header(&header(projection), projection).unwrap();
+        check_header(&header(projection), projection, Dialect::Athena).unwrap();
         let filter = Filter::new(&Criteria::default()).unwrap();
         let context = Context::new(&filter, Mapper::embedded().unwrap(), 1 << 20, false);
-        let tally = tally(&[row(projection, "3")], projection, &context).unwrap();
+        let tally = tally(
+            &[row(projection, "3")],
+            projection,
+            Dialect::Athena,
+            &context,
+        )
+        .unwrap();
         assert_eq!(tally.kept, 3);
         let (call, seen) = tally.calls.iter().next().unwrap();
         assert_eq!(&*call.name, "GetBucketTagging");
@@ -306,7 +376,8 @@ mod tests {
                 "resource_arns",
             ),
         ] {
-            let error = tally(&[good.clone(), bad], projection, &context).unwrap_err();
+            let error =
+                tally(&[good.clone(), bad], projection, Dialect::Athena, &context).unwrap_err();
             assert!(
                 matches!(&error, RowError::Malformed { row: 2, column: c, .. } if c == column),
                 "{error}"
@@ -314,6 +385,69 @@ mod tests {
         }
         let mut other = header(projection);
         other.swap(0, 1);
-        assert!(check_header(&other, projection).is_err());
+        assert!(check_header(&other, projection, Dialect::Athena).is_err());
+    }
+
+    #[test]
+    fn lake_map_texts_become_the_log_files_values() {
+        assert_eq!(lake_value("psoxy-data"), Value::String("psoxy-data".into()));
+        assert_eq!(lake_value("50"), Value::String("50".into()));
+        assert_eq!(lake_value("true"), Value::String("true".into()));
+        assert_eq!(
+            lake_value(r#"{"items":[{"key":"app"}]}"#),
+            serde_json::json!({"items": [{"key": "app"}]})
+        );
+        assert_eq!(lake_value(r#"["a","b"]"#), serde_json::json!(["a", "b"]));
+        // Text that only looks like JSON stays text.
+        assert_eq!(lake_value("{not json"), Value::String("{not json".into()));
+        let keep = BTreeSet::from(["bucketName".to_owned(), "tagging".to_owned()]);
+        let whole = serde_json::json!({
+            "bucketName": "psoxy-data",
+            "tagging": r#"{"TagSet":[{"Key":"app"}]}"#,
+            "Host": "psoxy-data.s3.amazonaws.com"
+        });
+        assert_eq!(
+            lake_object(whole.clone(), Some(&keep)),
+            serde_json::json!({"bucketName": "psoxy-data", "tagging": {"TagSet": [{"Key": "app"}]}})
+        );
+        assert_eq!(
+            lake_object(whole, None)["Host"],
+            "psoxy-data.s3.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn a_lake_row_reads_the_whole_request_as_its_projected_fields() {
+        let projection = Projection::embedded().unwrap();
+        let columns = sql::columns(projection, Dialect::Lake);
+        let mut row: Row = vec![None; columns.len()];
+        let mut set = |column: &str, value: &str| {
+            let at = columns.iter().position(|c| c == column).unwrap();
+            row[at] = Some(value.to_owned());
+        };
+        set("eventsource", "s3.amazonaws.com");
+        set("eventname", "GetBucketTagging");
+        set("awsregion", "eu-west-1");
+        set("call_account", "111122223333");
+        set("arn_partition", "aws");
+        set(
+            sql::REQUEST_WHOLE,
+            r#"{"bucketName":"psoxy-data","Host":"psoxy-data.s3.amazonaws.com"}"#,
+        );
+        set("calls", "2");
+        set("first_time", "2026-11-20T10:01:00Z");
+        set("last_time", "2026-11-20T10:02:00Z");
+        let filter = Filter::new(&Criteria::default()).unwrap();
+        let context = Context::new(&filter, Mapper::embedded().unwrap(), 1 << 20, false);
+        let tally = tally(&[row], projection, Dialect::Lake, &context).unwrap();
+        let (call, seen) = tally.calls.iter().next().unwrap();
+        assert_eq!(&*call.name, "GetBucketTagging");
+        assert!(
+            seen.arns
+                .iter()
+                .any(|a| &*a.arn == "arn:aws:s3:::psoxy-data"),
+            "{seen:?}"
+        );
+        assert_eq!(seen.count, 2);
     }
 }

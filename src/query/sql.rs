@@ -1,13 +1,21 @@
-//! The grouped query pushed to Athena (Trino SQL) over the CloudTrail table as AWS
-//! documents it ("Create the table for CloudTrail logs in Athena using partition
-//! projection", Athena user guide): prune by partition and filter as `crate::filter` does
-//! locally ([`super::conditions`]), and group into one row per distinct call and error
-//! code, projecting only the request and response fields the tables read
-//! ([`super::projection`]).
+//! The grouped query pushed to the engine, in Trino's SQL, which both engines speak: Amazon
+//! Athena over the CloudTrail table as AWS documents it ("Create the table for CloudTrail
+//! logs in Athena using partition projection", Athena user guide) and CloudTrail Lake over
+//! an event data store ("Supported SQL schemas for event data stores", CloudTrail user
+//! guide). Prune and filter as `crate::filter` does locally ([`super::conditions`]), and
+//! group into one row per distinct call and error code, projecting only the request and
+//! response fields the tables read ([`super::projection`]).
 //!
-//! The functions used (`json_extract`, `json_format`, `transform`, `array_agg … FILTER`,
-//! `array_join`, `split_part`, `strpos`) are Trino's (Trino documentation, "JSON functions
-//! and operators", "Array functions and operators", "String functions and operators").
+//! The two schemas differ in three places, and [`Dialect`] is where: Athena keeps the
+//! request and response as JSON text and the time as ISO 8601 text, with the day as a
+//! partition column; Lake keeps the request and response as a `map(varchar, varchar)` and
+//! the time as a `timestamp`, and has no partitions (its own storage is ordered by time).
+//!
+//! The functions used (`json_extract`, `json_format`, `element_at`, `date_format`,
+//! `transform`, `array_agg … FILTER`, `array_join`, `split_part`, `strpos`) are Trino's
+//! (Trino documentation, "JSON functions and operators", "Map functions and operators",
+//! "Date and time functions and operators", "Array functions and operators", "String
+//! functions and operators").
 
 use std::fmt::Write as _;
 
@@ -66,18 +74,130 @@ pub struct Table {
     pub partitions: Partitions,
 }
 
+/// What the query runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// An Athena (Glue) table over the trail's files.
+    Athena(Table),
+    /// A CloudTrail Lake event data store: the ID part of its ARN.
+    Lake(String),
+}
+
+impl Target {
+    #[must_use]
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Self::Athena(_) => Dialect::Athena,
+            Self::Lake(_) => Dialect::Lake,
+        }
+    }
+
+    /// The `FROM` of the query: `"database"."table"`, or the event data store's ID as Lake's
+    /// documentation writes it, bare (`crate::query::lake_store` lets through only letters,
+    /// digits, `-`, `.` and `_`).
+    fn from(&self) -> String {
+        match self {
+            Self::Athena(table) => format!(
+                "{}.{}",
+                identifier(&table.database),
+                identifier(&table.name)
+            ),
+            Self::Lake(store) => store.clone(),
+        }
+    }
+}
+
+/// Where the two engines' schemas of a CloudTrail event differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// `requestparameters` and `responseelements` are JSON text, `eventtime` ISO 8601 text.
+    Athena,
+    /// `requestparameters` and `responseelements` are `map(varchar, varchar)` (a nested
+    /// value is its JSON text), `eventtime` a `timestamp`.
+    Lake,
+}
+
+impl Dialect {
+    /// The data file of the engine's price and error hints.
+    #[must_use]
+    pub fn data_file(self) -> &'static str {
+        match self {
+            Self::Athena => "data/athena.toml",
+            Self::Lake => "data/lake.toml",
+        }
+    }
+
+    /// The engine's name, in messages.
+    #[must_use]
+    pub fn engine(self) -> &'static str {
+        match self {
+            Self::Athena => "Athena",
+            Self::Lake => "CloudTrail Lake",
+        }
+    }
+
+    /// A top-level field of `requestparameters` or `responseelements`: JSON text on Athena,
+    /// the map's text on Lake (decoded by `super::rows`).
+    fn field(self, column: &str, key: &str) -> String {
+        match self {
+            Self::Athena => format!("json_format(json_extract({column}, '$.{key}'))"),
+            Self::Lake => format!("element_at({column}, {})", literal(key)),
+        }
+    }
+
+    /// The whole response, as JSON text.
+    fn whole(self) -> &'static str {
+        match self {
+            Self::Athena => "responseelements",
+            Self::Lake => "json_format(CAST(responseelements AS JSON))",
+        }
+    }
+
+    /// A time of the result, as CloudTrail writes `eventTime` (`2026-11-20T10:01:00Z`).
+    fn time(self, expression: &str) -> String {
+        match self {
+            Self::Athena => expression.to_owned(),
+            Self::Lake => format!("date_format({expression}, '%Y-%m-%dT%H:%i:%sZ')"),
+        }
+    }
+
+    /// `eventtime` compared with a window bound (`2026-11-20T10:00:00Z`).
+    pub(super) fn time_bound(self, operator: &str, text: &str) -> String {
+        match self {
+            Self::Athena => format!("eventtime {operator} {}", literal(text)),
+            Self::Lake => format!(
+                "eventtime {operator} TIMESTAMP {}",
+                literal(&text.replace('T', " ").replace('Z', ""))
+            ),
+        }
+    }
+
+    /// Records every stage relies on (the local parser counts the others as bad records).
+    pub(super) fn present(self) -> &'static str {
+        match self {
+            Self::Athena => {
+                "coalesce(eventtime, '') <> '' AND coalesce(eventsource, '') <> '' AND coalesce(eventname, '') <> ''"
+            }
+            Self::Lake => {
+                "eventtime IS NOT NULL AND coalesce(eventsource, '') <> '' AND coalesce(eventname, '') <> ''"
+            }
+        }
+    }
+}
+
 /// What the query is built from.
 #[derive(Debug, Clone, Copy)]
 pub struct Spec<'a> {
-    pub table: &'a Table,
+    pub target: &'a Target,
     pub filter: &'a Filter,
     pub scope: &'a Scope,
     pub rules: &'a Rules,
     pub projection: &'a Projection,
 }
 
-/// The grouping columns of a result row, in order (then the request fields `req_N` and the
-/// response fields `resp_N` of the projection, in its order, then [`AGGREGATES`]).
+/// The grouping columns of a result row, in order (then the request fields: `req_N` of the
+/// projection in its order on Athena, the whole request on Lake; then the response fields
+/// `resp_N`, then [`AGGREGATES`]).
 pub const KEYS: [&str; 8] = [
     "eventsource",
     "eventname",
@@ -88,6 +208,9 @@ pub const KEYS: [&str; 8] = [
     "resource_arns",
     "response_whole",
 ];
+
+/// Lake's column of the whole request (a map as JSON text).
+pub const REQUEST_WHOLE: &str = "request_whole";
 
 /// The aggregate columns of a result row, in order.
 pub const AGGREGATES: [&str; 6] = [
@@ -100,11 +223,22 @@ pub const AGGREGATES: [&str; 6] = [
 ];
 
 /// The column names of a result row, in order (engines return them lower-cased).
+///
+/// CloudTrail Lake takes a statement of at most 10,000 characters (CloudTrail API
+/// reference, "StartQuery"), too few for one column per request field; it groups by the
+/// whole request instead, and `super::rows` keeps the projected fields of it, so the mapping
+/// sees what it sees from Athena.
 #[must_use]
-pub fn columns(projection: &Projection) -> Vec<String> {
+pub fn columns(projection: &Projection, dialect: Dialect) -> Vec<String> {
+    let request: Vec<String> = match dialect {
+        Dialect::Athena => (0..projection.request.len())
+            .map(|i| format!("req_{i}"))
+            .collect(),
+        Dialect::Lake => vec![REQUEST_WHOLE.to_owned()],
+    };
     KEYS.iter()
         .map(|k| (*k).to_owned())
-        .chain((0..projection.request.len()).map(|i| format!("req_{i}")))
+        .chain(request)
         .chain((0..projection.response.len()).map(|i| format!("resp_{i}")))
         .chain(AGGREGATES.iter().map(|k| (*k).to_owned()))
         .collect()
@@ -126,6 +260,7 @@ pub fn identifier(text: &str) -> String {
 #[must_use]
 pub fn build(spec: &Spec<'_>) -> String {
     let projection = spec.projection;
+    let dialect = spec.target.dialect();
     let mut sql = String::from("WITH events AS (\n  SELECT\n");
     let creators: Vec<String> = projection
         .creators
@@ -147,22 +282,32 @@ pub fn build(spec: &Spec<'_>) -> String {
         "json_format(CAST(transform(resources, r -> r.arn) AS JSON)) AS resource_arns".to_owned(),
         // A creating call's response is scanned whole for the identifiers AWS generated.
         format!(
-            "CASE WHEN {} THEN responseelements END AS response_whole",
+            "CASE WHEN {} THEN {} END AS response_whole",
             if creators.is_empty() {
                 "FALSE".to_owned()
             } else {
                 creators.join(" OR ")
-            }
+            },
+            dialect.whole()
         ),
     ];
-    for (i, key) in projection.request.iter().enumerate() {
-        selected.push(format!(
-            "json_format(json_extract(requestparameters, '$.{key}')) AS req_{i}"
-        ));
+    match dialect {
+        Dialect::Athena => {
+            for (i, key) in projection.request.iter().enumerate() {
+                selected.push(format!(
+                    "{} AS req_{i}",
+                    dialect.field("requestparameters", key)
+                ));
+            }
+        }
+        Dialect::Lake => selected.push(format!(
+            "json_format(CAST(requestparameters AS JSON)) AS {REQUEST_WHOLE}"
+        )),
     }
     for (i, key) in projection.response.iter().enumerate() {
         selected.push(format!(
-            "json_format(json_extract(responseelements, '$.{key}')) AS resp_{i}"
+            "{} AS resp_{i}",
+            dialect.field("responseelements", key)
         ));
     }
     selected.push("eventtime".to_owned());
@@ -173,18 +318,11 @@ pub fn build(spec: &Spec<'_>) -> String {
         let comma = if n + 1 == selected.len() { "" } else { "," };
         let _ = writeln!(sql, "    {column}{comma}");
     }
-    let _ = writeln!(
-        sql,
-        "  FROM {}.{}",
-        identifier(&spec.table.database),
-        identifier(&spec.table.name)
-    );
+    let _ = writeln!(sql, "  FROM {}", spec.target.from());
     let _ = writeln!(sql, "  WHERE {}", conditions(spec).join("\n    AND "));
     sql.push_str(")\nSELECT\n");
-    let keys: Vec<String> = columns(projection)
-        .into_iter()
-        .take(KEYS.len() + projection.request.len() + projection.response.len())
-        .collect();
+    let mut keys = columns(projection, dialect);
+    keys.truncate(keys.len() - AGGREGATES.len());
     for key in &keys {
         let _ = writeln!(sql, "  {key},");
     }
@@ -195,8 +333,8 @@ pub fn build(spec: &Spec<'_>) -> String {
         )
     };
     let _ = writeln!(sql, "  count(*) AS calls,");
-    let _ = writeln!(sql, "  min(eventtime) AS first_time,");
-    let _ = writeln!(sql, "  max(eventtime) AS last_time,");
+    let _ = writeln!(sql, "  {} AS first_time,", dialect.time("min(eventtime)"));
+    let _ = writeln!(sql, "  {} AS last_time,", dialect.time("max(eventtime)"));
     let _ = writeln!(sql, "  {} AS principals,", joined("principal"));
     let _ = writeln!(sql, "  {} AS sessions,", joined("session"));
     let _ = writeln!(sql, "  {} AS via", joined("via"));
@@ -210,6 +348,17 @@ mod tests {
     use crate::filter::Criteria;
 
     fn spec_sql(criteria: &Criteria<'_>, partitions: Partitions) -> String {
+        target_sql(
+            criteria,
+            &Target::Athena(Table {
+                database: "default".to_owned(),
+                name: "cloudtrail_logs_pp".to_owned(),
+                partitions,
+            }),
+        )
+    }
+
+    fn target_sql(criteria: &Criteria<'_>, target: &Target) -> String {
         let filter = Filter::new(criteria).unwrap();
         let rules = Rules::embedded().unwrap();
         let scope = Scope::new(
@@ -220,13 +369,8 @@ mod tests {
             &filter.regions,
             &rules.global_region,
         );
-        let table = Table {
-            database: "default".to_owned(),
-            name: "cloudtrail_logs_pp".to_owned(),
-            partitions,
-        };
         build(&Spec {
-            table: &table,
+            target,
             filter: &filter,
             scope: &scope,
             rules,
@@ -335,7 +479,7 @@ mod tests {
         let last = format!("resp_{}", projection.response.len() - 1);
         assert!(sql.ends_with(&last), "{sql}");
         assert_eq!(
-            columns(projection).len(),
+            columns(projection, Dialect::Athena).len(),
             KEYS.len() + projection.request.len() + projection.response.len() + AGGREGATES.len()
         );
     }
@@ -353,6 +497,49 @@ mod tests {
             Partitions::default(),
         );
         assert!(sql.len() * 2 < limit, "{} bytes of {limit}", sql.len());
+    }
+
+    #[test]
+    fn the_lake_dialect_reads_maps_and_timestamps_and_fits_lakes_limit() {
+        let table: toml::Table = include_str!("../../data/lake.toml").parse().unwrap();
+        let limit = usize::try_from(table["max_query_chars"].as_integer().unwrap()).unwrap();
+        let principals = ["arn:aws:iam::111122223333:role/ci-provisioner".to_owned()];
+        let sessions = ["terraform-*".to_owned()];
+        let regions = ["eu-west-1".to_owned()];
+        let sql = target_sql(
+            &Criteria {
+                principals: &principals,
+                sessions: &sessions,
+                regions: &regions,
+                since: Some("2026-11-20T10:00:00Z".parse().unwrap()),
+                until: Some("2026-11-20T23:50:00Z".parse().unwrap()),
+                ..Criteria::default()
+            },
+            &Target::Lake("EXAMPLE-ee54-4813".to_owned()),
+        );
+        assert!(sql.contains("FROM EXAMPLE-ee54-4813\n"), "{sql}");
+        assert!(
+            sql.contains("eventtime >= TIMESTAMP '2026-11-20 10:00:00'"),
+            "{sql}"
+        );
+        assert!(
+            sql.contains("date_format(min(eventtime), '%Y-%m-%dT%H:%i:%sZ') AS first_time"),
+            "{sql}"
+        );
+        assert!(sql.contains("element_at(responseelements, "), "{sql}");
+        assert!(
+            sql.contains("json_format(CAST(requestparameters AS JSON)) AS request_whole"),
+            "{sql}"
+        );
+        // No partitions, no JSON paths into text columns.
+        assert!(!sql.contains("\"timestamp\""), "{sql}");
+        assert!(!sql.contains("json_extract("), "{sql}");
+        // Room for the tables and the filters to grow.
+        assert!(
+            sql.chars().count() * 3 < limit * 2,
+            "{} characters of {limit}",
+            sql.len()
+        );
     }
 
     #[test]

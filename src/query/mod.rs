@@ -1,8 +1,9 @@
-//! Pushing filter-and-aggregate to Amazon Athena: the grouped query ([`sql`], its `WHERE`
-//! clause in [`conditions`]) projecting only the fields the tables read ([`projection`]),
-//! the rows it returns turned into the scan's tally ([`rows`]), and the table to query it
-//! over ([`ddl`]). Synchronous and pure: the client that runs the query lives in
-//! `crate::source::athena`.
+//! Pushing filter-and-aggregate to the engine over the trail, Amazon Athena or CloudTrail
+//! Lake: the grouped query ([`sql`], in each engine's dialect; its `WHERE` clause in
+//! [`conditions`]) projecting only the fields the tables read ([`projection`]), the rows it
+//! returns turned into the scan's tally ([`rows`]), and the Athena table to query it over
+//! ([`ddl`]). Synchronous and pure: the clients that run the query live in
+//! `crate::source::athena` and `crate::source::lake`.
 
 pub mod conditions;
 pub mod ddl;
@@ -10,7 +11,17 @@ pub mod projection;
 pub mod rows;
 pub mod sql;
 
-/// Athena's list price, from `data/athena.toml`.
+use sql::Dialect;
+
+/// The engine's facts: `data/athena.toml` or `data/lake.toml`.
+fn facts(dialect: Dialect) -> &'static str {
+    match dialect {
+        Dialect::Athena => include_str!("../../data/athena.toml"),
+        Dialect::Lake => include_str!("../../data/lake.toml"),
+    }
+}
+
+/// An engine's list price, from its data file.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Price {
     /// USD per TB (10^12 bytes) scanned.
@@ -20,23 +31,22 @@ pub struct Price {
 }
 
 impl Price {
-    /// The price embedded in this binary.
+    /// The price of the engine embedded in this binary.
     ///
     /// # Errors
     /// Only if the embedded file is malformed, which the tests rule out.
-    pub fn embedded() -> Result<Self, String> {
-        let table: toml::Table = include_str!("../../data/athena.toml")
-            .parse()
-            .map_err(|e| format!("data/athena.toml: {e}"))?;
+    pub fn of(dialect: Dialect) -> Result<Self, String> {
+        let name = dialect.data_file();
+        let table: toml::Table = facts(dialect).parse().map_err(|e| format!("{name}: {e}"))?;
         let per_tb = table
             .get("usd_per_tb_scanned")
             .and_then(toml::Value::as_float)
-            .ok_or_else(|| "data/athena.toml: no usd_per_tb_scanned".to_owned())?;
+            .ok_or_else(|| format!("{name}: no usd_per_tb_scanned"))?;
         let minimum_bytes = table
             .get("minimum_billed_bytes")
             .and_then(toml::Value::as_integer)
             .and_then(|n| u64::try_from(n).ok())
-            .ok_or_else(|| "data/athena.toml: no minimum_billed_bytes".to_owned())?;
+            .ok_or_else(|| format!("{name}: no minimum_billed_bytes"))?;
         Ok(Self {
             per_tb,
             minimum_bytes,
@@ -55,16 +65,71 @@ impl Price {
     }
 }
 
-/// What to do about an error Athena reported, when `data/athena.toml` knows its name.
+/// What to do about an error the engine reported, when its data file knows the error.
 #[must_use]
-pub fn hint(reason: &str) -> Option<String> {
-    let table: toml::Table = include_str!("../../data/athena.toml").parse().ok()?;
+pub fn hint(dialect: Dialect, reason: &str) -> Option<String> {
+    let table: toml::Table = facts(dialect).parse().ok()?;
     let hints = table.get("hints")?.as_table()?;
     hints
         .iter()
         .find(|(name, _)| reason.contains(name.as_str()))
         .and_then(|(_, hint)| hint.as_str())
         .map(str::to_owned)
+}
+
+/// `--lake`'s value: an event data store's ID, or its ARN
+/// (`arn:PARTITION:cloudtrail:REGION:ACCOUNT:eventdatastore/ID`, which also gives the region
+/// the store is queried in). The query names the store by its ID.
+///
+/// # Errors
+/// An ARN of something else, or an ID with characters the API does not allow.
+pub fn lake_store(text: &str) -> Result<(String, Option<String>), String> {
+    let (id, region) = if let Some(rest) = text.strip_prefix("arn:") {
+        let parts: Vec<&str> = rest.splitn(5, ':').collect();
+        match parts.as_slice() {
+            [_, "cloudtrail", region, _, resource] if !region.is_empty() => {
+                let id = resource.strip_prefix("eventdatastore/").ok_or_else(|| {
+                    "not an event data store ARN (…:eventdatastore/ID)".to_owned()
+                })?;
+                (id, Some((*region).to_owned()))
+            }
+            _ => return Err("not a CloudTrail event data store ARN".to_owned()),
+        }
+    } else {
+        (text, None)
+    };
+    // The API's pattern for an event data store's ARN or ID: `[a-zA-Z0-9._/\-:]`.
+    if id.len() < 3
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
+        return Err("an event data store ID is letters, digits, '-', '.' and '_'".to_owned());
+    }
+    Ok((id.to_owned(), region))
+}
+
+/// The statement `discover --lake` needs: the query actions on the event data store.
+/// CloudTrail's Service Authorization Reference: StartQuery, DescribeQuery, GetQueryResults
+/// and CancelQuery are authorized on the `eventdatastore` resource.
+#[must_use]
+pub fn lake_permissions(store: &str) -> serde_json::Value {
+    let resource = if store.starts_with("arn:") {
+        store.to_owned()
+    } else {
+        format!("arn:aws:cloudtrail:*:*:eventdatastore/{store}")
+    };
+    serde_json::json!({
+        "Sid": "RunLakeQuery",
+        "Effect": "Allow",
+        "Action": [
+            "cloudtrail:CancelQuery",
+            "cloudtrail:DescribeQuery",
+            "cloudtrail:GetQueryResults",
+            "cloudtrail:StartQuery",
+        ],
+        "Resource": resource,
+    })
 }
 
 /// What `discover --athena-table` runs on.
@@ -183,17 +248,59 @@ mod tests {
 
     #[test]
     fn known_errors_come_with_what_to_do() {
-        let known = hint("COLUMN_NOT_FOUND: line 1:8: Column 'eventcategory' cannot be resolved");
+        let known = hint(
+            Dialect::Athena,
+            "COLUMN_NOT_FOUND: line 1:8: Column 'eventcategory' cannot be resolved",
+        );
         assert!(known.unwrap().contains("athena ddl"));
-        assert_eq!(hint("GENERIC_INTERNAL_ERROR: boom"), None);
+        assert_eq!(hint(Dialect::Athena, "GENERIC_INTERNAL_ERROR: boom"), None);
+        assert!(
+            hint(Dialect::Lake, "EventDataStoreNotFoundException: nope")
+                .unwrap()
+                .contains("--lake")
+        );
     }
 
     #[test]
     fn the_price_is_read_from_the_data_file() {
-        let price = Price::embedded().unwrap();
+        let price = Price::of(Dialect::Athena).unwrap();
         assert!((price.per_tb - 5.0).abs() < f64::EPSILON);
         assert!((price.cost(2_000_000_000_000) - 10.0).abs() < 1e-9);
         // The 10 MB minimum.
         assert!((price.cost(1) - 0.00005).abs() < 1e-12);
+        let lake = Price::of(Dialect::Lake).unwrap();
+        // $0.005 per GB.
+        assert!((lake.cost(1_000_000_000) - 0.005).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_lake_store_is_named_by_id_or_arn() {
+        assert_eq!(
+            lake_store("EXAMPLE-ee54-4813-92d5-999aeEXAMPLE"),
+            Ok(("EXAMPLE-ee54-4813-92d5-999aeEXAMPLE".to_owned(), None))
+        );
+        assert_eq!(
+            lake_store("arn:aws:cloudtrail:eu-west-1:111122223333:eventdatastore/EXAMPLE-ee54"),
+            Ok(("EXAMPLE-ee54".to_owned(), Some("eu-west-1".to_owned())))
+        );
+        for bad in [
+            "arn:aws:cloudtrail:eu-west-1:111122223333:trail/main",
+            "arn:aws:s3:::bucket",
+            "a b",
+            "x\"; DROP",
+            "",
+        ] {
+            assert!(lake_store(bad).is_err(), "{bad}");
+        }
+        let statement = lake_permissions("EXAMPLE-ee54");
+        let reference = crate::iam::Reference::embedded().unwrap();
+        for action in statement["Action"].as_array().unwrap() {
+            let action = action.as_str().unwrap();
+            assert!(reference.action(action).is_some(), "{action}");
+        }
+        assert_eq!(
+            statement["Resource"],
+            "arn:aws:cloudtrail:*:*:eventdatastore/EXAMPLE-ee54"
+        );
     }
 }

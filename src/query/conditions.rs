@@ -1,8 +1,8 @@
-//! The `WHERE` clause of the grouped query: partition pruning (what Athena reads and
-//! bills) from the same `Scope` the local listing prunes by, then the filters as
+//! The `WHERE` clause of the grouped query: on Athena, partition pruning (what Athena reads
+//! and bills) from the same `Scope` the local listing prunes by; then the filters as
 //! `crate::filter` applies them to each event, in Trino's SQL.
 
-use super::sql::{Spec, literal};
+use super::sql::{Spec, Target, literal};
 
 /// A `*`/`?` glob as a `LIKE` pattern (with `ESCAPE '\'`).
 #[must_use]
@@ -70,27 +70,31 @@ fn day(at: jiff::Timestamp) -> String {
 pub fn conditions(spec: &Spec<'_>) -> Vec<String> {
     let (filter, scope, rules) = (spec.filter, spec.scope, spec.rules);
     let mut out = Vec::new();
-    match (
-        scope.delivered_from.map(day),
-        scope.delivered_until.map(day),
-    ) {
-        (Some(from), Some(until)) => out.push(format!(
-            "\"timestamp\" BETWEEN {} AND {}",
-            literal(&from),
-            literal(&until)
-        )),
-        (Some(from), None) => out.push(format!("\"timestamp\" >= {}", literal(&from))),
-        (None, Some(until)) => out.push(format!("\"timestamp\" <= {}", literal(&until))),
-        (None, None) => {}
+    // Athena reads (and bills) the partitions the predicates on partition columns select;
+    // Lake has none, and prunes by the `eventtime` predicates below.
+    if let Target::Athena(table) = spec.target {
+        match (
+            scope.delivered_from.map(day),
+            scope.delivered_until.map(day),
+        ) {
+            (Some(from), Some(until)) => out.push(format!(
+                "\"timestamp\" BETWEEN {} AND {}",
+                literal(&from),
+                literal(&until)
+            )),
+            (Some(from), None) => out.push(format!("\"timestamp\" >= {}", literal(&from))),
+            (None, Some(until)) => out.push(format!("\"timestamp\" <= {}", literal(&until))),
+            (None, None) => {}
+        }
+        if table.partitions.region && !scope.regions.is_empty() {
+            out.push(in_list("region", &scope.regions));
+        }
+        if table.partitions.account && !scope.accounts.is_empty() {
+            out.push(in_list("account", &scope.accounts));
+        }
     }
-    if spec.table.partitions.region && !scope.regions.is_empty() {
-        out.push(in_list("region", &scope.regions));
-    }
-    if spec.table.partitions.account && !scope.accounts.is_empty() {
-        out.push(in_list("account", &scope.accounts));
-    }
-    // Records every stage relies on (the local parser counts the others as bad records).
-    out.push("coalesce(eventtime, '') <> '' AND coalesce(eventsource, '') <> '' AND coalesce(eventname, '') <> ''".to_owned());
+    let dialect = spec.target.dialect();
+    out.push(dialect.present().to_owned());
     let globs = filter.principal_globs();
     if !globs.is_empty() {
         out.push(format!(
@@ -102,10 +106,10 @@ pub fn conditions(spec: &Spec<'_>) -> Vec<String> {
     }
     let (since, until) = filter.window_text();
     if let Some(since) = since {
-        out.push(format!("eventtime >= {}", literal(since)));
+        out.push(dialect.time_bound(">=", since));
     }
     if let Some(until) = until {
-        out.push(format!("eventtime <= {}", literal(until)));
+        out.push(dialect.time_bound("<=", until));
     }
     let service = format!(
         "(coalesce(useridentity.type, '') = 'AWSService' OR coalesce(eventtype, '') = 'AwsServiceEvent' OR strpos(coalesce({ISSUER}, ''), {}) > 0)",
