@@ -31,9 +31,9 @@ struct Run {
 }
 
 fn run(args: &[&str]) -> Run {
-    let timed = Path::new(GNU_TIME).exists();
+    let gnu_time = Path::new(GNU_TIME).exists();
     let times = tempfile::NamedTempFile::new().unwrap();
-    let mut command = if timed {
+    let mut command = if gnu_time {
         let mut command = Command::new(GNU_TIME);
         command
             .args(["-f", "%U %S %M", "-o"])
@@ -58,7 +58,7 @@ fn run(args: &[&str]) -> Run {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "minpriv {args:?}: {stderr}");
     let (mut cpu, mut peak_mb) = (None, None);
-    if timed {
+    if gnu_time {
         let text = std::fs::read_to_string(times.path()).unwrap();
         let fields: Vec<f64> = text
             .split_whitespace()
