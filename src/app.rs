@@ -249,6 +249,10 @@ fn read_query(
     let projection = crate::query::projection::Projection::embedded()?;
     let dialect = query.target.dialect();
     let sql = query_sql(config, query, mapper)?;
+    crate::query::check_size(dialect, &sql).map_err(|reason| match &query.target {
+        Target::Athena(table) => anyhow::anyhow!("--athena-table {}: {reason}", table.name),
+        Target::Lake(store) => anyhow::anyhow!("--lake {store}: {reason}"),
+    })?;
     let outcome = match &query.target {
         Target::Athena(table) => source::athena::run(&source::athena::Options {
             sql,

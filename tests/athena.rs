@@ -300,19 +300,38 @@ fn a_generated_multi_account_multi_region_corpus_gives_the_same_policy() {
         &["--user-agent", "*console*"],
         &["--portable"],
     ];
+    // The evidence reports too, apart from what only a file scan has.
+    let reports = tempfile::tempdir().unwrap();
+    let path = |name: &str| reports.path().join(name).to_str().unwrap().to_owned();
     for extra in cases {
-        let output = from_athena(&server, &window, extra);
-        let from_lake = from_lake(&lake, &window, extra);
+        let (athena_report, lake_report, local_report) =
+            (path("athena.json"), path("lake.json"), path("local.json"));
+        let output = from_athena(
+            &server,
+            &window,
+            &[extra, &["--report", &athena_report]].concat(),
+        );
+        let from_lake = from_lake(
+            &lake,
+            &window,
+            &[extra, &["--report", &lake_report]].concat(),
+        );
         let local = minpriv()
             .arg("discover")
             .arg("--trail-dir")
             .arg(trail.path())
             .args(window)
             .args(extra)
+            .args(["--report", &local_report])
             .output()
             .unwrap();
         same(&format!("athena {extra:?}"), &output, &local);
         same(&format!("lake {extra:?}"), &from_lake, &local);
+        if local.status.success() {
+            let local = report(Path::new(&local_report));
+            assert_eq!(report(Path::new(&athena_report)), local, "athena {extra:?}");
+            assert_eq!(report(Path::new(&lake_report)), local, "lake {extra:?}");
+        }
     }
     // Every principal: bystanders, service events and service-linked roles decided alike.
     let everyone = [
@@ -480,7 +499,8 @@ fn dry_run_prints_the_query_and_runs_nothing() {
         String::from_utf8_lossy(&output.stderr)
     );
     let sql = String::from_utf8(output.stdout).unwrap();
-    assert!(sql.starts_with("WITH events AS ("), "{sql}");
+    assert!(sql.starts_with("SELECT\n"), "{sql}");
+    assert!(sql.contains(") AS events\nGROUP BY "), "{sql}");
     assert!(
         sql.contains("FROM \"default\".\"cloudtrail_logs_pp\""),
         "{sql}"

@@ -65,6 +65,33 @@ impl Price {
     }
 }
 
+/// Checks the statement against the engine's limit (`max_query_bytes` of
+/// `data/athena.toml`, `max_query_chars` of `data/lake.toml`).
+///
+/// # Errors
+/// A statement over the limit, saying by how much and what makes it long.
+pub fn check_size(dialect: Dialect, sql: &str) -> Result<(), String> {
+    let table: toml::Table = facts(dialect).parse().map_err(|e| format!("{e}"))?;
+    let limit = |key: &str| {
+        table
+            .get(key)
+            .and_then(toml::Value::as_integer)
+            .and_then(|n| usize::try_from(n).ok())
+    };
+    let (size, limit, unit) = match dialect {
+        Dialect::Athena => (sql.len(), limit("max_query_bytes"), "bytes"),
+        Dialect::Lake => (sql.chars().count(), limit("max_query_chars"), "characters"),
+    };
+    match limit {
+        Some(limit) if size > limit => Err(format!(
+            "the statement is {size} {unit}, over {}'s limit of {limit}: each --principal, --session and --user-agent pattern adds to it; give fewer (or run once per principal)",
+            dialect.engine()
+        )),
+        Some(_) => Ok(()),
+        None => Err(format!("{}: no statement limit", dialect.data_file())),
+    }
+}
+
 /// What to do about an error the engine reported, when its data file knows the error.
 #[must_use]
 pub fn hint(dialect: Dialect, reason: &str) -> Option<String> {
@@ -98,13 +125,20 @@ pub fn lake_store(text: &str) -> Result<(String, Option<String>), String> {
     } else {
         (text, None)
     };
-    // The API's pattern for an event data store's ARN or ID: `[a-zA-Z0-9._/\-:]`.
+    // The API's pattern for an event data store's ARN or ID is `[a-zA-Z0-9._/\-:]`; an ID
+    // is a UUID. The query names it bare, so nothing else is let through: it starts with a
+    // letter or digit, and holds no `--` (which SQL would read as a comment).
     if id.len() < 3
+        || !id.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || id.contains("--")
         || !id
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
     {
-        return Err("an event data store ID is letters, digits, '-', '.' and '_'".to_owned());
+        return Err(
+            "an event data store ID (a UUID) is letters, digits, '-', '.' and '_', starting with a letter or digit"
+                .to_owned(),
+        );
     }
     Ok((id.to_owned(), region))
 }
@@ -274,6 +308,19 @@ mod tests {
     }
 
     #[test]
+    fn a_statement_over_the_engines_limit_is_refused() {
+        assert_eq!(check_size(Dialect::Lake, "SELECT 1"), Ok(()));
+        let long = "x".repeat(10_001);
+        let error = check_size(Dialect::Lake, &long).unwrap_err();
+        assert!(
+            error.contains("10001 characters, over CloudTrail Lake's limit of 10000"),
+            "{error}"
+        );
+        assert_eq!(check_size(Dialect::Athena, &long), Ok(()));
+        assert!(check_size(Dialect::Athena, &"x".repeat(262_145)).is_err());
+    }
+
+    #[test]
     fn a_lake_store_is_named_by_id_or_arn() {
         assert_eq!(
             lake_store("EXAMPLE-ee54-4813-92d5-999aeEXAMPLE"),
@@ -288,6 +335,8 @@ mod tests {
             "arn:aws:s3:::bucket",
             "a b",
             "x\"; DROP",
+            "abc--x",
+            "-abc",
             "",
         ] {
             assert!(lake_store(bad).is_err(), "{bad}");

@@ -249,17 +249,35 @@ fn resources(arns: Option<Value>) -> Result<Option<Box<RawValue>>, String> {
     }
 }
 
-/// A value of Lake's `map(varchar, varchar)` columns as the JSON value the log file holds:
-/// Lake keeps an object or an array as its JSON text and any other value as its text (a
-/// string without quotes; `true`, `50`), so text that is a JSON object or array is that,
-/// and anything else a string (the mapping reads numbers and booleans as their text, so
-/// they come out the same).
+/// A value of Lake's `map(varchar, varchar)` columns as the JSON value the log file holds.
+/// Lake keeps an object or an array as its compact JSON text and any other value as its
+/// text (a string without quotes, `true`, `50`), so the type of a top-level value is lost.
+/// Text that is a JSON object or array becomes that value; `true`/`false` and a plain
+/// integer become a boolean and a number; anything else a string. The mapping reads
+/// numbers and booleans as their text, so a string `"7"` read back as the number 7 maps the
+/// same; and the scan for generated identifiers, which looks only at strings, does not take
+/// a response's `"timeout": 3` for a Lambda version (an identifier made of digits is found
+/// in the ARN that carries it, which is a string).
 fn lake_value(text: &str) -> Value {
     if text.starts_with(['{', '['])
         && let Ok(value) = serde_json::from_str::<Value>(text)
         && (value.is_object() || value.is_array())
     {
         return value;
+    }
+    match text {
+        "true" => return Value::Bool(true),
+        "false" => return Value::Bool(false),
+        _ => {}
+    }
+    // Digits without a leading zero, short enough to be the same number written back.
+    if !text.is_empty()
+        && text.len() <= 15
+        && text.bytes().all(|b| b.is_ascii_digit())
+        && (text == "0" || !text.starts_with('0'))
+        && let Ok(number) = text.parse::<u64>()
+    {
+        return Value::from(number);
     }
     Value::String(text.to_owned())
 }
@@ -391,8 +409,12 @@ mod tests {
     #[test]
     fn lake_map_texts_become_the_log_files_values() {
         assert_eq!(lake_value("psoxy-data"), Value::String("psoxy-data".into()));
-        assert_eq!(lake_value("50"), Value::String("50".into()));
-        assert_eq!(lake_value("true"), Value::String("true".into()));
+        assert_eq!(lake_value("50"), serde_json::json!(50));
+        assert_eq!(lake_value("true"), serde_json::json!(true));
+        // Not numbers as JSON writes them: they stay text.
+        for text in ["007", "111122223333444455556666", "1.5", "-1", ""] {
+            assert_eq!(lake_value(text), Value::String(text.into()), "{text}");
+        }
         assert_eq!(
             lake_value(r#"{"items":[{"key":"app"}]}"#),
             serde_json::json!({"items": [{"key": "app"}]})
@@ -449,5 +471,37 @@ mod tests {
             "{seen:?}"
         );
         assert_eq!(seen.count, 2);
+    }
+
+    #[test]
+    fn a_lake_response_number_is_not_taken_for_a_generated_identifier() {
+        let projection = Projection::embedded().unwrap();
+        let columns = sql::columns(projection, Dialect::Lake);
+        let mut row: Row = vec![None; columns.len()];
+        let mut set = |column: &str, value: &str| {
+            let at = columns.iter().position(|c| c == column).unwrap();
+            row[at] = Some(value.to_owned());
+        };
+        set("eventsource", "lambda.amazonaws.com");
+        set("eventname", "CreateFunction20150331");
+        set("awsregion", "eu-west-1");
+        set("call_account", "111122223333");
+        set("arn_partition", "aws");
+        // Lake's map of a CreateFunction response: numbers are text.
+        set(
+            "response_whole",
+            r#"{"functionName":"psoxy-fn","functionArn":"arn:aws:lambda:eu-west-1:111122223333:function:psoxy-fn","timeout":"3","memorySize":"128","version":"$LATEST"}"#,
+        );
+        set("calls", "1");
+        set("first_time", "2026-11-20T10:01:00Z");
+        set("last_time", "2026-11-20T10:01:00Z");
+        let filter = Filter::new(&Criteria::default()).unwrap();
+        let context = Context::new(&filter, Mapper::embedded().unwrap(), 1 << 20, false);
+        let tally = tally(&[row], projection, Dialect::Lake, &context).unwrap();
+        assert!(
+            !tally.created.iter().any(|(_, id)| &**id == "3" || &**id == "128"),
+            "{:?}",
+            tally.created
+        );
     }
 }

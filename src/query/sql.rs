@@ -261,7 +261,6 @@ pub fn identifier(text: &str) -> String {
 pub fn build(spec: &Spec<'_>) -> String {
     let projection = spec.projection;
     let dialect = spec.target.dialect();
-    let mut sql = String::from("WITH events AS (\n  SELECT\n");
     let creators: Vec<String> = projection
         .creators
         .iter()
@@ -314,13 +313,9 @@ pub fn build(spec: &Spec<'_>) -> String {
     selected.push(format!("coalesce({ISSUER}, {ARN}) AS principal"));
     selected.push(format!("{} AS session", session_name()));
     selected.push("useridentity.invokedby AS via".to_owned());
-    for (n, column) in selected.iter().enumerate() {
-        let comma = if n + 1 == selected.len() { "" } else { "," };
-        let _ = writeln!(sql, "    {column}{comma}");
-    }
-    let _ = writeln!(sql, "  FROM {}", spec.target.from());
-    let _ = writeln!(sql, "  WHERE {}", conditions(spec).join("\n    AND "));
-    sql.push_str(")\nSELECT\n");
+    // The events are selected in a subquery, not a `WITH` clause: Lake reads each name after
+    // a `FROM` as an event data store, and its own samples nest subqueries this way.
+    let mut sql = String::from("SELECT\n");
     let mut keys = columns(projection, dialect);
     keys.truncate(keys.len() - AGGREGATES.len());
     for key in &keys {
@@ -338,7 +333,14 @@ pub fn build(spec: &Spec<'_>) -> String {
     let _ = writeln!(sql, "  {} AS principals,", joined("principal"));
     let _ = writeln!(sql, "  {} AS sessions,", joined("session"));
     let _ = writeln!(sql, "  {} AS via", joined("via"));
-    let _ = write!(sql, "FROM events\nGROUP BY {}", keys.join(", "));
+    sql.push_str("FROM (\n  SELECT\n");
+    for (n, column) in selected.iter().enumerate() {
+        let comma = if n + 1 == selected.len() { "" } else { "," };
+        let _ = writeln!(sql, "    {column}{comma}");
+    }
+    let _ = writeln!(sql, "  FROM {}", spec.target.from());
+    let _ = writeln!(sql, "  WHERE {}", conditions(spec).join("\n    AND "));
+    let _ = write!(sql, ") AS events\nGROUP BY {}", keys.join(", "));
     sql
 }
 

@@ -174,7 +174,18 @@ pub(crate) fn run<E: Engine>(
             }
         };
         let bytes_scanned = finished?;
-        let (rows, pages) = results(&engine, &id).await?;
+        // The query has ended: an interrupt now only abandons reading its result.
+        let (rows, pages) = tokio::select! {
+            result = results(&engine, &id) => result?,
+            () = &mut interrupt => {
+                return Err(QueryError::Interrupted {
+                    engine: E::NAME,
+                    id,
+                    operation: E::RESULTS,
+                    stopped: "abandoned (the query had ended)".to_owned(),
+                });
+            }
+        };
         Ok(Outcome {
             query_id: id,
             rows,

@@ -294,7 +294,8 @@ class Lake:
         sql = body.get("QueryStatement", "")
         if not 1 <= len(sql) <= 10000:
             raise LakeError("InvalidParameterException", f"QueryStatement is {len(sql)} characters; at most 10000")
-        named = set(re.findall(r"\bFROM\s+([A-Za-z0-9._-]+)", sql)) - {"events"}
+        # Every name after a FROM is an event data store (a WITH clause's names are not).
+        named = set(re.findall(r"\bFROM\s+([A-Za-z0-9._-]+)", sql))
         if named != {self.store}:
             raise LakeError("EventDataStoreNotFoundException", f"The specified event data store {sorted(named)} was not found.")
         query_id = str(uuid.uuid4())
