@@ -98,31 +98,34 @@ fn report(path: &Path) -> serde_json::Value {
     report
 }
 
-#[test]
-fn the_athena_policy_is_the_trail_dirs_byte_for_byte_and_reads_only_the_window() {
-    let server = Server::start(&bundled::trail());
+/// Runs `pushed` on the sample with `--report`, checks its policy and report against
+/// `--trail-dir`'s, and returns its stderr.
+fn same_as_trail_dir_on_the_sample(pushed: impl FnOnce(&[&str]) -> std::process::Output) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let (local_report, athena_report) = (
+    let (local_report, pushed_report) = (
         dir.path().join("local.json"),
-        dir.path().join("athena.json"),
+        dir.path().join("pushed.json"),
     );
     let local = from_dir(
         &bundled::trail(),
         &WINDOW,
         &["--report", local_report.to_str().unwrap()],
     );
-    let output = from_athena(
-        &server,
-        &WINDOW,
-        &["--report", athena_report.to_str().unwrap()],
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let output = pushed(&["--report", pushed_report.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{stderr}");
     assert_eq!(
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&local.stdout)
     );
-    assert_eq!(report(&athena_report), report(&local_report));
+    assert_eq!(report(&pushed_report), report(&local_report));
+    stderr
+}
+
+#[test]
+fn the_athena_policy_is_the_trail_dirs_byte_for_byte_and_reads_only_the_window() {
+    let server = Server::start(&bundled::trail());
+    let stderr = same_as_trail_dir_on_the_sample(|extra| from_athena(&server, &WINDOW, extra));
     assert!(stderr.contains("Athena query "), "{stderr}");
     assert!(stderr.contains("at the list price of $5/TB"), "{stderr}");
     // The window (10:00–10:40 on 2026-11-20, delivered up to 30 minutes later) lies in one
@@ -140,25 +143,7 @@ fn the_athena_policy_is_the_trail_dirs_byte_for_byte_and_reads_only_the_window()
 #[test]
 fn the_lake_policy_is_the_trail_dirs_byte_for_byte() {
     let server = Server::lake(&bundled::trail(), &[]);
-    let dir = tempfile::tempdir().unwrap();
-    let (local_report, lake_report) = (dir.path().join("local.json"), dir.path().join("lake.json"));
-    let local = from_dir(
-        &bundled::trail(),
-        &WINDOW,
-        &["--report", local_report.to_str().unwrap()],
-    );
-    let output = from_lake(
-        &server,
-        &WINDOW,
-        &["--report", lake_report.to_str().unwrap()],
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
-    assert_eq!(
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&local.stdout)
-    );
-    assert_eq!(report(&lake_report), report(&local_report));
+    let stderr = same_as_trail_dir_on_the_sample(|extra| from_lake(&server, &WINDOW, extra));
     let id = server.log()[0]["id"].as_str().unwrap().to_owned();
     assert!(
         stderr.contains(&format!(

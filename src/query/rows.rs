@@ -438,30 +438,40 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_lake_row_reads_the_whole_request_as_its_projected_fields() {
+    /// Tallies one Lake row of a call with these columns (and a count, times and account).
+    fn lake_tally(source: &str, name: &str, columns_set: &[(&str, &str)]) -> Tally {
         let projection = Projection::embedded().unwrap();
         let columns = sql::columns(projection, Dialect::Lake);
         let mut row: Row = vec![None; columns.len()];
-        let mut set = |column: &str, value: &str| {
+        let common = [
+            ("eventsource", source),
+            ("eventname", name),
+            ("awsregion", "eu-west-1"),
+            ("call_account", "111122223333"),
+            ("arn_partition", "aws"),
+            ("calls", "2"),
+            ("first_time", "2026-11-20T10:01:00Z"),
+            ("last_time", "2026-11-20T10:02:00Z"),
+        ];
+        for (column, value) in common.iter().chain(columns_set) {
             let at = columns.iter().position(|c| c == column).unwrap();
-            row[at] = Some(value.to_owned());
-        };
-        set("eventsource", "s3.amazonaws.com");
-        set("eventname", "GetBucketTagging");
-        set("awsregion", "eu-west-1");
-        set("call_account", "111122223333");
-        set("arn_partition", "aws");
-        set(
-            sql::REQUEST_WHOLE,
-            r#"{"bucketName":"psoxy-data","Host":"psoxy-data.s3.amazonaws.com"}"#,
-        );
-        set("calls", "2");
-        set("first_time", "2026-11-20T10:01:00Z");
-        set("last_time", "2026-11-20T10:02:00Z");
+            row[at] = Some((*value).to_owned());
+        }
         let filter = Filter::new(&Criteria::default()).unwrap();
         let context = Context::new(&filter, Mapper::embedded().unwrap(), 1 << 20, false);
-        let tally = tally(&[row], projection, Dialect::Lake, &context).unwrap();
+        tally(&[row], projection, Dialect::Lake, &context).unwrap()
+    }
+
+    #[test]
+    fn a_lake_row_reads_the_whole_request_as_its_projected_fields() {
+        let tally = lake_tally(
+            "s3.amazonaws.com",
+            "GetBucketTagging",
+            &[(
+                sql::REQUEST_WHOLE,
+                r#"{"bucketName":"psoxy-data","Host":"psoxy-data.s3.amazonaws.com"}"#,
+            )],
+        );
         let (call, seen) = tally.calls.iter().next().unwrap();
         assert_eq!(&*call.name, "GetBucketTagging");
         assert!(
@@ -475,31 +485,20 @@ mod tests {
 
     #[test]
     fn a_lake_response_number_is_not_taken_for_a_generated_identifier() {
-        let projection = Projection::embedded().unwrap();
-        let columns = sql::columns(projection, Dialect::Lake);
-        let mut row: Row = vec![None; columns.len()];
-        let mut set = |column: &str, value: &str| {
-            let at = columns.iter().position(|c| c == column).unwrap();
-            row[at] = Some(value.to_owned());
-        };
-        set("eventsource", "lambda.amazonaws.com");
-        set("eventname", "CreateFunction20150331");
-        set("awsregion", "eu-west-1");
-        set("call_account", "111122223333");
-        set("arn_partition", "aws");
         // Lake's map of a CreateFunction response: numbers are text.
-        set(
-            "response_whole",
-            r#"{"functionName":"psoxy-fn","functionArn":"arn:aws:lambda:eu-west-1:111122223333:function:psoxy-fn","timeout":"3","memorySize":"128","version":"$LATEST"}"#,
+        let tally = lake_tally(
+            "lambda.amazonaws.com",
+            "CreateFunction20150331",
+            &[(
+                "response_whole",
+                r#"{"functionName":"psoxy-fn","functionArn":"arn:aws:lambda:eu-west-1:111122223333:function:psoxy-fn","timeout":"3","memorySize":"128","version":"$LATEST"}"#,
+            )],
         );
-        set("calls", "1");
-        set("first_time", "2026-11-20T10:01:00Z");
-        set("last_time", "2026-11-20T10:01:00Z");
-        let filter = Filter::new(&Criteria::default()).unwrap();
-        let context = Context::new(&filter, Mapper::embedded().unwrap(), 1 << 20, false);
-        let tally = tally(&[row], projection, Dialect::Lake, &context).unwrap();
         assert!(
-            !tally.created.iter().any(|(_, id)| &**id == "3" || &**id == "128"),
+            !tally
+                .created
+                .iter()
+                .any(|(_, id)| &**id == "3" || &**id == "128"),
             "{:?}",
             tally.created
         );

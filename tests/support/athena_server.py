@@ -163,6 +163,19 @@ def athena_error(error, database):
     return f"GENERIC_INTERNAL_ERROR: {type(error).__name__}: {text}"
 
 
+def advance(record, finished):
+    """One poll of a query: running on the first (or forever with ATHENA_STUB_RUNNING),
+    then failed or `finished`, as a real query goes."""
+    record["polls"] += 1
+    if record["state"] in ("QUEUED", "RUNNING"):
+        if record["polls"] == 1 or RUNNING == "forever":
+            record["state"] = "RUNNING"
+        elif "failure" in record:
+            record["state"], record["reason"] = "FAILED", record["failure"]
+        else:
+            record["state"] = finished
+
+
 class Engine:
     def __init__(self, trail, database, table, log):
         self.con = duckdb.connect()
@@ -220,15 +233,7 @@ class Engine:
         record = self.queries.get(body.get("QueryExecutionId"))
         if record is None:
             raise KeyError("QueryExecution not found")
-        record["polls"] += 1
-        # Two polls queued/running first, as a real query is.
-        if record["state"] in ("QUEUED", "RUNNING"):
-            if record["polls"] == 1 or RUNNING == "forever":
-                record["state"] = "RUNNING"
-            elif "failure" in record:
-                record["state"], record["reason"] = "FAILED", record["failure"]
-            else:
-                record["state"] = "SUCCEEDED"
+        advance(record, "SUCCEEDED")
         status = {"State": record["state"]}
         if record["reason"]:
             status["StateChangeReason"] = record["reason"]
@@ -321,14 +326,7 @@ class Lake:
 
     def describe(self, body):
         record = self.record(body)
-        record["polls"] += 1
-        if record["state"] in ("QUEUED", "RUNNING"):
-            if record["polls"] == 1 or RUNNING == "forever":
-                record["state"] = "RUNNING"
-            elif "failure" in record:
-                record["state"], record["reason"] = "FAILED", record["failure"]
-            else:
-                record["state"] = "FINISHED"
+        advance(record, "FINISHED")
         out = {
             "QueryId": record["id"],
             "QueryString": record["sql"],
