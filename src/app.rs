@@ -7,7 +7,6 @@ use std::path::Path;
 use anyhow::{Context as _, bail};
 
 use crate::catalog::{self, diff};
-use rayon::iter::ParallelBridge;
 
 use crate::cli::{
     AthenaCommand, CatalogArgs, CatalogCommand, Cli, Command, DiffArgs, DiscoverArgs, ExplainArgs,
@@ -178,7 +177,7 @@ fn read_bucket(
         keys: listed_keys,
     } = source::s3::open(&options)?;
     let total = listing.blobs.iter().filter_map(source::Blob::size).sum();
-    let tally = scan::scan_stream(blobs.into_iter().par_bridge(), total, context);
+    let tally = scan::scan_stream(blobs.into_iter(), total, context);
     let fetched = fetcher.finish();
     let notes = vec![format!(
         "s3://{}: {} log objects listed in the window, {} fetched, {} not fetched ({}, {} from the cache, {} interrupted bodies fetched again; concurrency {}); {}",
