@@ -204,37 +204,30 @@ fn lake_failures_are_failed_reads_naming_the_store_or_the_query() {
 }
 
 #[test]
-fn the_standard_endpoint_variables_reach_athena() {
-    let server = Server::start(&bundled::trail());
+fn the_standard_endpoint_variables_reach_athena_and_lake() {
     let expected = from_dir(&bundled::trail(), &WINDOW, &[]).stdout;
-    for variable in ["AWS_ENDPOINT_URL_ATHENA", "AWS_ENDPOINT_URL"] {
+    let (athena, lake) = (
+        Server::start(&bundled::trail()),
+        Server::lake(&bundled::trail(), &[]),
+    );
+    for (server, args, variable) in [
+        (&athena, &TABLE_ARGS[..], "AWS_ENDPOINT_URL_ATHENA"),
+        (&athena, &TABLE_ARGS[..], "AWS_ENDPOINT_URL"),
+        (&lake, &LAKE_ARGS[..], "AWS_ENDPOINT_URL_CLOUDTRAIL"),
+        (&lake, &LAKE_ARGS[..], "AWS_ENDPOINT_URL"),
+    ] {
         let output = minpriv()
             .env(variable, &server.endpoint)
-            .args(TABLE_ARGS)
+            .args(args)
             .args(WINDOW)
             .output()
             .unwrap();
         assert!(
             output.status.success(),
-            "{variable}: {}",
+            "{args:?} {variable}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        assert_eq!(output.stdout, expected, "{variable}");
-    }
-    let lake = Server::lake(&bundled::trail(), &[]);
-    for variable in ["AWS_ENDPOINT_URL_CLOUDTRAIL", "AWS_ENDPOINT_URL"] {
-        let output = minpriv()
-            .env(variable, &lake.endpoint)
-            .args(LAKE_ARGS)
-            .args(WINDOW)
-            .output()
-            .unwrap();
-        assert!(
-            output.status.success(),
-            "{variable}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        assert_eq!(output.stdout, expected, "lake {variable}");
+        assert_eq!(output.stdout, expected, "{args:?} {variable}");
     }
 }
 
