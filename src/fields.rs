@@ -6,38 +6,40 @@ use serde_json::Value;
 /// The member query-protocol services (EC2) wrap lists in, as CloudTrail records them.
 const ITEMS: &str = "items";
 
-/// Values found at `path` under `value`: strings as they are, numbers and booleans as text,
-/// and `…` for a non-empty object or array; empty strings, nulls and empty containers are
-/// absent. A list is found whether or not the record wraps it in `{"items": [...]}` (EC2
-/// does, the other query-protocol services do not).
-pub fn collect(value: &Value, path: &[&str], out: &mut Vec<Box<str>>) {
+/// Values found at the dotted `path` under `value`: strings as they are, numbers and
+/// booleans as text, and `…` for a non-empty object or array; empty strings, nulls and
+/// empty containers are absent. A list is found whether or not the record wraps it in
+/// `{"items": [...]}` (EC2 does, the other query-protocol services do not). The path is
+/// split as it is walked: the mapping reads hundreds of paths per call, most of them absent,
+/// and none of them allocates.
+pub fn collect(value: &Value, path: &str, out: &mut Vec<Box<str>>) {
+    let path = path.trim_start_matches('.');
     match value {
         Value::Array(items) => {
             for item in items {
                 collect(item, path, out);
             }
         }
-        _ => match path.split_first() {
-            Some((segment, rest)) => {
-                let object = value.as_object();
-                if let Some(next) = object.and_then(|o| o.get(*segment)) {
-                    collect(next, rest, out);
-                } else if *segment == ITEMS {
-                    // The path expects EC2's `{"items": [...]}`, the record has the list.
-                    collect(value, rest, out);
-                } else if let Some(items) = object.and_then(|o| o.get(ITEMS)) {
-                    // The record wraps a list in `items` where the path does not.
-                    collect(items, path, out);
-                }
-            }
-            None => match value {
-                Value::String(s) if !s.is_empty() => out.push(s.as_str().into()),
-                Value::Number(n) => out.push(n.to_string().into()),
-                Value::Bool(b) => out.push(b.to_string().into()),
-                Value::Object(o) if !o.is_empty() => out.push("…".into()),
-                _ => {}
-            },
+        _ if path.is_empty() => match value {
+            Value::String(s) if !s.is_empty() => out.push(s.as_str().into()),
+            Value::Number(n) => out.push(n.to_string().into()),
+            Value::Bool(b) => out.push(b.to_string().into()),
+            Value::Object(o) if !o.is_empty() => out.push("…".into()),
+            _ => {}
         },
+        _ => {
+            let (segment, rest) = path.split_once('.').unwrap_or((path, ""));
+            let object = value.as_object();
+            if let Some(next) = object.and_then(|o| o.get(segment)) {
+                collect(next, rest, out);
+            } else if segment == ITEMS {
+                // The path expects EC2's `{"items": [...]}`, the record has the list.
+                collect(value, rest, out);
+            } else if let Some(items) = object.and_then(|o| o.get(ITEMS)) {
+                // The record wraps a list in `items` where the path does not.
+                collect(items, path, out);
+            }
+        }
     }
 }
 
@@ -83,8 +85,7 @@ impl Parts {
         let mut out = Vec::new();
         let (value, rest) = self.root(path);
         if let Some(value) = value {
-            let segments: Vec<&str> = rest.split('.').filter(|s| !s.is_empty()).collect();
-            collect(value, &segments, &mut out);
+            collect(value, rest, &mut out);
         }
         out
     }
