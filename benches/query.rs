@@ -1,6 +1,8 @@
 //! The pushed-down query as the corpus grows 10×: rows the engine returns, minpriv's own CPU
 //! time (the local work: decoding and mapping the rows) and its peak memory, for Athena and
-//! CloudTrail Lake, against `--trail-dir` reading the same files. The engines are the
+//! CloudTrail Lake, against `--trail-dir` reading the same files. Two principals: the bulk
+//! corpus's role, whose distinct calls grow with the corpus, and one deploy among that
+//! traffic, whose calls do not (the rows and the local work should stay flat). The engines are the
 //! loopback stand-ins of the tests (`tests/support/athena_server.py`: DuckDB runs the SQL),
 //! so the wall time is the stand-in's, not AWS's; the CPU time and memory are minpriv's.
 //!
@@ -101,12 +103,58 @@ fn show(label: &str, rows: &str, run: &Run) {
     );
 }
 
+/// The engines and `--trail-dir` over one corpus, with one principal and window.
+fn measure(corpus: &Path, window: &[&str]) {
+    let corpus_text = corpus.to_str().unwrap();
+    let loading = Instant::now();
+    let athena = Server::start(corpus);
+    let lake = Server::lake(corpus, &[]);
+    println!(
+        "  ({:.0} s to load both stand-ins)",
+        loading.elapsed().as_secs_f64()
+    );
+    let local = run(&[&["discover", "--trail-dir", corpus_text][..], window].concat());
+    show("--trail-dir", "-", &local);
+    let pushed = [
+        (
+            "--athena-table",
+            vec![
+                "discover",
+                "--athena-table",
+                TABLE,
+                "--athena-database",
+                DATABASE,
+                "--athena-partitions",
+                "account,region,timestamp",
+                "--endpoint-url",
+                &athena.endpoint,
+            ],
+        ),
+        (
+            "--lake",
+            vec![
+                "discover",
+                "--lake",
+                STORE,
+                "--endpoint-url",
+                &lake.endpoint,
+            ],
+        ),
+    ];
+    for (label, args) in pushed {
+        let run = run(&[&args[..], window].concat());
+        show(label, &rows(&run.stderr), &run);
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    use minpriv::synth::deploy::{ACCOUNT, Ids, REGION, sample_with};
     let files: usize = std::env::var("MINPRIV_BENCH_FILES")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(12);
-    let window = [
+    // 1. The bulk corpus's own role: its distinct calls grow with the corpus.
+    let growing = [
         "--principal",
         minpriv::synth::bulk::ROLE_ARN,
         "--since",
@@ -114,51 +162,33 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "--until",
         "2026-11-21T00:00:00Z",
     ];
+    // 2. One deploy (the sample's calls, in another account) among the bulk corpus's
+    //    traffic: the corpus grows, the principal's calls do not.
+    let deploy_role = "arn:aws:iam::444455556666:role/ci-provisioner";
+    let fixed = [
+        "--principal",
+        deploy_role,
+        "--since",
+        "2026-11-20T10:00:00Z",
+        "--until",
+        "2026-11-20T10:40:00Z",
+    ];
     for files in [files, files * 10] {
         let corpus = std::env::temp_dir().join(format!("minpriv-bench-query-{files}"));
         if !corpus.exists() {
             minpriv::synth::bulk::write(&corpus, files, 1045, 7)?;
         }
-        let corpus_text = corpus.to_str().unwrap();
-        let loading = Instant::now();
-        let athena = Server::start(&corpus);
-        let lake = Server::lake(&corpus, &[]);
-        println!(
-            "{files} files of 1,045 records ({:.0} s to load both stand-ins)",
-            loading.elapsed().as_secs_f64()
-        );
-        let local = run(&[&["discover", "--trail-dir", corpus_text][..], &window].concat());
-        show("--trail-dir", "-", &local);
-        let pushed = [
-            (
-                "--athena-table",
-                vec![
-                    "discover",
-                    "--athena-table",
-                    TABLE,
-                    "--athena-database",
-                    DATABASE,
-                    "--athena-partitions",
-                    "account,region,timestamp",
-                    "--endpoint-url",
-                    &athena.endpoint,
-                ],
-            ),
-            (
-                "--lake",
-                vec![
-                    "discover",
-                    "--lake",
-                    STORE,
-                    "--endpoint-url",
-                    &lake.endpoint,
-                ],
-            ),
-        ];
-        for (label, args) in pushed {
-            let run = run(&[&args[..], &window].concat());
-            show(label, &rows(&run.stderr), &run);
+        println!("{files} files of 1,045 records, the bulk role's calls:");
+        measure(&corpus, &growing);
+        let mixed = std::env::temp_dir().join(format!("minpriv-bench-query-deploy-{files}"));
+        if !mixed.exists() {
+            minpriv::synth::bulk::write(&mixed, files, 1045, 7)?;
+            sample_with(&Ids::fresh(7), 7)
+                .relocate((ACCOUNT, REGION), ("444455556666", REGION))
+                .write(&mixed, "")?;
         }
+        println!("{files} files of 1,045 records and one deploy, the deploy's calls:");
+        measure(&mixed, &fixed);
     }
     Ok(())
 }
