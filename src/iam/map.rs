@@ -135,12 +135,17 @@ impl Mapper {
     /// # Errors
     /// Only if embedded data is malformed, which the tests rule out.
     pub fn embedded() -> Result<Self, super::DataError> {
-        let reference = Reference::embedded()?;
-        Ok(Self::new(
-            reference,
-            Rules::embedded()?,
-            Locator::new(reference)?,
-        ))
+        // Parsed on two threads: the rules' own tables while the reference and its ARN
+        // templates are (the rules' derivation then waits for the reference).
+        let (located, rules) = rayon::join(
+            || -> Result<_, super::DataError> {
+                let reference = Reference::embedded()?;
+                Ok((reference, Locator::new(reference)?))
+            },
+            Rules::embedded,
+        );
+        let (reference, locator) = located?;
+        Ok(Self::new(reference, rules?, locator))
     }
 
     /// Leaves resources out of calls, for policies on `*`.
