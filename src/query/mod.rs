@@ -65,6 +65,27 @@ impl Price {
     }
 }
 
+/// The actions of one statement of the engine's own policy (`[permissions]` of its data
+/// file, with the documentation they rest on).
+fn actions(dialect: Dialect, statement: &str) -> Vec<String> {
+    facts(dialect)
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|table| {
+            table
+                .get("permissions")?
+                .get(statement)?
+                .as_array()
+                .map(|list| {
+                    list.iter()
+                        .filter_map(toml::Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+        })
+        .unwrap_or_default()
+}
+
 /// Checks the statement against the engine's limit (`max_query_bytes` of
 /// `data/athena.toml`, `max_query_chars` of `data/lake.toml`).
 ///
@@ -156,12 +177,7 @@ pub fn lake_permissions(store: &str) -> serde_json::Value {
     serde_json::json!({
         "Sid": "RunLakeQuery",
         "Effect": "Allow",
-        "Action": [
-            "cloudtrail:CancelQuery",
-            "cloudtrail:DescribeQuery",
-            "cloudtrail:GetQueryResults",
-            "cloudtrail:StartQuery",
-        ],
+        "Action": actions(Dialect::Lake, "query"),
         "Resource": resource,
     })
 }
@@ -187,18 +203,13 @@ pub fn permissions(needs: &Needs<'_>) -> Vec<serde_json::Value> {
         serde_json::json!({
             "Sid": "RunAthenaQuery",
             "Effect": "Allow",
-            "Action": [
-                "athena:GetQueryExecution",
-                "athena:GetQueryResults",
-                "athena:StartQueryExecution",
-                "athena:StopQueryExecution",
-            ],
+            "Action": actions(Dialect::Athena, "query"),
             "Resource": format!("arn:aws:athena:*:*:workgroup/{}", needs.workgroup),
         }),
         serde_json::json!({
             "Sid": "ReadTrailTable",
             "Effect": "Allow",
-            "Action": ["glue:GetDatabase", "glue:GetPartitions", "glue:GetTable"],
+            "Action": actions(Dialect::Athena, "catalog"),
             "Resource": [
                 "arn:aws:glue:*:*:catalog",
                 format!("arn:aws:glue:*:*:database/{}", needs.database),
@@ -214,18 +225,13 @@ pub fn permissions(needs: &Needs<'_>) -> Vec<serde_json::Value> {
         statements.push(serde_json::json!({
             "Sid": "FindAthenaResultsBucket",
             "Effect": "Allow",
-            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Action": actions(Dialect::Athena, "results_bucket"),
             "Resource": format!("arn:aws:s3:::{bucket}"),
         }));
         statements.push(serde_json::json!({
             "Sid": "WriteAthenaResults",
             "Effect": "Allow",
-            "Action": [
-                "s3:AbortMultipartUpload",
-                "s3:GetObject",
-                "s3:ListMultipartUploadParts",
-                "s3:PutObject",
-            ],
+            "Action": actions(Dialect::Athena, "results_objects"),
             "Resource": format!("arn:aws:s3:::{bucket}/{prefix}*"),
         }));
     }
@@ -305,6 +311,22 @@ mod tests {
         let lake = Price::of(Dialect::Lake).unwrap();
         // $0.005 per GB.
         assert!((lake.cost(1_000_000_000) - 0.005).abs() < 1e-12);
+    }
+
+    #[test]
+    fn every_permission_list_of_the_data_files_is_there() {
+        for (dialect, statement) in [
+            (Dialect::Athena, "query"),
+            (Dialect::Athena, "catalog"),
+            (Dialect::Athena, "results_bucket"),
+            (Dialect::Athena, "results_objects"),
+            (Dialect::Lake, "query"),
+        ] {
+            assert!(
+                !actions(dialect, statement).is_empty(),
+                "{dialect:?} {statement}"
+            );
+        }
     }
 
     #[test]

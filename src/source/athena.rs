@@ -11,7 +11,8 @@
 use aws_sdk_athena::Client;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 
-use super::engine::{Engine, Poll, message};
+use super::describe as message;
+use super::engine::{Engine, Poll};
 pub use super::engine::{Outcome, QueryError, Row};
 
 /// What to run, where.

@@ -165,7 +165,7 @@ async fn get(client: &Client, bucket: &str, key: String) -> DigestFile {
     {
         Ok(response) => response,
         Err(error) => {
-            file.bytes = Err(s3::describe(&error));
+            file.bytes = Err(super::describe(&error));
             return file;
         }
     };

@@ -102,21 +102,6 @@ pub(crate) trait Engine {
     fn header(&self) -> Option<Row>;
 }
 
-/// An SDK error in few words: the service's error code and message when the service
-/// answered, else the whole chain of causes (a connection refused, a timeout).
-pub fn message<E, R>(error: &aws_sdk_cloudtrail::error::SdkError<E, R>) -> String
-where
-    E: std::error::Error + aws_sdk_cloudtrail::error::ProvideErrorMetadata + 'static,
-    R: std::fmt::Debug,
-{
-    if let Some(service) = error.as_service_error()
-        && let Some(code) = service.code()
-    {
-        return format!("{code}: {}", service.message().unwrap_or("no message"));
-    }
-    aws_sdk_cloudtrail::error::DisplayErrorContext(error).to_string()
-}
-
 /// The SDK's shared configuration: the standard chain, or `--profile`, and the engine's
 /// region when one was given; the endpoint variables (`AWS_ENDPOINT_URL_<SERVICE>`,
 /// `AWS_ENDPOINT_URL`) are read by aws-config.

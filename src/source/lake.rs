@@ -14,7 +14,8 @@
 use aws_sdk_cloudtrail::Client;
 use aws_sdk_cloudtrail::types::QueryStatus;
 
-use super::engine::{Engine, Poll, message};
+use super::describe as message;
+use super::engine::{Engine, Poll};
 pub use super::engine::{Outcome, QueryError, Row};
 
 /// What to run, where.

@@ -16,6 +16,27 @@ use std::path::PathBuf;
 
 pub use layout::{Ignored, Scope};
 
+/// An AWS SDK error in few words, for every client here (S3, Athena, CloudTrail: the trait
+/// is the same one): the service's code and message when it answered, else the chain of
+/// causes (a connection refused, a timeout). No credentials appear in either.
+pub(crate) fn describe<E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata>(
+    error: &E,
+) -> String {
+    match (error.code(), error.message()) {
+        (Some(code), Some(message)) => format!("{code}: {message}"),
+        (Some(code), None) => code.to_owned(),
+        _ => {
+            let mut text = error.to_string();
+            let mut source = error.source();
+            while let Some(cause) = source {
+                text = format!("{text}: {cause}");
+                source = cause.source();
+            }
+            text
+        }
+    }
+}
+
 /// One input to parse.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Blob {

@@ -18,6 +18,7 @@ use futures_util::StreamExt;
 use jiff::civil::Date;
 use sha2::Digest;
 
+use super::describe;
 use super::{Blob, Listing, Problem, Scope};
 
 /// Where the trail is and how to read it.
@@ -200,25 +201,6 @@ async fn client(options: &Options) -> Result<(Client, aws_config::SdkConfig), So
         }
     };
     Ok((build(Some(region)), shared))
-}
-
-/// The error's own message, with the service's code when there is one (no credentials).
-pub(super) fn describe<E: std::error::Error + aws_sdk_s3::error::ProvideErrorMetadata>(
-    error: &E,
-) -> String {
-    match (error.code(), error.message()) {
-        (Some(code), Some(message)) => format!("{code}: {message}"),
-        (Some(code), None) => code.to_owned(),
-        _ => {
-            let mut text = error.to_string();
-            let mut source = error.source();
-            while let Some(cause) = source {
-                text = format!("{text}: {cause}");
-                source = cause.source();
-            }
-            text
-        }
-    }
 }
 
 fn join(prefix: &str, part: &str) -> String {
