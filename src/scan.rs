@@ -97,8 +97,15 @@ impl Seen {
 /// seed: much cheaper than SipHash on these keys, still resistant to crafted collisions.
 pub type Calls = foldhash::HashMap<Call, Seen>;
 
-/// A mapped call, its resources, and the change to created resources it can make.
-type Memo = (Call, Arc<[TypedArn]>, Option<Watch>);
+/// What one call's text maps to: the call (its resources apart), its resources, and the
+/// change it made to created resources. The same text makes the same change whenever it is
+/// sent, so a repeat is neither mapped nor parsed again.
+#[derive(Debug)]
+struct Memo {
+    call: Call,
+    arns: Arc<[TypedArn]>,
+    change: Option<lifecycle::Change>,
+}
 
 /// Most distinct raw calls one worker remembers before starting over (memory stays flat).
 const MEMO_LIMIT: usize = 4_096;
@@ -186,33 +193,38 @@ impl Tally {
             self.key.push_str(piece);
             self.key.push('\0');
         }
-        if let Some((call, arns, watch)) = self.memo.get(self.key.as_str())
-            && let Some(seen) = self.calls.get_mut(call)
+        if let Some(memo) = self.memo.get(self.key.as_str())
+            && let Some(seen) = self.calls.get_mut(&memo.call)
         {
             seen.add(event);
-            for arn in arns.iter() {
+            for arn in memo.arns.iter() {
                 if !seen.arns.contains(arn) {
                     seen.arns.insert(arn.clone());
                 }
             }
-            let (arns, watch) = (arns.clone(), *watch);
-            self.follow(event, &arns, watch, context);
+            let (arns, change) = (memo.arns.clone(), memo.change.clone());
+            self.follow(event, &arns, change);
             return;
         }
-        let mut call = context.mapper.call_noting_created(event, &mut self.created);
+        let (mut call, parts) = context.mapper.call_and_parts(event, &mut self.created);
         let arns: Arc<[TypedArn]> = std::mem::take(&mut call.arns).into();
-        let watch = watch(event, context);
+        let change = watch(event, context)
+            .and_then(|watch| observe(event, &arns, watch, parts.as_ref(), context));
         if self.memo.len() >= MEMO_LIMIT {
             self.memo.clear();
         }
         self.memo.insert(
             self.key.as_str().into(),
-            (call.clone(), arns.clone(), watch),
+            Memo {
+                call: call.clone(),
+                arns: arns.clone(),
+                change: change.clone(),
+            },
         );
         let seen = self.calls.entry(call).or_default();
         seen.add(event);
         seen.arns.extend(arns.iter().cloned());
-        self.follow(event, &arns, watch, context);
+        self.follow(event, &arns, change);
     }
 
     /// Adds an engine's aggregated row (Athena's grouped query): `event` is the row's call
@@ -234,13 +246,14 @@ impl Tally {
         let entry = self.calls.entry(call).or_default();
         entry.merge(seen);
         entry.arns.extend(arns.iter().cloned());
-        self.follow(event, &arns, watch, context);
+        let change = watch.and_then(|watch| observe(event, &arns, watch, None, context));
+        self.follow(event, &arns, change.clone());
         if last != event.time {
             let later = Event {
                 time: last.into(),
                 ..event.clone()
             };
-            self.follow(&later, &arns, watch, context);
+            self.follow(&later, &arns, change);
         }
         // A row stands for its first and last call: a tag or alias change made more than
         // twice hides when the others were, so none of the service's tags is relied on.
@@ -263,13 +276,7 @@ impl Tally {
     }
 
     /// Notes when the call named generated resources, and the change it made to them.
-    fn follow(
-        &mut self,
-        event: &Event<'_>,
-        arns: &[TypedArn],
-        watch: Option<Watch>,
-        context: &Context<'_>,
-    ) {
+    fn follow(&mut self, event: &Event<'_>, arns: &[TypedArn], change: Option<lifecycle::Change>) {
         let Ok(generated) = Generated::embedded() else {
             return;
         };
@@ -284,45 +291,12 @@ impl Tally {
                 self.lifecycle.touch(&event.name, arn, i64::MAX);
             }
         }
-        let Some(time) = time else {
-            return;
-        };
-        let (Some(watch), Some(table)) = (watch, lifecycle::Table::embedded()) else {
-            return;
-        };
-        let parse = |raw: Option<&serde_json::value::RawValue>| -> Option<serde_json::Value> {
-            raw.and_then(|r| serde_json::from_str(r.get()).ok())
-        };
-        let (request, response) = (parse(event.request), parse(event.response));
-        let mapper = &context.mapper;
-        let prefix = mapper.prefix_of(&event.source).unwrap_or_default();
-        let mut created = crate::resource::generated::Created::new();
-        if let Some(response) = &response {
-            mapper
-                .locator()
-                .created(prefix, &event.name, response, &mut created);
-        }
-        let tag_paths = operation(event, context).map_or(&[][..], |op| op.tags.as_slice());
-        let observed = lifecycle::Observed {
-            service: prefix,
-            event: &event.name,
-            time,
-            request: request.as_ref(),
-            tag_paths,
-            created: created
-                .into_iter()
-                .map(|(service, value)| {
-                    let variable = generated.variable_of(&service, &value);
-                    ((service, value), variable)
-                })
-                .collect(),
-            own: arns
-                .iter()
-                .filter_map(|arn| Some((&*arn.kind, mapper.locator().own_id(arn)?)))
-                .collect(),
-        };
-        if let Some(change) = observed.change(watch, table) {
-            self.lifecycle.changes.push(change);
+        if let (Some(time), Some(change)) = (time, change) {
+            self.lifecycle.changes.push(lifecycle::Dated {
+                time,
+                event: event.name.as_ref().into(),
+                change,
+            });
         }
     }
 
@@ -466,6 +440,55 @@ fn operation<'c>(
     let prefix = context.mapper.prefix_of(&event.source)?;
     let name = crate::iam::strip_api_version(&event.name).unwrap_or(&event.name);
     rules.operations().get(&format!("{prefix}:{name}"))
+}
+
+/// The change an event made to created resources, given the change its kind of call can
+/// make: from the request and response the mapping parsed (`parts`), or parsed here.
+fn observe(
+    event: &Event<'_>,
+    arns: &[TypedArn],
+    watch: Watch,
+    parts: Option<&crate::fields::Parts>,
+    context: &Context<'_>,
+) -> Option<lifecycle::Change> {
+    let generated = Generated::embedded().ok()?;
+    let table = lifecycle::Table::embedded()?;
+    let parse = |raw: Option<&serde_json::value::RawValue>| -> Option<serde_json::Value> {
+        raw.and_then(|r| serde_json::from_str(r.get()).ok())
+    };
+    let (mut request, mut response) = (None, None);
+    let request = parts
+        .and_then(|p| p.request.as_ref())
+        .or_else(|| request.insert(parse(event.request)).as_ref());
+    let response = parts
+        .and_then(|p| p.response.as_ref())
+        .or_else(|| response.insert(parse(event.response)).as_ref());
+    let mapper = &context.mapper;
+    let prefix = mapper.prefix_of(&event.source).unwrap_or_default();
+    let mut created = crate::resource::generated::Created::new();
+    if let Some(response) = response {
+        mapper
+            .locator()
+            .created(prefix, &event.name, response, &mut created);
+    }
+    let tag_paths = operation(event, context).map_or(&[][..], |op| op.tags.as_slice());
+    let observed = lifecycle::Observed {
+        service: prefix,
+        request,
+        tag_paths,
+        created: created
+            .into_iter()
+            .map(|(service, value)| {
+                let variable = generated.variable_of(&service, &value);
+                ((service, value), variable)
+            })
+            .collect(),
+        own: arns
+            .iter()
+            .filter_map(|arn| Some((&*arn.kind, mapper.locator().own_id(arn)?)))
+            .collect(),
+    };
+    observed.change(watch, table)
 }
 
 /// The change to created resources an event can make.

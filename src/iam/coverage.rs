@@ -65,7 +65,7 @@ pub fn coverage(mapper: &Mapper) -> BTreeMap<String, ServiceCoverage> {
                 .is_some_and(|(_, a)| a.access == super::reference::Access::Tagging);
             if tagging
                 || dependents.iter().any(|d| {
-                    d.when.iter().any(|w| op.tags.contains(w))
+                    d.when.iter().any(|w| op.tags.contains(&w.as_str()))
                         && d.actions.iter().any(|a| {
                             mapper.reference().action(a).is_some_and(|(_, action)| {
                                 action.access == super::reference::Access::Tagging

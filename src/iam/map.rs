@@ -199,8 +199,21 @@ impl Mapper {
         event: &Event<'_>,
         created: &mut crate::resource::generated::Created,
     ) -> Call {
+        self.call_and_parts(event, created).0
+    }
+
+    /// [`Self::call_noting_created`], also handing back the request, response and
+    /// resources as parsed for the mapping (when the mapping needed them parsed; the
+    /// response and resources only when resources are located), so a caller that reads them
+    /// too does not parse them again.
+    pub fn call_and_parts(
+        &self,
+        event: &Event<'_>,
+        created: &mut crate::resource::generated::Created,
+    ) -> (Call, Option<Parts>) {
         let mut facts = Vec::new();
         let mut arns = Vec::new();
+        let mut read = None;
         if let Ok(resolved) = self.resolve(&event.source, &event.name)
             && let Base::Actions(base, _) = &resolved.base
         {
@@ -208,22 +221,7 @@ impl Mapper {
                 .rules
                 .dependents(&format!("{}:{}", resolved.prefix, resolved.name));
             if !rules.is_empty() || self.resources {
-                let parse = |raw: Option<&serde_json::value::RawValue>| {
-                    raw.and_then(|r| serde_json::from_str(r.get()).ok())
-                };
-                let parts = Parts {
-                    request: parse(event.request),
-                    response: if self.resources {
-                        parse(event.response)
-                    } else {
-                        None
-                    },
-                    resources: if self.resources {
-                        parse(event.resources)
-                    } else {
-                        None
-                    },
-                };
+                let parts = self.parts(event);
                 let paths: BTreeSet<&str> = rules
                     .iter()
                     .flat_map(|r| r.when.iter().map(String::as_str))
@@ -291,13 +289,27 @@ impl Mapper {
                     arns.sort();
                     arns.dedup();
                 }
+                read = Some(parts);
             }
         }
-        Call {
+        let call = Call {
             source: event.source.as_ref().into(),
             name: event.name.as_ref().into(),
             facts,
             arns,
+        };
+        (call, read)
+    }
+
+    /// The request parsed, and the response and resources when resources are located.
+    fn parts(&self, event: &Event<'_>) -> Parts {
+        let parse = |raw: Option<&serde_json::value::RawValue>| {
+            raw.and_then(|r| serde_json::from_str(r.get()).ok())
+        };
+        Parts {
+            request: parse(event.request),
+            response: self.resources.then(|| parse(event.response)).flatten(),
+            resources: self.resources.then(|| parse(event.resources)).flatten(),
         }
     }
 

@@ -250,16 +250,16 @@ struct Terraform {
 /// What the SDK models say of one operation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Operation {
-    /// The CloudTrail event source.
-    pub source: String,
+    /// The CloudTrail event source. (The table's text is embedded: its entries borrow it.)
+    pub source: &'static str,
     /// The operation is an action of the same name in the IAM reference.
     pub is_action: bool,
     /// The model marks the operation unsigned: it needs no IAM permission.
     pub unsigned: bool,
     /// Request paths holding a role ARN, and whether a rule covers each.
-    pub roles: Vec<String>,
+    pub roles: Vec<&'static str>,
     /// Request paths holding tags.
-    pub tags: Vec<String>,
+    pub tags: Vec<&'static str>,
 }
 
 /// The tables, indexed for lookup.
@@ -296,7 +296,7 @@ impl Rules {
         PARSED.as_ref().map_err(Clone::clone)
     }
 
-    fn parse(mapping: &str, services: &str, operations: &str) -> Result<Self, RulesError> {
+    fn parse(mapping: &str, services: &str, operations: &'static str) -> Result<Self, RulesError> {
         let mapping: MappingFile =
             toml::from_str(mapping).map_err(|e| RulesError(format!("mapping.toml: {e}")))?;
         let services: ServicesFile =
@@ -479,33 +479,28 @@ impl Rules {
 }
 
 /// Reads `data/sdk/operations.tsv`.
-fn parse_operations(text: &str) -> Result<BTreeMap<String, Operation>, RulesError> {
-    let split = |s: &str| -> Vec<String> {
-        s.split(',')
-            .filter(|p| !p.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
+fn parse_operations(text: &'static str) -> Result<BTreeMap<String, Operation>, RulesError> {
+    let split = |s: &'static str| s.split(',').filter(|p| !p.is_empty());
     let mut out: BTreeMap<String, Operation> = BTreeMap::new();
     for line in text
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
     {
-        let cols: Vec<&str> = line.split('\t').collect();
+        let cols: Vec<&'static str> = line.split('\t').collect();
         let [prefix, source, name, known, roles, tags] = cols.as_slice() else {
             return Err(RulesError(format!("operations.tsv: bad line {line:?}")));
         };
         let entry = out.entry(format!("{prefix}:{name}")).or_default();
         if entry.source.is_empty() {
-            (*source).clone_into(&mut entry.source);
+            entry.source = source;
         }
         entry.is_action |= *known == "A";
         entry.unsigned |= *known == "U";
         entry.roles.extend(split(roles));
         entry.tags.extend(split(tags));
-        entry.roles.sort();
+        entry.roles.sort_unstable();
         entry.roles.dedup();
-        entry.tags.sort();
+        entry.tags.sort_unstable();
         entry.tags.dedup();
     }
     Ok(out)
@@ -534,7 +529,7 @@ fn derive(
             .unwrap_or_default();
         let mut derived = Vec::new();
         if !not_passed.contains(key.as_str()) {
-            for path in op.roles.iter().filter(|p| !hand.contains(p)) {
+            for path in op.roles.iter().filter(|p| !hand.iter().any(|h| h == **p)) {
                 let passed_to = how
                     .passed_to
                     .iter()
@@ -542,7 +537,7 @@ fn derive(
                     .map(|p| p.service.clone());
                 derived.push(Dependent {
                     event: key.clone(),
-                    when: vec![path.clone()],
+                    when: vec![(*path).to_owned()],
                     actions: vec![super::PASS_ROLE.to_owned()],
                     replace: false,
                     why: format!("the role in `{path}` is passed to the service"),
@@ -581,10 +576,10 @@ fn derive(
                 .find(|a| r.action(a).is_some())
         });
         if let Some(action) = tag_action {
-            for path in op.tags.iter().filter(|p| !hand.contains(p)) {
+            for path in op.tags.iter().filter(|p| !hand.iter().any(|h| h == **p)) {
                 derived.push(Dependent {
                     event: key.clone(),
-                    when: vec![path.clone()],
+                    when: vec![(*path).to_owned()],
                     actions: vec![action.clone()],
                     replace: false,
                     why: "tags given on create need the tagging permission".to_owned(),

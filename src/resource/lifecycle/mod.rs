@@ -72,7 +72,8 @@ pub struct Lifecycle {
     pub changes: Vec<Dated>,
     /// Event name → resource → when calls of that name named it (nested, so a call is
     /// noted without allocating a key once its name and resource were seen).
-    pub spans: HashMap<Box<str>, HashMap<TypedArn, Span>>,
+    /// Hashed with foldhash, as the calls are (std's SipHash is slower on these keys).
+    pub spans: foldhash::HashMap<Box<str>, foldhash::HashMap<TypedArn, Span>>,
 }
 
 impl Lifecycle {

@@ -7,7 +7,7 @@ use std::sync::LazyLock;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Change, Dated, Id, Tags, Time};
+use super::{Change, Id, Tags};
 
 const TABLE: &str = include_str!("../../../data/lifecycle.toml");
 
@@ -135,11 +135,9 @@ pub enum Watch {
 pub struct Observed<'a> {
     /// The call's IAM service prefix.
     pub service: &'a str,
-    pub event: &'a str,
-    pub time: Time,
     pub request: Option<&'a Value>,
     /// Request paths (dotted) that hold tags.
-    pub tag_paths: &'a [String],
+    pub tag_paths: &'a [&'a str],
     /// Identifiers the response named as created, with their template variable.
     pub created: Vec<(Id, Option<&'a str>)>,
     /// The call's resources that are themselves generated identifiers: (type, identifier).
@@ -166,7 +164,7 @@ impl Observed<'_> {
 
     /// The change the call made, if any.
     #[must_use]
-    pub fn change(&self, watch: Watch, table: &Table) -> Option<Dated> {
+    pub fn change(&self, watch: Watch, table: &Table) -> Option<Change> {
         let own_ids: Vec<Id> = self.own.iter().map(|(_, id)| id.clone()).collect();
         let change = match watch {
             Watch::Creates => {
@@ -243,11 +241,7 @@ impl Observed<'_> {
                 }
             }
         };
-        Some(Dated {
-            time: self.time,
-            event: self.event.into(),
-            change,
-        })
+        Some(change)
     }
 }
 
