@@ -83,11 +83,16 @@ impl Parts {
     #[must_use]
     pub fn values(&self, path: &str) -> Vec<Box<str>> {
         let mut out = Vec::new();
+        self.values_into(path, &mut out);
+        out
+    }
+
+    /// [`Self::values`], added to `out` (one vector for many paths).
+    pub fn values_into(&self, path: &str, out: &mut Vec<Box<str>>) {
         let (value, rest) = self.root(path);
         if let Some(value) = value {
-            collect(value, rest, &mut out);
+            collect(value, rest, out);
         }
-        out
     }
 }
 

@@ -234,12 +234,12 @@ impl Locator {
         parts: &Parts,
     ) -> Vec<TypedArn> {
         let mut found = BTreeSet::new();
-        let mut full: Vec<String> = self
-            .table
-            .arns
-            .paths
-            .iter()
-            .flat_map(|path| parts.values(path))
+        let mut values = Vec::new();
+        for path in &self.table.arns.paths {
+            parts.values_into(path, &mut values);
+        }
+        let mut full: Vec<String> = values
+            .into_iter()
             .filter(|v| v.starts_with("arn:"))
             .map(String::from)
             .collect();
