@@ -929,6 +929,47 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_call_makes_its_change_again_at_its_own_time() {
+        // The same tagging call three times: the memo answers the repeats, and each repeat
+        // is dated with its own time (a time that does not parse dates nothing).
+        let record = |time: &str| {
+            serde_json::json!({
+                "eventVersion": "1.09", "eventTime": time, "eventSource": "kms.amazonaws.com",
+                "eventName": "TagResource", "awsRegion": "us-east-1",
+                "recipientAccountId": "111122223333",
+                "userIdentity": {"type": "AssumedRole", "accountId": "111122223333",
+                    "arn": "arn:aws:sts::111122223333:assumed-role/ci/s"},
+                "requestParameters": {
+                    "keyId": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+                    "tags": [{"tagKey": "app", "tagValue": "psoxy"}]},
+                "responseElements": null
+            })
+        };
+        let times = ["2026-11-20T10:00:00Z", "2026-11-20T10:05:00Z", "not a time"];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("trail.json");
+        let records: Vec<_> = times.iter().map(|t| record(t)).collect();
+        std::fs::write(&path, serde_json::json!({"Records": records}).to_string()).unwrap();
+        let blobs = vec![Blob::File { path, size: 1 }];
+        let filter = Filter::new(&Criteria::default()).unwrap();
+        let context = Context::new(&filter, Mapper::embedded().unwrap(), 1 << 20, false);
+        let tally = scan(&blobs, &context);
+        assert_eq!(tally.kept, 3);
+        let mut changes = tally.lifecycle.changes.clone();
+        changes.sort();
+        let dated: Vec<_> = changes.iter().map(|d| d.time).collect();
+        let expected: Vec<_> = times.iter().filter_map(|t| lifecycle::time_of(t)).collect();
+        assert_eq!(dated, expected);
+        let Some(lifecycle::Change::Tagged { ids, tags }) = changes.first().map(|d| &d.change)
+        else {
+            panic!("{changes:?}");
+        };
+        assert_eq!(ids.len(), 1, "{ids:?}");
+        assert_eq!(tags.get("app").map(|v| &**v), Some("psoxy"));
+        assert!(changes.iter().all(|d| d.change == changes[0].change));
+    }
+
+    #[test]
     fn a_bad_input_is_a_problem_and_the_rest_is_read() {
         let dir = tempfile::tempdir().unwrap();
         let good = dir.path().join("good.json");
