@@ -2,7 +2,9 @@
 //! resource types and condition keys, generated into `data/iam/reference.tsv` by
 //! `scripts/refresh-iam-data`, with the hand-kept additions of `data/iam/overrides.toml`.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 use std::sync::LazyLock;
 
 /// The reference text compiled into the binary.
@@ -141,7 +143,7 @@ impl Service {
     /// Looks an action up, ignoring case as IAM does.
     #[must_use]
     pub fn action(&self, name: &str) -> Option<&Action> {
-        self.actions.get(name.to_ascii_lowercase().as_str())
+        lowercase(name, |name| self.actions.get(name))
     }
 
     pub fn actions(&self) -> impl Iterator<Item = &Action> {
@@ -180,7 +182,7 @@ impl Reference {
     /// # Errors
     /// A line of an unknown kind, or an action or resource type before any service.
     pub fn parse(text: &str) -> Result<Self, ReferenceError> {
-        let mut services = HashMap::new();
+        let mut services = HashMap::default();
         let mut source = Box::from("");
         let mut current: Option<Service> = None;
         for (index, line) in text.lines().enumerate() {
@@ -204,9 +206,9 @@ impl Reference {
                     current = Some(Service {
                         prefix: (*prefix).into(),
                         name: (*name).into(),
-                        actions: HashMap::new(),
+                        actions: HashMap::default(),
                         resource_types: BTreeMap::new(),
-                        resource_conditions: HashMap::new(),
+                        resource_conditions: HashMap::default(),
                     });
                 }
                 ["R", name, arn, keys @ ..] if keys.len() <= 1 => {
@@ -299,12 +301,27 @@ impl Reference {
     #[must_use]
     pub fn action(&self, qualified: &str) -> Option<(&Service, &Action)> {
         let (prefix, name) = qualified.split_once(':')?;
-        let service = self.service(&prefix.to_ascii_lowercase())?;
+        let service = lowercase(prefix, |prefix| self.service(prefix))?;
         Some((service, service.action(name)?))
     }
 
     pub fn services(&self) -> impl Iterator<Item = &Service> {
         self.services.values()
+    }
+}
+
+/// Calls `f` with `text` in ASCII lower case, without allocating for names of the length
+/// IAM's are (looked up for every call mapped).
+fn lowercase<R>(text: &str, f: impl FnOnce(&str) -> R) -> R {
+    let mut buffer = [0_u8; 128];
+    match buffer.get_mut(..text.len()) {
+        Some(lower) => {
+            lower.copy_from_slice(text.as_bytes());
+            lower.make_ascii_lowercase();
+            // Changing ASCII letters' case keeps UTF-8 valid.
+            f(std::str::from_utf8(lower).unwrap_or_default())
+        }
+        None => f(&text.to_ascii_lowercase()),
     }
 }
 
@@ -315,6 +332,14 @@ fn split_list(list: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_are_looked_up_in_lower_case_at_any_length() {
+        assert_eq!(lowercase("S3:GetObject", str::to_owned), "s3:getobject");
+        let long = "A".repeat(300);
+        assert_eq!(lowercase(&long, str::to_owned), "a".repeat(300));
+        assert_eq!(lowercase("Café", str::to_owned), "café");
+    }
 
     #[test]
     fn embedded_reference_parses_and_is_complete() {

@@ -3,7 +3,9 @@
 //! and the dependent actions CloudTrail never shows; plus the dependent rules derived from
 //! the SDK's service models (`data/sdk/operations.tsv`): role ARNs passed, tags given.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use serde::Deserialize;
@@ -325,7 +327,7 @@ impl Rules {
         if let Some((event, _)) = unsupported {
             return Err(RulesError(format!("mapping.toml: {event} has no evidence")));
         }
-        let mut dependents: HashMap<String, Vec<Dependent>> = HashMap::new();
+        let mut dependents: HashMap<String, Vec<Dependent>> = HashMap::default();
         for dependent in mapping.dependents {
             dependents
                 .entry(dependent.event.clone())

@@ -2,7 +2,9 @@
 //! and what they look like, which calls create them, and how a generated value is generalised
 //! so a policy provisions the next deploy rather than the one observed.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use foldhash::HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -107,7 +109,7 @@ impl Generated {
     fn parse(text: &str) -> Result<Self, GeneratedError> {
         let file: File = toml::from_str(text).map_err(|e| GeneratedError(e.to_string()))?;
         let mut shapes = Vec::new();
-        let mut index = HashMap::new();
+        let mut index = HashMap::default();
         for entry in file.generated {
             let pattern = Regex::new(&entry.pattern).map_err(|e| {
                 GeneratedError(format!("{}/{}: {e}", entry.service, entry.variable))

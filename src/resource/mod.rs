@@ -50,7 +50,7 @@ static TEMPLATES: LazyLock<Templates> = LazyLock::new(|| {
 });
 
 /// Service prefix → (resource type, template).
-type Templates = std::collections::HashMap<Box<str>, Vec<(Box<str>, Template)>>;
+type Templates = foldhash::HashMap<Box<str>, Vec<(Box<str>, Template)>>;
 
 /// The resource table does not parse.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -2,7 +2,7 @@
 //! API Gateway authorises its management calls on `arn:aws:apigateway:REGION::/apis/ID/…`,
 //! the request's URI with each parameter taken from the request field of that member.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::fmt::Write as _;
 use std::sync::LazyLock;
 
@@ -26,7 +26,7 @@ struct Route {
 pub struct Paths {
     routes: HashMap<(Box<str>, Box<str>), Vec<Route>>,
     /// The prefixes the table covers (asked for every call: a set, not a walk of routes).
-    prefixes: std::collections::HashSet<Box<str>>,
+    prefixes: foldhash::HashSet<Box<str>>,
 }
 
 impl Paths {
@@ -38,7 +38,7 @@ impl Paths {
     }
 
     fn parse(text: &str) -> Self {
-        let mut routes: HashMap<(Box<str>, Box<str>), Vec<Route>> = HashMap::new();
+        let mut routes: HashMap<(Box<str>, Box<str>), Vec<Route>> = HashMap::default();
         for line in text
             .lines()
             .filter(|l| !l.starts_with('#') && !l.is_empty())
