@@ -173,8 +173,10 @@ fn trailer_size(raw: &[u8]) -> Option<u32> {
     Some(u32::from_le_bytes(<[u8; 4]>::try_from(tail).ok()?))
 }
 
-/// The gzip header flag of a header CRC-16, which libdeflate skips unchecked.
-const FHCRC: u8 = 1 << 1;
+/// The gzip header flag FTEXT, a hint both decoders ignore. Any other flag sends a file to
+/// flate2: libdeflate skips a header CRC-16 unchecked, and reads names, comments and
+/// extra fields of any length, where flate2 checks the one and caps the others.
+const FTEXT: u8 = 1;
 
 thread_local! {
     static INFLATER: std::cell::RefCell<libdeflater::Decompressor> =
@@ -182,17 +184,19 @@ thread_local! {
 }
 
 /// Inflates a one-member gzip input in a single call of libdeflate into a buffer of the
-/// size its trailer states (CloudTrail writes each log file as one member). Returns
-/// false, with `buffer` unspecified, for anything else — several members, trailing bytes,
-/// a size over `limit`, corrupt data, a header CRC — which the caller then decodes with
-/// flate2, so every error still reads as flate2 reports it.
+/// size its trailer states (CloudTrail writes each log file as one member, with a bare
+/// header). Returns false, with `buffer` unspecified, for anything else — several members,
+/// trailing bytes, a size over `limit`, corrupt data, a header with optional fields —
+/// which the caller then decodes with flate2, so every error still reads as flate2
+/// reports it.
 ///
 /// libdeflate checks the member's CRC-32 and size against the trailer right after its
 /// deflate stream, but does not say where that stream ended. It ended at the end of the
 /// input when the size it checked (the output's length, four bytes little-endian) occurs
-/// in the input only as its last four bytes: a member ending sooner has it earlier. A
-/// chance occurrence inside the compressed data (about one file in 40,000 of CloudTrail's
-/// size) only sends that file down the slower path.
+/// in the input only as its last four bytes: a member ending sooner has it at an earlier
+/// offset, even one overlapping the last four bytes. A chance occurrence inside the
+/// compressed data (about one file in 40,000 of CloudTrail's size) only sends that file
+/// down the slower path.
 fn inflate_whole(raw: &[u8], buffer: &mut Vec<u8>, limit: u64) -> bool {
     let Some(size) = trailer_size(raw) else {
         return false;
@@ -200,7 +204,7 @@ fn inflate_whole(raw: &[u8], buffer: &mut Vec<u8>, limit: u64) -> bool {
     let Ok(size) = usize::try_from(size) else {
         return false;
     };
-    if size as u64 > limit || raw.get(3).is_none_or(|flags| flags & FHCRC != 0) {
+    if size as u64 > limit || raw.get(3).is_none_or(|flags| flags & !FTEXT != 0) {
         return false;
     }
     // Grown (and zeroed) only past the largest file this worker has read so far.
@@ -216,9 +220,10 @@ fn inflate_whole(raw: &[u8], buffer: &mut Vec<u8>, limit: u64) -> bool {
     let Ok(written_isize) = u32::try_from(written) else {
         return false;
     };
-    let before_trailer = raw.get(..raw.len().saturating_sub(4)).unwrap_or_default();
-    if written != size
-        || memchr::memmem::find(before_trailer, &written_isize.to_le_bytes()).is_some()
+    // Every four-byte window but the last: one overlapping the last counts too (a member
+    // followed by one to three stray bytes has its size there).
+    let before_last = raw.get(..raw.len().saturating_sub(1)).unwrap_or_default();
+    if written != size || memchr::memmem::find(before_last, &written_isize.to_le_bytes()).is_some()
     {
         return false;
     }
@@ -717,12 +722,51 @@ mod tests {
     }
 
     #[test]
+    fn stray_bytes_that_repeat_the_size_are_not_taken_for_the_end() {
+        // A member of 256 bytes (size 00 01 00 00) and then 01 00 00: the input's last four
+        // bytes read 00 01 00 00 again, as if they were the member's own size.
+        let text: Vec<u8> = "abc"
+            .repeat(86)
+            .into_bytes()
+            .into_iter()
+            .take(256)
+            .collect();
+        let mut buffer = Vec::new();
+        for stray in [&[0x01, 0x00, 0x00][..], &[0x00, 0x01, 0x00, 0x00]] {
+            let raw = [gzip(&text), stray.to_vec()].concat();
+            assert!(!inflate_whole(&raw, &mut buffer, 1 << 20), "{stray:?}");
+            let ours = decode(&raw, &mut buffer, 1 << 20)
+                .map(<[u8]>::to_vec)
+                .map_err(|e| e.to_string());
+            assert_eq!(ours, flate2_reads(&raw), "{stray:?}");
+        }
+    }
+
+    #[test]
+    fn a_header_with_a_long_name_reads_as_flate2_reads_it() {
+        // flate2 caps a header's file name; libdeflate does not.
+        for length in [10, 65_535, 65_536, 70_000] {
+            let mut encoder = flate2::GzBuilder::new()
+                .filename(vec![b'f'; length])
+                .write(Vec::new(), flate2::Compression::fast());
+            encoder.write_all(A.as_bytes()).unwrap();
+            let raw = encoder.finish().unwrap();
+            let mut buffer = Vec::new();
+            assert!(!inflate_whole(&raw, &mut buffer, 1 << 20), "{length}");
+            let ours = decode(&raw, &mut buffer, 1 << 20)
+                .map(<[u8]>::to_vec)
+                .map_err(|e| e.to_string());
+            assert_eq!(ours, flate2_reads(&raw), "{length}");
+        }
+    }
+
+    #[test]
     #[expect(clippy::indexing_slicing, reason = "flips bytes of the gzip it made")]
     fn odd_gzip_reads_as_flate2_reads_it() {
         let gz = gzip(A.as_bytes());
         let trailing = [gz.clone(), b"\0\0garbage".to_vec()].concat();
         let mut with_header_crc = gz.clone();
-        with_header_crc[3] |= FHCRC;
+        with_header_crc[3] |= 1 << 1;
         let mut corrupt = gz.clone();
         let middle = corrupt.len() / 2;
         corrupt[middle] ^= 0x55;
@@ -766,13 +810,15 @@ mod properties {
         }
 
         /// The one-call inflate changes nothing: any text, cut into any number of gzip
-        /// members, cut short or with a byte flipped, decodes as flate2 alone decodes it.
+        /// members, with stray bytes after them, cut short or with a byte flipped, decodes
+        /// as flate2 alone decodes it.
         #[test]
         fn decode_matches_flate2(
             text in proptest::collection::vec(any::<u8>(), 0..4096),
             cuts in proptest::collection::vec(0_usize..4096, 0..3),
             damage in proptest::option::of((0_usize..8192, any::<u8>())),
             cut in proptest::option::of(0_usize..8192),
+            stray in proptest::collection::vec(any::<u8>(), 0..5),
         ) {
             use std::io::Write;
             let mut at: Vec<usize> = cuts.into_iter().map(|c| c.min(text.len())).collect();
@@ -786,6 +832,7 @@ mod properties {
                 gz.extend(encoder.finish().unwrap());
                 from = to;
             }
+            gz.extend(stray);
             if let Some((at, xor)) = damage && at < gz.len() {
                 gz[at] ^= xor;
             }
