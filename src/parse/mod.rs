@@ -178,6 +178,9 @@ fn trailer_size(raw: &[u8]) -> Option<u32> {
 /// extra fields of any length, where flate2 checks the one and caps the others.
 const FTEXT: u8 = 1;
 
+/// The most output one byte of deflate data can give (a 258-byte match in 2 bits).
+const MAX_DEFLATE_RATIO: usize = 1_032;
+
 thread_local! {
     static INFLATER: std::cell::RefCell<libdeflater::Decompressor> =
         std::cell::RefCell::new(libdeflater::Decompressor::new());
@@ -197,6 +200,12 @@ thread_local! {
 /// offset, even one overlapping the last four bytes. A chance occurrence inside the
 /// compressed data (about one file in 40,000 of CloudTrail's size) only sends that file
 /// down the slower path.
+///
+/// One difference is left, on purpose: libdeflate decodes a few malformed deflate streams
+/// that zlib refuses (a dynamic block declaring 288 length codes, distance codes 30 and
+/// 31). Damage cannot produce one that also passes the CRC-32 check, so such a file was
+/// made that way deliberately, and whoever can write it could as well write the same
+/// content well-formed. The test `lenient_deflate_is_read` pins this.
 fn inflate_whole(raw: &[u8], buffer: &mut Vec<u8>, limit: u64) -> bool {
     let Some(size) = trailer_size(raw) else {
         return false;
@@ -204,10 +213,16 @@ fn inflate_whole(raw: &[u8], buffer: &mut Vec<u8>, limit: u64) -> bool {
     let Ok(size) = usize::try_from(size) else {
         return false;
     };
-    if size as u64 > limit || raw.get(3).is_none_or(|flags| flags & !FTEXT != 0) {
+    // Deflate expands at most 1,032 to 1: a trailer claiming more lies, and the buffer it
+    // asks for would be zeroed for nothing (flate2 finds the truth without it).
+    if size as u64 > limit
+        || size > raw.len().saturating_mul(MAX_DEFLATE_RATIO)
+        || raw.get(3).is_none_or(|flags| flags & !FTEXT != 0)
+    {
         return false;
     }
-    // Grown (and zeroed) only past the largest file this worker has read so far.
+    // Grown (and zeroed) only past its current length: after a file of the fast path the
+    // whole of it, after one of flate2's only what that left.
     if buffer.len() < size {
         buffer.resize(size, 0);
     } else {
@@ -740,6 +755,42 @@ mod tests {
                 .map_err(|e| e.to_string());
             assert_eq!(ours, flate2_reads(&raw), "{stray:?}");
         }
+    }
+
+    #[test]
+    fn lenient_deflate_is_read() {
+        // 300 × "A" in a dynamic block that declares 288 length codes: zlib refuses it,
+        // libdeflate reads it, and the CRC-32 and size are right (see `inflate_whole`).
+        let raw = hex::decode(concat!(
+            "1f8b08001122334400fffdfd0190244992244902000000000000000000000000000000000000",
+            "0000000000000000000000000000020000000000000000000000000000000000000000000000",
+            "0000000000000000000000000000000000000000000000000000000000000000000000000000",
+            "0000000000000000000000000000000000000000000000000000000000000000002000000000",
+            "0000000000000000000000200200000000000000000000000000000000000000000000000000",
+            "00000000000000000000000000000000000000000000000000402333a0bb2c010000",
+        ))
+        .unwrap();
+        assert!(flate2_reads(&raw).is_err());
+        let mut buffer = Vec::new();
+        assert_eq!(decode(&raw, &mut buffer, 1 << 20).unwrap(), [b'A'; 300]);
+    }
+
+    #[test]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "rewrites the trailer of the gzip it made"
+    )]
+    fn a_trailer_claiming_more_than_deflate_can_give_is_not_trusted() {
+        let mut raw = gzip(b"{}");
+        let at = raw.len() - 4;
+        raw[at..].copy_from_slice(&(512_u32 << 20).to_le_bytes());
+        let mut buffer = Vec::new();
+        assert!(!inflate_whole(&raw, &mut buffer, 1 << 30));
+        assert!(buffer.capacity() < 1 << 20, "{}", buffer.capacity());
+        let ours = decode(&raw, &mut buffer, 1 << 30)
+            .map(<[u8]>::to_vec)
+            .map_err(|e| e.to_string());
+        assert_eq!(ours, flate2_reads(&raw));
     }
 
     #[test]
