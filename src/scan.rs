@@ -133,8 +133,8 @@ pub struct Tally {
     pub created: crate::resource::generated::Created,
     /// The tags and aliases of what the run created, and when calls named it.
     pub lifecycle: Lifecycle,
-    /// The text a call key is made of (source, name, region, account, request, response,
-    /// resources) → its call, so identical requests are mapped once.
+    /// The text a call key is made of (source, name, region, account, partition, request,
+    /// response, resources) → its call, so identical requests are mapped once.
     memo: foldhash::HashMap<Box<str>, Memo>,
     key: String,
 }
