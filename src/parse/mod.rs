@@ -704,6 +704,18 @@ mod tests {
             .map_err(|e| ParseError::Gzip(e).to_string())
     }
 
+    /// Asserts that `raw` is not taken by the one-call inflate and decodes as flate2 alone
+    /// decodes it.
+    fn reads_as_flate2_alone(raw: &[u8], limit: u64, case: &str) {
+        let mut buffer = Vec::new();
+        assert!(!inflate_whole(raw, &mut buffer, limit), "{case}");
+        assert!(buffer.capacity() < 1 << 20, "{case}: {}", buffer.capacity());
+        let ours = decode(raw, &mut buffer, limit)
+            .map(<[u8]>::to_vec)
+            .map_err(|e| e.to_string());
+        assert_eq!(ours, flate2_reads(raw), "{case}");
+    }
+
     #[test]
     fn one_member_is_inflated_in_one_call() {
         let gz = gzip(A.as_bytes());
@@ -746,14 +758,9 @@ mod tests {
             .into_iter()
             .take(256)
             .collect();
-        let mut buffer = Vec::new();
         for stray in [&[0x01, 0x00, 0x00][..], &[0x00, 0x01, 0x00, 0x00]] {
             let raw = [gzip(&text), stray.to_vec()].concat();
-            assert!(!inflate_whole(&raw, &mut buffer, 1 << 20), "{stray:?}");
-            let ours = decode(&raw, &mut buffer, 1 << 20)
-                .map(<[u8]>::to_vec)
-                .map_err(|e| e.to_string());
-            assert_eq!(ours, flate2_reads(&raw), "{stray:?}");
+            reads_as_flate2_alone(&raw, 1 << 20, &format!("{stray:?}"));
         }
     }
 
@@ -784,13 +791,7 @@ mod tests {
         let mut raw = gzip(b"{}");
         let at = raw.len() - 4;
         raw[at..].copy_from_slice(&(512_u32 << 20).to_le_bytes());
-        let mut buffer = Vec::new();
-        assert!(!inflate_whole(&raw, &mut buffer, 1 << 30));
-        assert!(buffer.capacity() < 1 << 20, "{}", buffer.capacity());
-        let ours = decode(&raw, &mut buffer, 1 << 30)
-            .map(<[u8]>::to_vec)
-            .map_err(|e| e.to_string());
-        assert_eq!(ours, flate2_reads(&raw));
+        reads_as_flate2_alone(&raw, 1 << 30, "512 MiB claimed");
     }
 
     #[test]
@@ -802,12 +803,7 @@ mod tests {
                 .write(Vec::new(), flate2::Compression::fast());
             encoder.write_all(A.as_bytes()).unwrap();
             let raw = encoder.finish().unwrap();
-            let mut buffer = Vec::new();
-            assert!(!inflate_whole(&raw, &mut buffer, 1 << 20), "{length}");
-            let ours = decode(&raw, &mut buffer, 1 << 20)
-                .map(<[u8]>::to_vec)
-                .map_err(|e| e.to_string());
-            assert_eq!(ours, flate2_reads(&raw), "{length}");
+            reads_as_flate2_alone(&raw, 1 << 20, &format!("name of {length}"));
         }
     }
 
@@ -824,13 +820,13 @@ mod tests {
         let mut wrong_crc = gz.clone();
         let crc_at = wrong_crc.len() - 8;
         wrong_crc[crc_at] ^= 1;
-        let mut buffer = Vec::new();
-        for raw in [&trailing, &with_header_crc, &corrupt, &wrong_crc] {
-            assert!(!inflate_whole(raw, &mut buffer, 1 << 20));
-            let ours = decode(raw, &mut buffer, 1 << 20)
-                .map(<[u8]>::to_vec)
-                .map_err(|e| e.to_string());
-            assert_eq!(ours, flate2_reads(raw));
+        for (raw, case) in [
+            (&trailing, "trailing bytes"),
+            (&with_header_crc, "header CRC"),
+            (&corrupt, "corrupt"),
+            (&wrong_crc, "wrong CRC"),
+        ] {
+            reads_as_flate2_alone(raw, 1 << 20, case);
         }
     }
 }
