@@ -20,7 +20,7 @@ use std::time::Instant;
 
 #[path = "../tests/support/query_server.rs"]
 mod query_server;
-use query_server::{DATABASE, STORE, Server, TABLE};
+use query_server::{STORE, Server, TABLE_ARGS};
 
 const GNU_TIME: &str = "/usr/bin/time";
 
@@ -118,17 +118,7 @@ fn measure(corpus: &Path, window: &[&str]) {
     let pushed = [
         (
             "--athena-table",
-            vec![
-                "discover",
-                "--athena-table",
-                TABLE,
-                "--athena-database",
-                DATABASE,
-                "--athena-partitions",
-                "account,region,timestamp",
-                "--endpoint-url",
-                &athena.endpoint,
-            ],
+            [&TABLE_ARGS[..], &["--endpoint-url", &athena.endpoint]].concat(),
         ),
         (
             "--lake",

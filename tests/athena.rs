@@ -22,7 +22,7 @@ use bundled::WINDOW;
 
 #[path = "support/query_server.rs"]
 mod query_server;
-use query_server::{DATABASE, STORE, Server, TABLE};
+use query_server::{STORE, Server, TABLE, TABLE_ARGS};
 
 fn minpriv() -> Command {
     let mut cmd = Command::cargo_bin("minpriv").unwrap();
@@ -36,16 +36,6 @@ fn minpriv() -> Command {
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
     cmd
 }
-
-const TABLE_ARGS: [&str; 7] = [
-    "discover",
-    "--athena-table",
-    TABLE,
-    "--athena-database",
-    DATABASE,
-    "--athena-partitions",
-    "account,region,timestamp",
-];
 
 fn from_athena(server: &Server, window: &[&str], extra: &[&str]) -> std::process::Output {
     minpriv()

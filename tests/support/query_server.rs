@@ -22,6 +22,17 @@ pub const TABLE: &str = "cloudtrail_logs_pp";
 /// The event data store of the Lake stand-in (the ID part of an ARN).
 pub const STORE: &str = "EXAMPLE-ee54-4813-92d5-999aeEXAMPLE";
 
+/// `discover` over the stand-in's Athena table (its endpoint still to be given).
+pub const TABLE_ARGS: [&str; 7] = [
+    "discover",
+    "--athena-table",
+    TABLE,
+    "--athena-database",
+    DATABASE,
+    "--athena-partitions",
+    "account,region,timestamp",
+];
+
 /// A Python that imports duckdb and sqlglot, installed into `target/athena-venv` if the
 /// first `python3` on the path lacks them.
 pub fn python() -> &'static Path {
