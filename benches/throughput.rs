@@ -59,10 +59,7 @@ fn stage(blobs: &[Blob], stage: Stage) -> u64 {
                     Stage::Read => raw.len() as u64,
                     Stage::Flate2 => {
                         json.clear();
-                        let hint = raw.len().checked_sub(4).and_then(|at| raw.get(at..));
-                        if let Some(Ok(tail)) = hint.map(<[u8; 4]>::try_from) {
-                            json.reserve(u32::from_le_bytes(tail) as usize);
-                        }
+                        json.reserve(parse::trailer_size(raw).map_or(0, |n| n as usize));
                         flate2::read::MultiGzDecoder::new(&raw[..])
                             .read_to_end(json)
                             .map_or(0, |n| n as u64)

@@ -43,6 +43,12 @@ pub fn collect(value: &Value, path: &str, out: &mut Vec<Box<str>>) {
     }
 }
 
+/// A record's raw JSON part as a value; absent when missing or not JSON.
+#[must_use]
+pub fn parsed(raw: Option<&serde_json::value::RawValue>) -> Option<Value> {
+    raw.and_then(|r| serde_json::from_str(r.get()).ok())
+}
+
 /// The three parts of an event a path can start from.
 #[derive(Debug, Default)]
 pub struct Parts {

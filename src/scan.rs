@@ -343,12 +343,8 @@ impl Tally {
         // One reservation at a time per worker, released before another is asked for, so
         // waiting cannot deadlock.
         let gzip = raw.starts_with(&[0x1f, 0x8b]);
-        let guess = raw
-            .len()
-            .checked_sub(4)
-            .and_then(|at| raw.get(at..))
-            .and_then(|tail| <[u8; 4]>::try_from(tail).ok())
-            .map_or(0, |tail| u64::from(u32::from_le_bytes(tail)))
+        let guess = parse::trailer_size(raw)
+            .map_or(0, u64::from)
             .max(raw.len() as u64)
             .min(context.max_file_size);
         let mut permit = context.budget.acquire(if gzip { guess } else { 0 });
@@ -453,16 +449,17 @@ fn observe(
 ) -> Option<lifecycle::Change> {
     let generated = Generated::embedded().ok()?;
     let table = lifecycle::Table::embedded()?;
-    let parse = |raw: Option<&serde_json::value::RawValue>| -> Option<serde_json::Value> {
-        raw.and_then(|r| serde_json::from_str(r.get()).ok())
-    };
     let (mut request, mut response) = (None, None);
-    let request = parts
-        .and_then(|p| p.request.as_ref())
-        .or_else(|| request.insert(parse(event.request)).as_ref());
-    let response = parts
-        .and_then(|p| p.response.as_ref())
-        .or_else(|| response.insert(parse(event.response)).as_ref());
+    let request = parts.and_then(|p| p.request.as_ref()).or_else(|| {
+        request
+            .insert(crate::fields::parsed(event.request))
+            .as_ref()
+    });
+    let response = parts.and_then(|p| p.response.as_ref()).or_else(|| {
+        response
+            .insert(crate::fields::parsed(event.response))
+            .as_ref()
+    });
     let mapper = &context.mapper;
     let prefix = mapper.prefix_of(&event.source).unwrap_or_default();
     let mut created = crate::resource::generated::Created::new();

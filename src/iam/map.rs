@@ -303,13 +303,16 @@ impl Mapper {
 
     /// The request parsed, and the response and resources when resources are located.
     fn parts(&self, event: &Event<'_>) -> Parts {
-        let parse = |raw: Option<&serde_json::value::RawValue>| {
-            raw.and_then(|r| serde_json::from_str(r.get()).ok())
-        };
         Parts {
-            request: parse(event.request),
-            response: self.resources.then(|| parse(event.response)).flatten(),
-            resources: self.resources.then(|| parse(event.resources)).flatten(),
+            request: crate::fields::parsed(event.request),
+            response: self
+                .resources
+                .then(|| crate::fields::parsed(event.response))
+                .flatten(),
+            resources: self
+                .resources
+                .then(|| crate::fields::parsed(event.resources))
+                .flatten(),
         }
     }
 

@@ -168,7 +168,8 @@ pub fn decode<'b>(
 }
 
 /// The last four bytes of a gzip input: its last member's size modulo 2^32 (ISIZE).
-fn trailer_size(raw: &[u8]) -> Option<u32> {
+#[must_use]
+pub fn trailer_size(raw: &[u8]) -> Option<u32> {
     let tail = raw.get(raw.len().checked_sub(4)?..)?;
     Some(u32::from_le_bytes(<[u8; 4]>::try_from(tail).ok()?))
 }
