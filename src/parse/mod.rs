@@ -248,6 +248,32 @@ fn inflate_whole(raw: &[u8], buffer: &mut Vec<u8>, limit: u64) -> bool {
 
 /// Decodes every record in `json` and hands each to `sink`; returns the number of records.
 ///
+/// Runs `$read` on a JSON deserializer over `$bytes`. Text that is valid UTF-8 (checked
+/// once, fast) is read as a `str`, so serde_json does not check every string again; bytes
+/// that are not are read as bytes, and fail (or not) exactly where they would have.
+macro_rules! with_deserializer {
+    ($bytes:expr, |$de:ident| $read:expr) => {
+        match std::str::from_utf8($bytes) {
+            Ok(text) => {
+                let mut $de = serde_json::Deserializer::from_str(text);
+                $read
+            }
+            Err(_) => {
+                let mut $de = serde_json::Deserializer::from_slice($bytes);
+                $read
+            }
+        }
+    };
+}
+
+/// `serde_json::from_slice`, through [`with_deserializer`].
+fn from_bytes<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> serde_json::Result<T> {
+    with_deserializer!(bytes, |de| T::deserialize(&mut de).and_then(|value| {
+        de.end()?;
+        Ok(value)
+    }))
+}
+
 /// # Errors
 /// Input that is not a CloudTrail document or not valid JSON. Records already handed to the
 /// sink stay handed; the error says how many there were.
@@ -267,12 +293,9 @@ pub fn records(json: &[u8], prefilter: &Prefilter, sink: &mut Sink<'_>) -> Resul
         return Err(ParseError::Empty);
     };
     let result = match first {
-        b'[' => {
-            let mut de = serde_json::Deserializer::from_slice(body);
-            RecordList(&mut counter)
-                .deserialize(&mut de)
-                .and_then(|()| de.end())
-        }
+        b'[' => with_deserializer!(body, |de| RecordList(&mut counter)
+            .deserialize(&mut de)
+            .and_then(|()| de.end())),
         // Needle first: where the principal's names occur, in a document whose records
         // are found from their start marks, without walking the rest byte by byte.
         b'{' if !prefilter.is_empty()
@@ -312,14 +335,15 @@ pub fn records(json: &[u8], prefilter: &Prefilter, sink: &mut Sink<'_>) -> Resul
 
 /// A document holding a `Records` or `Events` array, in any key order.
 fn document(body: &[u8], counter: &mut Counter<'_, '_>) -> serde_json::Result<()> {
-    let mut de = serde_json::Deserializer::from_slice(body);
     let mut found = false;
-    Document {
-        counter,
-        found: &mut found,
-    }
-    .deserialize(&mut de)?;
-    de.end()?;
+    with_deserializer!(body, |de| {
+        Document {
+            counter,
+            found: &mut found,
+        }
+        .deserialize(&mut de)?;
+        de.end()
+    })?;
     if found {
         Ok(())
     } else {
@@ -342,7 +366,7 @@ fn json_lines(body: &[u8], counter: &mut Counter<'_, '_>) -> Result<u64, ParseEr
             continue;
         }
         if counter.records == 0 {
-            let first: RawRecord = serde_json::from_slice(line).map_err(|source| {
+            let first: RawRecord = from_bytes(line).map_err(|source| {
                 ParseError::NotCloudTrail(format!("line {}: {source}", index + 1))
             })?;
             if !looks_like_record(&first) {
@@ -360,18 +384,17 @@ fn json_lines(body: &[u8], counter: &mut Counter<'_, '_>) -> Result<u64, ParseEr
 /// One JSON value: a document with `Records`/`Events` in any key order, or one record.
 fn single_value(body: &[u8], counter: &mut Counter<'_, '_>) -> Result<u64, ParseError> {
     let mut found = false;
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let as_document = Document {
+    let as_document = with_deserializer!(body, |de| Document {
         counter: &mut *counter,
         found: &mut found,
     }
     .deserialize(&mut de)
-    .and_then(|()| de.end());
+    .and_then(|()| de.end()));
     if found {
         as_document.map_err(|source| classify(source, counter.records))?;
         return Ok(counter.records);
     }
-    let record: RawRecord = serde_json::from_slice(body).map_err(|e| classify(e, 0))?;
+    let record: RawRecord = from_bytes(body).map_err(|e| classify(e, 0))?;
     if !looks_like_record(&record) {
         return Err(ParseError::NotCloudTrail(
             "no \"Records\" array, and not a CloudTrail record".to_owned(),
@@ -422,7 +445,7 @@ impl Counter<'_, '_> {
             (self.sink)(Item::Unmatched);
             return;
         }
-        let slot = serde_json::from_slice::<Slot>(text).map_or(Slot(None), |slot| slot);
+        let slot = from_bytes::<Slot>(text).map_or(Slot(None), |slot| slot);
         self.push(slot);
     }
 
@@ -636,6 +659,32 @@ mod tests {
         )
         .unwrap();
         assert_eq!(count, 2);
+        assert_eq!(seen, [true, false]);
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_reads_as_its_bytes_read() {
+        // A byte that is not UTF-8 inside one record's string: the whole document fails
+        // where serde_json finds it, the prefilter's path loses that record alone.
+        let doc = format!(r#"{{"Records":[{A},{B}]}}"#).replacen("\"A\"", "\"A\u{ff}\"", 1);
+        let mut bytes = doc.into_bytes();
+        let at = bytes.iter().position(|b| *b == 0xc3).unwrap();
+        bytes.splice(at..at + 2, [0xff]);
+        let whole = records(&bytes, &Prefilter::none(), &mut |_| {}).unwrap_err();
+        let plain = serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_err();
+        assert!(
+            whole.to_string().contains(&plain.to_string()),
+            "{whole} / {plain}"
+        );
+        let mut seen = Vec::new();
+        records(
+            &bytes,
+            &Prefilter::any(&["event".to_owned()]),
+            &mut |item| {
+                seen.push(matches!(item, Item::Bad(_)));
+            },
+        )
+        .unwrap();
         assert_eq!(seen, [true, false]);
     }
 
@@ -893,6 +942,23 @@ mod properties {
             if gz.first() == Some(&0x1f) && gz.get(1) == Some(&0x8b) {
                 prop_assert_eq!(ours, theirs);
             }
+        }
+
+        /// Reading valid UTF-8 as a `str` changes nothing: any bytes, shaped like JSON or
+        /// not, with invalid UTF-8 in strings or out of them, read as serde_json reads the
+        /// bytes themselves, value for value and error for error.
+        #[test]
+        fn reading_as_text_matches_reading_bytes(
+            text in r#"[\[\]{}",:a-z0-9 \\]{0,60}"#,
+            bytes in proptest::collection::vec(any::<u8>(), 0..4),
+            at in 0_usize..64,
+        ) {
+            let mut input = text.into_bytes();
+            let at = at.min(input.len());
+            input.splice(at..at, bytes);
+            let ours = from_bytes::<serde_json::Value>(&input).map_err(|e| e.to_string());
+            let theirs = serde_json::from_slice::<serde_json::Value>(&input).map_err(|e| e.to_string());
+            prop_assert_eq!(ours, theirs);
         }
 
         #[test]

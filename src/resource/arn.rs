@@ -75,7 +75,7 @@ impl Template {
     #[must_use]
     pub fn fit(&self, arn: &str) -> Option<Vars> {
         let mut spans = Vec::with_capacity(self.parts.len());
-        if !fit_from(&self.parts, arn, 0, &mut spans) {
+        if !fit_from(&self.parts, arn, 0, &mut Some(&mut spans)) {
             return None;
         }
         let names = self.parts.iter().filter_map(|part| match part {
@@ -91,7 +91,7 @@ impl Template {
     /// Whether `arn` instantiates this template (no allocation).
     #[must_use]
     pub fn matches(&self, arn: &str) -> bool {
-        fit_from(&self.parts, arn, 0, &mut Vec::with_capacity(8))
+        fit_from(&self.parts, arn, 0, &mut None)
     }
 
     /// Renders the template; `None` if a variable has no value.
@@ -108,8 +108,12 @@ impl Template {
     }
 }
 
+/// Each variable's byte span, when the caller wants them (`matches` does not: it runs for
+/// every template of a service on every ARN a call names, and allocates nothing).
+type Spans<'s> = Option<&'s mut Vec<(usize, usize)>>;
+
 /// Matches `parts` against `text[at..]`, pushing each variable's byte span.
-fn fit_from(parts: &[Part], text: &str, at: usize, spans: &mut Vec<(usize, usize)>) -> bool {
+fn fit_from(parts: &[Part], text: &str, at: usize, spans: &mut Spans<'_>) -> bool {
     let Some((first, rest)) = parts.split_first() else {
         return at == text.len();
     };
@@ -127,7 +131,9 @@ fn fit_from(parts: &[Part], text: &str, at: usize, spans: &mut Vec<(usize, usize
                 if remaining.is_empty() {
                     return false;
                 }
-                spans.push((at, text.len()));
+                if let Some(spans) = spans {
+                    spans.push((at, text.len()));
+                }
                 return true;
             }
             // The next literal must follow the variable: try each place it occurs, up to the
@@ -148,11 +154,15 @@ fn fit_from(parts: &[Part], text: &str, at: usize, spans: &mut Vec<(usize, usize
                     if end > limit {
                         break;
                     }
-                    spans.push((at, at + end));
+                    if let Some(spans) = spans {
+                        spans.push((at, at + end));
+                    }
                     if fit_from(rest, text, at + end, spans) {
                         return true;
                     }
-                    spans.pop();
+                    if let Some(spans) = spans {
+                        spans.pop();
+                    }
                     from = end
                         + remaining
                             .get(end..)
@@ -162,11 +172,15 @@ fn fit_from(parts: &[Part], text: &str, at: usize, spans: &mut Vec<(usize, usize
             }
             // Account and region may be empty in some ARNs (`arn:aws:s3:::bucket`).
             if matches!(name.as_str(), "Region" | "Account") {
-                spans.push((at, at));
+                if let Some(spans) = spans {
+                    spans.push((at, at));
+                }
                 if fit_from(rest, text, at, spans) {
                     return true;
                 }
-                spans.pop();
+                if let Some(spans) = spans {
+                    spans.pop();
+                }
             }
             false
         }
