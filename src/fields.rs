@@ -14,6 +14,7 @@ const ITEMS: &str = "items";
 /// and none of them allocates.
 pub fn collect(value: &Value, path: &str, out: &mut Vec<Box<str>>) {
     let path = path.trim_start_matches('.');
+    let object = value.as_object();
     match value {
         Value::Array(items) => {
             for item in items {
@@ -28,18 +29,39 @@ pub fn collect(value: &Value, path: &str, out: &mut Vec<Box<str>>) {
             _ => {}
         },
         _ => {
-            let (segment, rest) = path.split_once('.').unwrap_or((path, ""));
-            let object = value.as_object();
-            if let Some(next) = object.and_then(|o| o.get(segment)) {
+            let (segment, rest) = split(path);
+            if let Some(next) = object.and_then(|o| member(o, segment)) {
                 collect(next, rest, out);
             } else if segment == ITEMS {
                 // The path expects EC2's `{"items": [...]}`, the record has the list.
                 collect(value, rest, out);
-            } else if let Some(items) = object.and_then(|o| o.get(ITEMS)) {
+            } else if let Some(items) = object.and_then(|o| member(o, ITEMS)) {
                 // The record wraps a list in `items` where the path does not.
                 collect(items, path, out);
             }
         }
+    }
+}
+
+/// A path's first segment and the rest (`targets.roleArn` → `targets`, `roleArn`).
+fn split(path: &str) -> (&str, &str) {
+    match memchr::memchr(b'.', path.as_bytes()) {
+        Some(dot) => (
+            path.get(..dot).unwrap_or(path),
+            path.get(dot + 1..).unwrap_or(""),
+        ),
+        None => (path, ""),
+    }
+}
+
+/// An object's member. Request and response objects mostly have a few members, and the
+/// mapping asks for hundreds of absent ones per call: comparing a few keys is cheaper than
+/// hashing the name (serde_json's ordered map hashes with SipHash).
+fn member<'v>(object: &'v serde_json::Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if object.len() <= 8 {
+        object.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
+    } else {
+        object.get(key)
     }
 }
 
@@ -60,7 +82,7 @@ pub struct Parts {
 impl Parts {
     /// The part a path starts from, and the rest of the path.
     fn root<'p>(&self, path: &'p str) -> (Option<&Value>, &'p str) {
-        let (root, rest) = path.split_once('.').unwrap_or((path, ""));
+        let (root, rest) = split(path);
         let value = match root {
             "request" => self.request.as_ref(),
             "response" => self.response.as_ref(),
