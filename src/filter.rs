@@ -286,13 +286,22 @@ pub fn is_service_event(event: &Event<'_>, rules: &Rules) -> bool {
 #[must_use]
 pub fn session_name<'e>(event: &'e Event<'_>) -> Option<&'e str> {
     let arn = event.identity.arn.as_deref()?;
-    let (_, rest) = arn.split_once(":assumed-role/")?;
+    let (_, rest) = split_assumed_role(arn)?;
     rest.split_once('/').map(|(_, session)| session)
+}
+
+/// `arn.split_once(":assumed-role/")`, with a searcher built once: it runs on every event.
+fn split_assumed_role(arn: &str) -> Option<(&str, &str)> {
+    const MARK: &str = ":assumed-role/";
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(MARK));
+    let at = FINDER.find(arn.as_bytes())?;
+    Some((arn.get(..at)?, arn.get(at + MARK.len()..)?))
 }
 
 /// `arn:aws:sts::1:assumed-role/NAME/SESSION` → `arn:aws:iam::1:role/NAME`.
 fn role_of_session(arn: &str) -> Option<String> {
-    let (head, rest) = arn.split_once(":assumed-role/")?;
+    let (head, rest) = split_assumed_role(arn)?;
     let (name, _) = rest.split_once('/')?;
     let head = head.replacen(":sts:", ":iam:", 1);
     Some(format!("{head}:role/{name}"))

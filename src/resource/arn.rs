@@ -138,7 +138,7 @@ fn fit_from(parts: &[Part], text: &str, at: usize, spans: &mut Spans<'_>) -> boo
             }
             // The next literal must follow the variable: try each place it occurs, up to the
             // first ':' (a variable other than the last holds none).
-            let limit = remaining.find(':').unwrap_or(remaining.len());
+            let limit = memchr::memchr(b':', remaining.as_bytes()).unwrap_or(remaining.len());
             if let Some(Part::Text(next)) = rest.first() {
                 // Byte offsets always step over whole characters: a record's account or
                 // region may hold any character (a panic here lost a whole run).
@@ -146,7 +146,7 @@ fn fit_from(parts: &[Part], text: &str, at: usize, spans: &mut Spans<'_>) -> boo
                 while from <= limit {
                     let Some(found) = remaining
                         .get(from..)
-                        .and_then(|tail| tail.find(next.as_str()))
+                        .and_then(|tail| memchr::memmem::find(tail.as_bytes(), next.as_bytes()))
                     else {
                         break;
                     };
