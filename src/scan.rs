@@ -74,7 +74,7 @@ impl Seen {
         }
     }
 
-    fn merge(&mut self, other: Self) {
+    fn merge(&mut self, mut other: Self) {
         if self.count == 0 || (other.count > 0 && other.first < self.first) {
             self.first = other.first;
         }
@@ -85,11 +85,12 @@ impl Seen {
         for (code, n) in other.errors {
             *self.errors.entry(code).or_default() += n;
         }
-        self.regions.extend(other.regions);
-        self.arns.extend(other.arns);
-        self.principals.extend(other.principals);
-        self.sessions.extend(other.sessions);
-        self.via.extend(other.via);
+        // `append` merges two sorted sets in one pass (a call's resources run to hundreds).
+        self.regions.append(&mut other.regions);
+        self.arns.append(&mut other.arns);
+        self.principals.append(&mut other.principals);
+        self.sessions.append(&mut other.sessions);
+        self.via.append(&mut other.via);
     }
 }
 
@@ -681,6 +682,9 @@ pub fn scan_stream(
                     json = Vec::new();
                 }
             }
+            // The memo is of no use past the scan: dropped here, on every worker at once,
+            // rather than one after another in the merge.
+            tally.memo = foldhash::HashMap::default();
             tally
         })
         .collect();
