@@ -84,12 +84,12 @@ impl Shape {
     }
 }
 
-/// The table, indexed by (service, variable).
+/// The table, indexed by service, then variable (looked up without allocating).
 #[derive(Debug)]
 pub struct Generated {
     creators: Vec<String>,
     shapes: Vec<Shape>,
-    index: HashMap<(String, String), usize>,
+    index: HashMap<String, HashMap<String, usize>>,
     /// The services with a generated identifier.
     services: BTreeSet<String>,
 }
@@ -109,15 +109,15 @@ impl Generated {
     fn parse(text: &str) -> Result<Self, GeneratedError> {
         let file: File = toml::from_str(text).map_err(|e| GeneratedError(e.to_string()))?;
         let mut shapes = Vec::new();
-        let mut index = HashMap::default();
+        let mut index: HashMap<String, HashMap<String, usize>> = HashMap::default();
         for entry in file.generated {
             let pattern = Regex::new(&entry.pattern).map_err(|e| {
                 GeneratedError(format!("{}/{}: {e}", entry.service, entry.variable))
             })?;
-            index.insert(
-                (entry.service.clone(), entry.variable.clone()),
-                shapes.len(),
-            );
+            index
+                .entry(entry.service.clone())
+                .or_default()
+                .insert(entry.variable.clone(), shapes.len());
             shapes.push(Shape {
                 service: entry.service,
                 variable: entry.variable,
@@ -138,7 +138,8 @@ impl Generated {
     #[must_use]
     pub fn shape(&self, service: &str, variable: &str) -> Option<&Shape> {
         self.index
-            .get(&(service.to_owned(), variable.to_owned()))
+            .get(service)?
+            .get(variable)
             .and_then(|&i| self.shapes.get(i))
     }
 

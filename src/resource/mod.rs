@@ -398,12 +398,10 @@ impl Locator {
         if !template.ends_with_variable() {
             return None;
         }
+        // Most last variables are names the caller chose: asked first, before the fit.
+        let shape = Generated::embedded().ok()?.shape(&typed.service, last)?;
         let vars = template.fit(&typed.arn)?;
-        let value = vars.get(last)?;
-        Generated::embedded()
-            .ok()?
-            .shape(&typed.service, last)
-            .filter(|shape| shape.matches(value))?;
+        let value = vars.get(last).filter(|value| shape.matches(value))?;
         Some((typed.service.clone(), value.as_str().into()))
     }
 
