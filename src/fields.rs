@@ -14,7 +14,6 @@ const ITEMS: &str = "items";
 /// and none of them allocates.
 pub fn collect(value: &Value, path: &str, out: &mut Vec<Box<str>>) {
     let path = path.trim_start_matches('.');
-    let object = value.as_object();
     match value {
         Value::Array(items) => {
             for item in items {
@@ -30,6 +29,7 @@ pub fn collect(value: &Value, path: &str, out: &mut Vec<Box<str>>) {
         },
         _ => {
             let (segment, rest) = split(path);
+            let object = value.as_object();
             if let Some(next) = object.and_then(|o| member(o, segment)) {
                 collect(next, rest, out);
             } else if segment == ITEMS {
@@ -143,6 +143,23 @@ mod tests {
         assert!(parts.values("request.tags").is_empty());
         assert_eq!(parts.values("request.n"), [Box::from("3")]);
         assert!(parts.values("response.x").is_empty());
+    }
+
+    #[test]
+    fn members_are_found_in_small_and_large_objects() {
+        for size in [1, 8, 9, 40] {
+            let object: serde_json::Map<String, Value> = (0..size)
+                .map(|i| (format!("k{i}"), serde_json::json!({"v": i.to_string()})))
+                .collect();
+            let parts = Parts {
+                request: Some(Value::Object(object)),
+                ..Parts::default()
+            };
+            let last = format!("request.k{}.v", size - 1);
+            assert_eq!(parts.values(&last), [Box::from((size - 1).to_string())]);
+            assert!(parts.values("request.absent.v").is_empty(), "{size}");
+            assert_eq!(parts.values("request.k0.v"), [Box::from("0")], "{size}");
+        }
     }
 
     #[test]

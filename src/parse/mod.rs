@@ -246,8 +246,6 @@ fn inflate_whole(raw: &[u8], buffer: &mut Vec<u8>, limit: u64) -> bool {
     true
 }
 
-/// Decodes every record in `json` and hands each to `sink`; returns the number of records.
-///
 /// Runs `$read` on a JSON deserializer over `$bytes`. Text that is valid UTF-8 (checked
 /// once, fast) is read as a `str`, so serde_json does not check every string again; bytes
 /// that are not are read as bytes, and fail (or not) exactly where they would have.
@@ -266,7 +264,7 @@ macro_rules! with_deserializer {
     };
 }
 
-/// `serde_json::from_slice`, through [`with_deserializer`].
+/// `serde_json::from_slice`, through [`with_deserializer!`].
 fn from_bytes<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> serde_json::Result<T> {
     with_deserializer!(bytes, |de| T::deserialize(&mut de).and_then(|value| {
         de.end()?;
@@ -274,6 +272,8 @@ fn from_bytes<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> serde_json::Result<T> 
     }))
 }
 
+/// Decodes every record in `json` and hands each to `sink`; returns the number of records.
+///
 /// # Errors
 /// Input that is not a CloudTrail document or not valid JSON. Records already handed to the
 /// sink stay handed; the error says how many there were.
