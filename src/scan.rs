@@ -39,15 +39,23 @@ pub struct Seen {
 
 impl Seen {
     fn add(&mut self, event: &Event<'_>) {
+        // Times mostly come in order, so `last` moves on nearly every event: its buffer is
+        // reused rather than reallocated.
         if self.count == 0 || *event.time < *self.first {
-            self.first = event.time.to_string();
+            self.first.clear();
+            self.first.push_str(&event.time);
         }
         if self.count == 0 || *event.time > *self.last {
-            self.last = event.time.to_string();
+            self.last.clear();
+            self.last.push_str(&event.time);
         }
         self.count += 1;
         if let Some(code) = &event.error_code {
-            *self.errors.entry(code.to_string()).or_default() += 1;
+            if let Some(n) = self.errors.get_mut(code.as_ref()) {
+                *n += 1;
+            } else {
+                self.errors.insert(code.to_string(), 1);
+            }
         }
         if !self.regions.contains(event.region.as_ref()) {
             self.regions.insert(event.region.to_string());
@@ -222,7 +230,13 @@ impl Tally {
         );
         let seen = self.calls.entry(call).or_default();
         seen.add(event);
-        seen.arns.extend(arns.iter().cloned());
+        // A text not in the memo is often a call already seen (the memo starts over when
+        // full): its resources are then mostly known, and need no copy.
+        for arn in arns.iter() {
+            if !seen.arns.contains(arn) {
+                seen.arns.insert(arn.clone());
+            }
+        }
         self.follow(event, &arns, change);
     }
 
@@ -280,17 +294,21 @@ impl Tally {
             return;
         };
         // A time that does not parse could be any time: such a call spans all of them, so
-        // nothing that changed is relied on for it.
-        let time = lifecycle::time_of(&event.time);
+        // nothing that changed is relied on for it. Parsed only when needed: most calls
+        // name no generated resource and change nothing.
+        let mut parsed = None;
+        let mut time = || *parsed.get_or_insert_with(|| lifecycle::time_of(&event.time));
         for arn in arns.iter().filter(|a| generated.has_service(&a.service)) {
-            if let Some(time) = time {
+            if let Some(time) = time() {
                 self.lifecycle.touch(&event.name, arn, time);
             } else {
                 self.lifecycle.touch(&event.name, arn, i64::MIN);
                 self.lifecycle.touch(&event.name, arn, i64::MAX);
             }
         }
-        if let (Some(time), Some(change)) = (time, change) {
+        if let Some(change) = change
+            && let Some(time) = time()
+        {
             self.lifecycle.changes.push(lifecycle::Dated {
                 time,
                 event: event.name.as_ref().into(),
