@@ -216,7 +216,7 @@ impl Tally {
         let (mut call, parts) = context.mapper.call_and_parts(event, &mut self.created);
         let arns: Arc<[TypedArn]> = std::mem::take(&mut call.arns).into();
         let change = watch(event, context)
-            .and_then(|watch| observe(event, &arns, watch, parts.as_ref(), context));
+            .and_then(|watched| observe(event, &arns, watched, parts.as_ref(), context));
         if self.memo.len() >= MEMO_LIMIT {
             self.memo.clear();
         }
@@ -259,7 +259,7 @@ impl Tally {
         let entry = self.calls.entry(call).or_default();
         entry.merge(seen);
         entry.arns.extend(arns.iter().cloned());
-        let change = watch.and_then(|watch| observe(event, &arns, watch, None, context));
+        let change = watch.and_then(|watched| observe(event, &arns, watched, None, context));
         self.follow(event, &arns, change.clone());
         if last != event.time {
             let later = Event {
@@ -444,23 +444,12 @@ impl Tally {
     }
 }
 
-/// The SDK model's operation of an event.
-fn operation<'c>(
-    event: &Event<'_>,
-    context: &'c Context<'_>,
-) -> Option<&'c crate::iam::rules::Operation> {
-    let rules = context.mapper.rules();
-    let prefix = context.mapper.prefix_of(&event.source)?;
-    let name = crate::iam::strip_api_version(&event.name).unwrap_or(&event.name);
-    rules.operations().get(&format!("{prefix}:{name}"))
-}
-
 /// The change an event made to created resources, given the change its kind of call can
 /// make: from the request and response the mapping parsed (`parts`), or parsed here.
 fn observe(
     event: &Event<'_>,
     arns: &[TypedArn],
-    watch: Watch,
+    watched: Watched<'_>,
     parts: Option<&crate::fields::Parts>,
     context: &Context<'_>,
 ) -> Option<lifecycle::Change> {
@@ -485,11 +474,10 @@ fn observe(
             .locator()
             .created(prefix, &event.name, response, &mut created);
     }
-    let tag_paths = operation(event, context).map_or(&[][..], |op| op.tags.as_slice());
     let observed = lifecycle::Observed {
         service: prefix,
         request,
-        tag_paths,
+        tag_paths: watched.tag_paths,
         created: created
             .into_iter()
             .map(|(service, value)| {
@@ -502,28 +490,42 @@ fn observe(
             .filter_map(|arn| Some((&*arn.kind, mapper.locator().own_id(arn)?)))
             .collect(),
     };
-    observed.change(watch, table)
+    observed.change(watched.watch, table)
+}
+
+/// The change to created resources an event's kind of call can make, and where its
+/// request gives tags (from the SDK model's operation).
+#[derive(Debug, Clone, Copy)]
+struct Watched<'c> {
+    watch: Watch,
+    tag_paths: &'c [&'static str],
 }
 
 /// The change to created resources an event can make.
-fn watch(event: &Event<'_>, context: &Context<'_>) -> Option<Watch> {
+fn watch<'c>(event: &Event<'_>, context: &'c Context<'_>) -> Option<Watched<'c>> {
     let table = lifecycle::Table::embedded()?;
     let generated = Generated::embedded().ok()?;
     let mapper = &context.mapper;
     let prefix = mapper.prefix_of(&event.source)?;
     let name = crate::iam::strip_api_version(&event.name).unwrap_or(&event.name);
+    let key = format!("{prefix}:{name}");
     let tagging = mapper
         .reference()
-        .action(&format!("{prefix}:{name}"))
+        .action(&key)
         .is_some_and(|(_, a)| a.access == crate::iam::Access::Tagging);
-    let tag_paths = operation(event, context).is_some_and(|op| !op.tags.is_empty());
-    table.watch(
+    let tag_paths = mapper
+        .rules()
+        .operations()
+        .get(&key)
+        .map_or(&[][..], |op| op.tags.as_slice());
+    let watch = table.watch(
         &event.source,
         (prefix, name),
         generated.creates(name),
-        tag_paths,
+        !tag_paths.is_empty(),
         tagging,
-    )
+    )?;
+    Some(Watched { watch, tag_paths })
 }
 
 /// What every worker needs.
