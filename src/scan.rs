@@ -82,6 +82,17 @@ impl Seen {
         }
     }
 
+    /// Adds resources the calls named. A call's resources are often known already (a text
+    /// the memo forgot, when it started over, is mostly a call seen before): only new ones
+    /// are copied.
+    fn add_arns(&mut self, arns: &[TypedArn]) {
+        for arn in arns {
+            if !self.arns.contains(arn) {
+                self.arns.insert(arn.clone());
+            }
+        }
+    }
+
     fn merge(&mut self, mut other: Self) {
         if self.count == 0 || (other.count > 0 && other.first < self.first) {
             self.first = other.first;
@@ -230,13 +241,7 @@ impl Tally {
         );
         let seen = self.calls.entry(call).or_default();
         seen.add(event);
-        // A text not in the memo is often a call already seen (the memo starts over when
-        // full): its resources are then mostly known, and need no copy.
-        for arn in arns.iter() {
-            if !seen.arns.contains(arn) {
-                seen.arns.insert(arn.clone());
-            }
-        }
+        seen.add_arns(&arns);
         self.follow(event, &arns, change);
     }
 
@@ -258,7 +263,7 @@ impl Tally {
         self.kept += seen.count;
         let entry = self.calls.entry(call).or_default();
         entry.merge(seen);
-        entry.arns.extend(arns.iter().cloned());
+        entry.add_arns(&arns);
         let change = watch.and_then(|watched| observe(event, &arns, watched, None, context));
         self.follow(event, &arns, change.clone());
         if last != event.time {
