@@ -538,6 +538,52 @@ fn a_policy_that_is_not_portable_stays_in_its_account() {
     assert!(!refused(&policies, elsewhere, &ids).is_empty());
 }
 
+// --- A customer's own names (issue 22) -------------------------------------------------
+
+#[test]
+fn a_portable_policy_allows_a_secret_of_another_environment_under_the_prefix() {
+    // Learned with `--name-prefix psoxy- --portable` from `psoxy-dev-SALT-Xy12Ab`; the
+    // customer deploys the module as `prod`. The prefix was lost before the suffix.
+    let policies = learn(deploy::sample(), true);
+    let secret = format!(
+        "arn:aws:secretsmanager:{OTHER_REGION}:{OTHER_ACCOUNT}:secret:psoxy-prod-SALT-x6MEOL"
+    );
+    let tags: Vec<(&str, &str)> = DEPLOY_TAGS
+        .iter()
+        .map(|&(k, v)| (tag_key("aws:ResourceTag/", k), v))
+        .collect();
+    let mut create: Vec<(&str, &str)> = DEPLOY_TAGS
+        .iter()
+        .map(|&(k, v)| (tag_key("aws:RequestTag/", k), v))
+        .collect();
+    create.extend(DEPLOY_TAGS.iter().map(|&(k, _)| ("aws:TagKeys", k)));
+    assert!(allows(
+        &policies,
+        "secretsmanager:CreateSecret",
+        &secret,
+        &create
+    ));
+    for action in [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:DeleteSecret",
+    ] {
+        assert!(
+            allows(&policies, action, &secret, &tags),
+            "{action} on {secret}"
+        );
+    }
+    // Another application's secret outside the prefix stays refused.
+    let billing =
+        format!("arn:aws:secretsmanager:{OTHER_REGION}:{OTHER_ACCOUNT}:secret:billing-SALT-x6MEOL");
+    assert!(!allows(
+        &policies,
+        "secretsmanager:DeleteSecret",
+        &billing,
+        &tags
+    ));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(12))]
 

@@ -67,20 +67,31 @@ impl Shape {
     }
 
     /// The value with its generated part replaced: `*` for a wholly generated value, one `?`
-    /// per character for a generated part. `None` if the value is not of this shape.
+    /// per character for a generated part. A name beside the generated part (the `name`
+    /// group) under one of `prefixes` becomes that prefix and `*`, as any other name does:
+    /// `psoxy-dev-SALT-a1B2c3` → `psoxy-*-??????` under `psoxy-`. `None` if the value is not
+    /// of this shape.
     #[must_use]
-    pub fn generalise(&self, value: &str) -> Option<String> {
+    pub fn generalise(&self, value: &str, prefixes: &[String]) -> Option<String> {
         let captures = self.pattern.captures(value)?;
-        match captures.name("generated") {
-            Some(part) => {
-                let mut out = String::with_capacity(value.len());
-                out.push_str(value.get(..part.start())?);
-                out.extend(std::iter::repeat_n('?', part.as_str().chars().count()));
-                out.push_str(value.get(part.end()..)?);
-                Some(out)
+        let Some(part) = captures.name("generated") else {
+            return Some("*".to_owned());
+        };
+        let mut out = String::with_capacity(value.len());
+        let named = captures.name("name").and_then(|name| {
+            super::under_prefix(name.as_str(), prefixes).map(|general| (name, general))
+        });
+        match named {
+            Some((name, general)) => {
+                out.push_str(value.get(..name.start())?);
+                out.push_str(&general);
+                out.push_str(value.get(name.end()..part.start())?);
             }
-            None => Some("*".to_owned()),
+            None => out.push_str(value.get(..part.start())?),
         }
+        out.extend(std::iter::repeat_n('?', part.as_str().chars().count()));
+        out.push_str(value.get(part.end()..)?);
+        Some(out)
     }
 }
 
@@ -260,7 +271,40 @@ mod tests {
     fn generated_shapes(service: &str, variable: &str, value: &str, expected: Option<&str>) {
         let table = Generated::embedded().unwrap();
         let shape = table.shape(service, variable).unwrap();
-        assert_eq!(shape.generalise(value).as_deref(), expected);
+        assert_eq!(shape.generalise(value, &[]).as_deref(), expected);
+    }
+
+    #[test_case("secretsmanager", "SecretId", "psoxy-dev-SALT-Ab12Cd", Some("psoxy-*-??????") ; "secret under the prefix")]
+    #[test_case("secretsmanager", "SecretId", "psoxy-prod-SALT-x6MEOL", Some("psoxy-*-??????") ; "another environment's secret")]
+    #[test_case("secretsmanager", "SecretId", "billing-key-a1B2c3", Some("billing-key-??????") ; "secret outside the prefix")]
+    #[test_case("secretsmanager", "SecretId", "team/psoxy-dev-a1B2c3", Some("team/psoxy-*-??????") ; "path-like secret name")]
+    #[test_case("sns", "TopicName", "psoxy-alerts:5c7e9a1b-3d4f-4a6b-8c9d-0e1f2a3b4c5d", Some("psoxy-*:????????????????????????????????????") ; "subscription of a topic under the prefix")]
+    #[test_case("kms", "KeyId", "0f4d6a2e-5b7c-4e18-9a3d-2c61b8e7f905", Some("*") ; "a wholly generated id has no name")]
+    fn names_beside_a_generated_part_keep_their_prefix(
+        service: &str,
+        variable: &str,
+        value: &str,
+        expected: Option<&str>,
+    ) {
+        let table = Generated::embedded().unwrap();
+        let shape = table.shape(service, variable).unwrap();
+        let prefixes = ["psoxy-".to_owned()];
+        assert_eq!(shape.generalise(value, &prefixes).as_deref(), expected);
+    }
+
+    #[test]
+    fn every_partial_shape_marks_the_name_beside_its_generated_part() {
+        for shape in Generated::embedded().unwrap().shapes() {
+            if shape.partial() {
+                let names: Vec<&str> = shape.pattern.capture_names().flatten().collect();
+                assert!(
+                    names.contains(&"name"),
+                    "{}/{}",
+                    shape.service,
+                    shape.variable
+                );
+            }
+        }
     }
 
     #[test]
@@ -280,3 +324,6 @@ mod tests {
         assert_eq!(arns.len(), 1);
     }
 }
+
+#[cfg(test)]
+mod properties;
