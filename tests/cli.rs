@@ -193,6 +193,11 @@ mod sample {
         assert!(!policy.contains("vpc-0e1d2c3b4a5968778"), "{policy}");
         assert!(policy.contains("\"arn:aws:ec2:*:*:vpc/*\""));
         assert!(policy.contains("\"arn:aws:lambda:*:*:function:psoxy-*\""));
+        assert!(policy.contains("\"arn:aws:secretsmanager:*:*:secret:psoxy-*-??????\""));
+        // The module's own tags are required on creation; a customer's other keys are not
+        // refused.
+        assert!(policy.contains("\"aws:RequestTag/app\""), "{policy}");
+        assert!(!policy.contains("aws:TagKeys"), "{policy}");
     }
 
     #[test]

@@ -132,20 +132,33 @@ fn allows(policies: &[Policy], action: &str, resource: &str, context: &[(&str, &
 type Need = (String, String, Vec<(&'static str, String)>);
 
 /// What IAM sees of a deploy's tags, from its records: which events' requests carry tags,
-/// and the generated identifiers of the resources it created (the sample deploy gives every
-/// resource it creates the same two tags, and never takes them away).
+/// the generated identifiers of the resources it created, and the tags it gave them (the
+/// sample deploy gives every resource it creates the same tags, and never takes them away).
 #[derive(Debug, Default)]
 struct Tagged {
     requests: std::collections::BTreeSet<String>,
     /// (identifier, the event that created it)
     created: Vec<(String, &'static str)>,
+    tags: Vec<(&'static str, &'static str)>,
 }
 
-/// The sample deploy's tags.
+/// The sample deploy's own tags.
 const DEPLOY_TAGS: [(&str, &str); 2] = [("app", "psoxy"), ("managed-by", "terraform")];
+
+/// A tag a customer adds to everything it deploys (Terraform's `default_tags`).
+const CUSTOMER_TAG: (&str, &str) = ("env", "prod");
 
 impl Tagged {
     fn of(trail: &minpriv::synth::Trail, ids: &Ids) -> Self {
+        Self::with_tags(trail, ids, &[])
+    }
+
+    /// What IAM sees of a deploy that also gave its resources `extra` tags.
+    fn with_tags(
+        trail: &minpriv::synth::Trail,
+        ids: &Ids,
+        extra: &[(&'static str, &'static str)],
+    ) -> Self {
         let requests = trail
             .records()
             .filter(|r| {
@@ -166,6 +179,7 @@ impl Tagged {
                 (format!("-{}", ids.secret_suffix), "CreateSecret"),
                 (format!("/apis/{}", ids.api), "CreateApi"),
             ],
+            tags: DEPLOY_TAGS.iter().chain(extra).copied().collect(),
         }
     }
 
@@ -174,7 +188,7 @@ impl Tagged {
     fn context(&self, event: &str, resource: &str) -> Vec<(&'static str, String)> {
         let mut context = Vec::new();
         if self.requests.contains(event) {
-            for (key, value) in DEPLOY_TAGS {
+            for &(key, value) in &self.tags {
                 context.push((tag_key("aws:RequestTag/", key), value.to_owned()));
                 context.push(("aws:TagKeys", key.to_owned()));
             }
@@ -184,7 +198,7 @@ impl Tagged {
             .iter()
             .any(|(id, creator)| resource.ends_with(id.as_str()) && *creator != event);
         if existing {
-            for (key, value) in DEPLOY_TAGS {
+            for &(key, value) in &self.tags {
                 context.push((tag_key("aws:ResourceTag/", key), value.to_owned()));
             }
         }
@@ -380,8 +394,13 @@ fn learn(trail: minpriv::synth::Trail, portable: bool) -> Vec<Policy> {
 /// Needs of the replay (a deploy with these generated ids) the policy does not allow.
 fn refused(policies: &[Policy], replay: minpriv::synth::Trail, ids: &Ids) -> Vec<Need> {
     let tagged = Tagged::of(&replay, ids);
+    refused_as(policies, replay, &tagged)
+}
+
+/// Needs of the replay, in the request contexts `tagged` describes, the policy refuses.
+fn refused_as(policies: &[Policy], replay: minpriv::synth::Trail, tagged: &Tagged) -> Vec<Need> {
     let (discovery, _, _) = discover(replay);
-    let needs = needs(&discovery, &tagged);
+    let needs = needs(&discovery, tagged);
     assert!(needs.len() > 100, "the replay needs {} grants", needs.len());
     needs
         .into_iter()
@@ -538,7 +557,66 @@ fn a_policy_that_is_not_portable_stays_in_its_account() {
     assert!(!refused(&policies, elsewhere, &ids).is_empty());
 }
 
-// --- A customer's own names (issue 22) -------------------------------------------------
+// --- A customer's own tags and names (issue 22) ------------------------------------------
+
+/// The sample deploy in another account and region, its deployer adding `env = prod` to
+/// every resource, with the request contexts IAM evaluates its calls in.
+fn tagged_elsewhere(seed: u64) -> (minpriv::synth::Trail, Tagged) {
+    let ids = Ids::fresh(seed);
+    let replay = deploy::sample_tagged(&ids, seed, &[CUSTOMER_TAG]).relocate(
+        (deploy::ACCOUNT, deploy::REGION),
+        (OTHER_ACCOUNT, OTHER_REGION),
+    );
+    let tagged = Tagged::with_tags(&replay, &ids, &[CUSTOMER_TAG]);
+    (replay, tagged)
+}
+
+#[test]
+fn a_portable_policy_allows_a_customers_own_tags() {
+    let policies = learn(deploy::sample(), true);
+    let (replay, tagged) = tagged_elsewhere(13);
+    // The replay's creating calls carry a tag key the learned deploy never set.
+    assert!(tagged.requests.contains("CreateKey"));
+    let refused = refused_as(&policies, replay, &tagged);
+    assert!(
+        refused.is_empty(),
+        "a customer's extra tag is refused: {refused:#?}"
+    );
+    assert_refuses_other_applications(&policies, OTHER_ACCOUNT, OTHER_REGION);
+    // The module's own tags are still required: a key created without them is refused.
+    assert!(!allows(
+        &policies,
+        "kms:CreateKey",
+        "*",
+        &[("aws:RequestTag/env", "prod"), ("aws:TagKeys", "env")]
+    ));
+}
+
+#[test]
+fn a_policy_that_is_not_portable_pins_the_tag_keys_of_its_own_deploy() {
+    let policies = learn(deploy::sample(), false);
+    let ids = Ids::fresh(14);
+    let replay = deploy::sample_tagged(&ids, 14, &[CUSTOMER_TAG]);
+    let tagged = Tagged::with_tags(&replay, &ids, &[CUSTOMER_TAG]);
+    let refused = refused_as(&policies, replay, &tagged);
+    // Exactly the calls that set tags are refused, and only for the key it never set.
+    assert!(!refused.is_empty());
+    for (action, resource, context) in &refused {
+        assert!(
+            context.contains(&("aws:TagKeys", CUSTOMER_TAG.0.to_owned())),
+            "{action} on {resource} refused for another reason: {context:?}"
+        );
+        let without: Vec<(&str, &str)> = context
+            .iter()
+            .filter(|(k, v)| !(k.ends_with(CUSTOMER_TAG.0) || v == CUSTOMER_TAG.0))
+            .map(|(k, v)| (*k, v.as_str()))
+            .collect();
+        assert!(
+            allows(&policies, action, resource, &without),
+            "{action} on {resource}"
+        );
+    }
+}
 
 #[test]
 fn a_portable_policy_allows_a_secret_of_another_environment_under_the_prefix() {

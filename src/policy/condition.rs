@@ -136,14 +136,17 @@ impl<'l> Story<'l> {
     }
 }
 
-/// Where one action is granted: its service and reference entry, the run's evidence, and
-/// the name prefixes the user chose.
+/// Where one action is granted: its service and reference entry, the run's evidence, the
+/// name prefixes the user chose, and whether the policy is for other accounts.
 pub struct Grant<'g> {
     pub service: &'g Service,
     pub action: &'g Action,
     pub evidence: &'g ActionEvidence,
     pub locator: &'g Locator,
     pub name_prefixes: &'g [String],
+    /// A `--portable` policy: creating calls must carry the module's own tags, and may carry
+    /// others (a customer's `default_tags`); the set of tag keys is not pinned.
+    pub portable: bool,
 }
 
 impl Grant<'_> {
@@ -308,7 +311,10 @@ impl Grant<'_> {
                 add(condition, EQUALS, &key, [value.to_string()].into());
             }
         }
-        if !condition.is_empty() && supported(&keys.keys) {
+        // The request tags keep the wildcard to the deployment's own resources. Pinning the
+        // set of keys as well keeps the deployer from setting tags it never set — which a
+        // customer's own tags (Terraform's `default_tags`) are: not for a portable policy.
+        if !self.portable && !condition.is_empty() && supported(&keys.keys) {
             add(
                 condition,
                 FOR_ALL_EQUALS,
@@ -438,6 +444,15 @@ mod tests {
     }
 
     fn narrowing(action: &str, case: Case, conditions: Conditions) -> Vec<String> {
+        narrowing_for(action, case, conditions, false)
+    }
+
+    fn narrowing_for(
+        action: &str,
+        case: Case,
+        conditions: Conditions,
+        portable: bool,
+    ) -> Vec<String> {
         let mapper = crate::iam::Mapper::embedded().unwrap();
         let (service, definition) = mapper.reference().action(action).unwrap();
         let arn = TypedArn {
@@ -479,6 +494,7 @@ mod tests {
             evidence: &evidence,
             locator: mapper.locator(),
             name_prefixes: &prefixes,
+            portable,
         };
         let widened = if definition.resource_types.is_empty() {
             Vec::new()
@@ -544,6 +560,23 @@ mod tests {
         &[] ; "a create the trail does not show creating anything")]
     fn conditions_standing_in_for_generated_ids(action: &str, case: Case, expected: &[&str]) {
         assert_eq!(narrowing(action, case, Conditions::Auto), expected);
+    }
+
+    #[test_case("kms:CreateKey", Case { create_tags: TAGGED, changes: vec![], calls: &[("CreateKey", "00:00", "00:00")] },
+        &["StringEquals aws:RequestTag/app = psoxy", "StringEquals aws:RequestTag/managed-by = terraform"] ; "a create on star")]
+    #[test_case("kms:TagResource", Case { create_tags: TAGGED, changes: vec![], calls: &[("CreateKey", "00:00", "00:00")] },
+        &["StringEquals aws:RequestTag/app = psoxy", "StringEquals aws:RequestTag/managed-by = terraform"] ; "tagging on create")]
+    #[test_case("kms:DescribeKey", Case { create_tags: TAGGED, changes: vec![], calls: &[("DescribeKey", "01:00", "30:00")] },
+        &["StringEquals aws:ResourceTag/app = psoxy", "StringEquals aws:ResourceTag/managed-by = terraform"] ; "later calls")]
+    fn a_portable_policy_requires_the_modules_tags_and_allows_a_customers_own(
+        action: &str,
+        case: Case,
+        expected: &[&str],
+    ) {
+        assert_eq!(
+            narrowing_for(action, case, Conditions::Auto, true),
+            expected
+        );
     }
 
     #[test]

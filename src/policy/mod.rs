@@ -302,6 +302,7 @@ fn group(
             evidence,
             locator: mapper.locator(),
             name_prefixes: &scoping.name_prefixes,
+            portable: scoping.portable,
         });
         // A set whose generated identifiers no condition can stand in for joins the rest.
         let mut plain: (BTreeSet<String>, BTreeSet<String>) = (BTreeSet::new(), BTreeSet::new());

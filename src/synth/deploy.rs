@@ -21,13 +21,8 @@ const CONSOLE: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML
 pub const EXISTING_VPC: &str = "vpc-0e1d2c3b4a5968778";
 const QUEUE_URL: &str = "https://sqs.eu-west-1.amazonaws.com/111122223333/psoxy-batch";
 
-fn tags_kv() -> Value {
-    json!([{"key": "managed-by", "value": "terraform"}, {"key": "app", "value": "psoxy"}])
-}
-
-fn tags_map() -> Value {
-    json!({"managed-by": "terraform", "app": "psoxy"})
-}
+/// The tags the module gives every resource it creates.
+const MODULE_TAGS: [(&str, &str); 2] = [("managed-by", "terraform"), ("app", "psoxy")];
 
 /// The identifiers AWS generates for what the deploy creates: another deploy of the same
 /// module gets other ones.
@@ -110,9 +105,39 @@ struct Actor<'t> {
     /// The `resources` array of the next call recorded.
     resources: Option<Value>,
     ids: Ids,
+    /// The tags every created resource is given: the module's, then the deployer's own.
+    tags: Vec<(String, String)>,
 }
 
 impl Actor<'_> {
+    /// The tags as `[{"key": …, "value": …}]` (IAM, SSM, SNS, Secrets Manager), or with
+    /// other member names (KMS's `tagKey`, `tagValue`).
+    fn tags_list(&self, key: &str, value: &str) -> Value {
+        self.tags
+            .iter()
+            .map(|(k, v)| {
+                let mut tag = serde_json::Map::new();
+                tag.insert(key.to_owned(), Value::String(k.clone()));
+                tag.insert(value.to_owned(), Value::String(v.clone()));
+                Value::Object(tag)
+            })
+            .collect()
+    }
+
+    fn tags_kv(&self) -> Value {
+        self.tags_list("key", "value")
+    }
+
+    /// The tags as `{"key": "value"}` (Lambda, SQS, CloudWatch Logs, API Gateway).
+    fn tags_map(&self) -> Value {
+        Value::Object(
+            self.tags
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        )
+    }
+
     fn call(&mut self, source: &str, name: &str, request: Value, response: Value) {
         self.full(source, name, REGION, request, response, None, None);
     }
@@ -218,9 +243,19 @@ fn with(mut base: Value, extra: &Value) -> Value {
     base
 }
 
-fn provisioner<'t>(trail: &'t mut Trail, start: &str, ids: &Ids) -> Actor<'t> {
+fn provisioner<'t>(
+    trail: &'t mut Trail,
+    start: &str,
+    ids: &Ids,
+    extra_tags: &[(&str, &str)],
+) -> Actor<'t> {
     Actor {
         ids: ids.clone(),
+        tags: MODULE_TAGS
+            .iter()
+            .chain(extra_tags)
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
         trail,
         who: Who::Role {
             account: ACCOUNT.into(),
@@ -243,10 +278,27 @@ pub fn sample() -> Trail {
 /// file names, from `seed`): what the next `terraform apply` and `destroy` look like.
 #[must_use]
 pub fn sample_with(ids: &Ids, seed: u64) -> Trail {
+    sample_tagged(ids, seed, &[])
+}
+
+/// [`sample_with`], the deployer adding its own tags to every resource the module creates
+/// (Terraform's `default_tags`), after the module's `managed-by` and `app`.
+#[must_use]
+pub fn sample_tagged(ids: &Ids, seed: u64, extra_tags: &[(&str, &str)]) -> Trail {
     let mut trail = Trail::new(ACCOUNT, seed);
     earlier_runs(&mut trail, ids);
-    apply(&mut provisioner(&mut trail, "2026-11-20T10:02:00Z", ids));
-    destroy(&mut provisioner(&mut trail, "2026-11-20T10:24:30Z", ids));
+    apply(&mut provisioner(
+        &mut trail,
+        "2026-11-20T10:02:00Z",
+        ids,
+        extra_tags,
+    ));
+    destroy(&mut provisioner(
+        &mut trail,
+        "2026-11-20T10:24:30Z",
+        ids,
+        extra_tags,
+    ));
     bystanders(&mut trail, ids);
     trail
 }
@@ -282,7 +334,7 @@ fn secret(tf: &mut Actor<'_>) {
     let arn = secret_arn(tf);
     tf.call("secretsmanager.amazonaws.com", "CreateSecret", json!({
         "name": "psoxy-dev-SALT", "clientRequestToken": "b3c6e0f2-1a4d-4b7e-9c2f-5d8a0e3b6c91",
-        "kmsKeyId": "alias/psoxy-key", "tags": tags_kv(), "forceOverwriteReplicaSecret": false
+        "kmsKeyId": "alias/psoxy-key", "tags": tf.tags_kv(), "forceOverwriteReplicaSecret": false
     }), json!({"arn": arn, "name": "psoxy-dev-SALT", "versionId": "b3c6e0f2-1a4d-4b7e-9c2f-5d8a0e3b6c91"}));
     tf.call(
         "secretsmanager.amazonaws.com",
@@ -309,8 +361,7 @@ fn security_group(tf: &mut Actor<'_>) {
     let group = tf.ids.security_group.clone();
     tf.call("ec2.amazonaws.com", "CreateSecurityGroup", json!({
         "groupName": "psoxy-lambda", "groupDescription": "psoxy functions", "vpcId": EXISTING_VPC,
-        "tagSpecificationSet": {"items": [{"resourceType": "security-group", "tags": [
-            {"key": "managed-by", "value": "terraform"}, {"key": "app", "value": "psoxy"}]}]}
+        "tagSpecificationSet": {"items": [{"resourceType": "security-group", "tags": tf.tags_kv()}]}
     }), json!({"requestId": "0c3d6f2a-8b1e-4d7a-9f3c-2e5b8a1d4c70", "_return": true, "groupId": group}));
     tf.call(
         "ec2.amazonaws.com",
@@ -332,7 +383,7 @@ fn alerts(tf: &mut Actor<'_>) {
     tf.call(
         "sns.amazonaws.com",
         "CreateTopic",
-        json!({"name": "psoxy-alerts", "tags": tags_kv()}),
+        json!({"name": "psoxy-alerts", "tags": tf.tags_kv()}),
         json!({"topicArn": topic}),
     );
     tf.call(
@@ -354,7 +405,7 @@ fn api(tf: &mut Actor<'_>) {
         "apigateway.amazonaws.com",
         "CreateApi",
         json!({
-            "name": "psoxy-api", "protocolType": "HTTP", "tags": tags_map()
+            "name": "psoxy-api", "protocolType": "HTTP", "tags": tf.tags_map()
         }),
         json!({"apiId": id, "name": "psoxy-api", "protocolType": "HTTP",
         "apiEndpoint": format!("https://{id}.execute-api.{REGION}.amazonaws.com")}),
@@ -393,7 +444,7 @@ fn key(tf: &mut Actor<'_>) {
     tf.call("kms.amazonaws.com", "CreateKey", json!({
         "description": "psoxy secrets", "keyUsage": "ENCRYPT_DECRYPT", "keySpec": "SYMMETRIC_DEFAULT",
         "bypassPolicyLockoutSafetyCheck": false, "multiRegion": false,
-        "tags": [{"tagKey": "managed-by", "tagValue": "terraform"}, {"tagKey": "app", "tagValue": "psoxy"}]
+        "tags": tf.tags_list("tagKey", "tagValue")
     }), json!({"keyMetadata": {"aWSAccountId": ACCOUNT, "keyId": key_id, "arn": key_arn, "keyState": "Enabled", "keyManager": "CUSTOMER"}}));
     for name in [
         "DescribeKey",
@@ -520,7 +571,7 @@ fn parameters(tf: &mut Actor<'_>) {
     ] {
         tf.call("ssm.amazonaws.com", "PutParameter", json!({
             "name": name, "description": "psoxy secret", "type": "SecureString", "keyId": "alias/psoxy-key",
-            "overwrite": false, "tier": "Standard", "dataType": "text", "tags": tags_kv(), "value": "HIDDEN_DUE_TO_SECURITY_REASONS"
+            "overwrite": false, "tier": "Standard", "dataType": "text", "tags": tf.tags_kv(), "value": "HIDDEN_DUE_TO_SECURITY_REASONS"
         }), json!({"version": 1, "tier": "Standard"}));
         tf.kms_resources(false).via("ssm.amazonaws.com", "kms.amazonaws.com", "Encrypt", json!({
             "keyId": "alias/psoxy-key", "encryptionAlgorithm": "SYMMETRIC_DEFAULT",
@@ -553,7 +604,7 @@ fn parameters(tf: &mut Actor<'_>) {
 
 fn queue(tf: &mut Actor<'_>) {
     tf.call("sqs.amazonaws.com", "CreateQueue", json!({
-        "queueName": "psoxy-batch", "attribute": {"MessageRetentionPeriod": "345600", "VisibilityTimeout": "60"}, "tags": tags_map()
+        "queueName": "psoxy-batch", "attribute": {"MessageRetentionPeriod": "345600", "VisibilityTimeout": "60"}, "tags": tf.tags_map()
     }), json!({"queueUrl": QUEUE_URL}));
     tf.call(
         "sqs.amazonaws.com",
@@ -577,7 +628,7 @@ fn execution_role(tf: &mut Actor<'_>, function: &str) -> String {
     let policy = format!("{function}-ssm");
     let policy_arn = format!("arn:aws:iam::{ACCOUNT}:policy/{policy}");
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
-    tf.global("CreateRole", json!({"roleName": role, "assumeRolePolicyDocument": trust, "tags": tags_kv()}), json!({
+    tf.global("CreateRole", json!({"roleName": role, "assumeRolePolicyDocument": trust, "tags": tf.tags_kv()}), json!({
         "role": {"path": "/", "roleName": role, "roleId": "AROAEXAMPLEEXECROLE", "arn": role_arn, "createDate": "Nov 20, 2026, 10:05:11 AM", "assumeRolePolicyDocument": trust}
     }));
     tf.global("GetRole", json!({"roleName": role}), Value::Null);
@@ -591,7 +642,7 @@ fn execution_role(tf: &mut Actor<'_>, function: &str) -> String {
     let document = format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:*:{ACCOUNT}:parameter/PSOXY_*"}}]}}"#
     );
-    tf.global("CreatePolicy", json!({"policyName": policy, "policyDocument": document, "description": "read psoxy parameters", "tags": tags_kv()}), json!({
+    tf.global("CreatePolicy", json!({"policyName": policy, "policyDocument": document, "description": "read psoxy parameters", "tags": tf.tags_kv()}), json!({
         "policy": {"policyName": policy, "policyId": "ANPAEXAMPLEPOLICY", "arn": policy_arn, "path": "/", "defaultVersionId": "v1", "attachmentCount": 0, "isAttachable": true}
     }));
     tf.global("GetPolicy", json!({"policyArn": policy_arn}), Value::Null);
@@ -620,7 +671,7 @@ fn functions(tf: &mut Actor<'_>) {
         tf.call(
             "logs.amazonaws.com",
             "CreateLogGroup",
-            json!({"logGroupName": group, "tags": tags_map()}),
+            json!({"logGroupName": group, "tags": tf.tags_map()}),
             Value::Null,
         );
         tf.call(
@@ -653,7 +704,7 @@ fn functions(tf: &mut Actor<'_>) {
         tf.call("lambda.amazonaws.com", &suffix("CreateFunction", "20150331"), json!({
             "functionName": function, "runtime": "java21", "role": role_arn, "handler": "co.worklytics.psoxy.Handler",
             "code": {}, "description": "psoxy instance", "timeout": 55, "memorySize": 512, "publish": false,
-            "environment": {}, "tags": tags_map(), "architectures": ["arm64"], "packageType": "Zip"
+            "environment": {}, "tags": tf.tags_map(), "architectures": ["arm64"], "packageType": "Zip"
         }), json!({"functionName": function, "functionArn": function_arn, "runtime": "java21", "role": role_arn, "state": "Pending"}));
         tf.call(
             "lambda.amazonaws.com",
@@ -852,7 +903,7 @@ fn destroy_storage(tf: &mut Actor<'_>) {
 
 /// Calls by the same role before the window: they must not reach the policy.
 fn earlier_runs(trail: &mut Trail, ids: &Ids) {
-    let mut yesterday = provisioner(trail, "2026-11-19T16:10:00Z", ids);
+    let mut yesterday = provisioner(trail, "2026-11-19T16:10:00Z", ids, &[]);
     yesterday.call(
         "ec2.amazonaws.com",
         "DescribeVpcs",
@@ -865,7 +916,7 @@ fn earlier_runs(trail: &mut Trail, ids: &Ids) {
         json!({"subnetSet": {}, "filterSet": {}}),
         Value::Null,
     );
-    let mut plan = provisioner(trail, "2026-11-20T09:31:00Z", ids);
+    let mut plan = provisioner(trail, "2026-11-20T09:31:00Z", ids, &[]);
     plan.call(
         "sts.amazonaws.com",
         "GetCallerIdentity",
@@ -893,6 +944,7 @@ fn bystanders(trail: &mut Trail, ids: &Ids) {
         clock: Clock::at("2026-11-20T10:06:00Z"),
         resources: None,
         ids: ids.clone(),
+        tags: Vec::new(),
     };
     alice.call(
         "ec2.amazonaws.com",
@@ -924,6 +976,7 @@ fn bystanders(trail: &mut Trail, ids: &Ids) {
         clock: Clock::at("2026-11-20T10:16:00Z"),
         resources: None,
         ids: ids.clone(),
+        tags: Vec::new(),
     };
     exec.call(
         "ssm.amazonaws.com",
@@ -939,6 +992,7 @@ fn bystanders(trail: &mut Trail, ids: &Ids) {
         clock: Clock::at("2026-11-20T10:15:50Z"),
         resources: None,
         ids: ids.clone(),
+        tags: Vec::new(),
     };
     lambda.call("sts.amazonaws.com", "AssumeRole", json!({
         "roleArn": format!("arn:aws:iam::{ACCOUNT}:role/psoxy-gcal-exec"), "roleSessionName": "psoxy-gcal"
