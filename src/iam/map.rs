@@ -664,6 +664,11 @@ mod tests {
     #[test_case("secretsmanager.amazonaws.com", "BatchGetSecretValue", r#"{"secretIdList":["s1","s2"]}"#, &["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue"] ; "secrets batch by id")]
     #[test_case("secretsmanager.amazonaws.com", "BatchGetSecretValue", r#"{"filters":[{"key":"name","values":["app"]}]}"#, &["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue", "secretsmanager:ListSecrets"] ; "secrets batch by filter")]
     #[test_case("kms.amazonaws.com", "ReplicateKey", r#"{"keyId":"mrk-1","replicaRegion":"eu-west-1"}"#, &["kms:CreateKey", "kms:ReplicateKey"] ; "kms replicate key")]
+    #[test_case("wafv2.amazonaws.com", "DisassociateWebACL", r#"{"resourceArn":"arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/lb/1"}"#, &["elasticloadbalancing:SetWebAcl", "wafv2:DisassociateWebACL"] ; "waf disassociate alb")]
+    #[test_case("wafv2.amazonaws.com", "DisassociateWebACL", r#"{"resourceArn":"arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod"}"#, &["apigateway:SetWebACL", "wafv2:DisassociateWebACL"] ; "waf disassociate api stage")]
+    #[test_case("wafv2.amazonaws.com", "DisassociateWebACL", r#"{"resourceArn":"arn:aws:appsync:us-east-1:111122223333:apis/abcdefghijklmnopqrstuvwxyz"}"#, &["appsync:SetWebACL", "wafv2:DisassociateWebACL"] ; "waf disassociate appsync")]
+    #[test_case("wafv2.amazonaws.com", "DisassociateWebACL", r#"{"resourceArn":"arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_aBcDeFgHi"}"#, &["cognito-idp:DisassociateWebACL", "wafv2:DisassociateWebACL"] ; "waf disassociate user pool")]
+    #[test_case("wafv2.amazonaws.com", "DisassociateWebACL", r#"{"resourceArn":"arn:aws:apprunner:us-east-1:111122223333:service/s/0123456789abcdef"}"#, &["apprunner:DisassociateWebAcl", "wafv2:DisassociateWebACL"] ; "waf disassociate app runner")]
     #[test_case("wafv2.amazonaws.com", "AssociateWebACL", r#"{"webACLArn":"arn:aws:wafv2:us-east-1:111122223333:regional/webacl/w/1","resourceArn":"arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/lb/1"}"#, &["elasticloadbalancing:SetWebAcl", "wafv2:AssociateWebACL"] ; "waf associate alb")]
     // Calls authorised by no caller permission.
     #[test_case("sts.amazonaws.com", "GetSessionToken", "{}", &["(free)"] ; "sts session token")]
