@@ -84,6 +84,14 @@ pub enum Unmapped {
     /// The call's actions depend on request fields the record does not carry.
     #[error("{0}: the request does not show which actions it needed")]
     Undecided(String),
+    /// A call whose actions are its items' (a DynamoDB transaction or PartiQL batch) has an
+    /// item no rule maps: mapping the others would leave that one out.
+    #[error("{event}: an item's {path} is {word}, which maps to no action")]
+    UnknownItem {
+        event: String,
+        path: String,
+        word: String,
+    },
 }
 
 /// The outcome of mapping one call.
@@ -350,6 +358,11 @@ impl Mapper {
             // the request does not show them.
             return Mapping::Unmapped(Unmapped::Undecided(key));
         }
+        if base.is_empty()
+            && let Some(unknown) = self.unknown_item(call, &key)
+        {
+            return Mapping::Unmapped(unknown);
+        }
         if !replaced {
             for action in &base {
                 match self.canonical(&qualify(&resolved.prefix, action)) {
@@ -389,6 +402,33 @@ impl Mapper {
         grants.sort();
         grants.dedup();
         Mapping::Actions(grants)
+    }
+
+    /// In a family whose actions are its items' own, the first item whose word (an
+    /// operation, a statement's verb) no rule of the event recognises.
+    fn unknown_item(&self, call: &Call, key: &str) -> Option<Unmapped> {
+        let rules = self.rules.dependents(key);
+        let mut known: std::collections::BTreeMap<String, BTreeSet<&str>> =
+            std::collections::BTreeMap::new();
+        for word in rules.iter().filter_map(|r| r.word.as_ref()) {
+            known
+                .entry(word.fact_path())
+                .or_default()
+                .extend(word.is.iter().map(String::as_str));
+        }
+        known.iter().find_map(|(fact_path, known)| {
+            let unknown = fact(call, fact_path)?
+                .iter()
+                .find(|w| !known.contains(&***w))?;
+            Some(Unmapped::UnknownItem {
+                event: key.to_owned(),
+                path: fact_path
+                    .split_once('#')
+                    .map_or(fact_path.as_str(), |(path, _)| path)
+                    .to_owned(),
+                word: unknown.to_string(),
+            })
+        })
     }
 
     fn dependent_grants<'r>(
@@ -557,6 +597,51 @@ mod tests {
         }
     }
 
+    /// The records of AWS's example log entries for DynamoDB's transactions and PartiQL
+    /// batches (`tests/fixtures/cloudtrail/README.md` cites the page): each item maps to the
+    /// action of its own kind, on the table it names.
+    #[test]
+    fn dynamodb_items_map_as_cloudtrail_writes_them() {
+        let document: serde_json::Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/cloudtrail/dynamodb-items.json"
+        ))
+        .unwrap();
+        let table = "arn:aws:dynamodb:us-west-2:111122223333:table/Music";
+        let expected: [&[&str]; 3] = [
+            &[
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
+            // Refused by a condition check: the deployer attempted it, so it needs them.
+            &[
+                "dynamodb:ConditionCheckItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:PutItem",
+                "dynamodb:UpdateItem",
+            ],
+            &["dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate"],
+        ];
+        let m = mapper();
+        let records = document["Records"].as_array().unwrap();
+        assert_eq!(records.len(), expected.len());
+        for (record, expected) in records.iter().zip(expected) {
+            let text = record.to_string();
+            let raw: RawRecord = serde_json::from_str(&text).unwrap();
+            let event = Event::try_from(raw).unwrap();
+            let Mapping::Actions(grants) = m.map(&m.call(&event)) else {
+                panic!("{} did not map", event.name);
+            };
+            let actions: Vec<&str> = grants.iter().map(|g| g.action.as_str()).collect();
+            assert_eq!(actions, expected, "{}", event.name);
+            for grant in &grants {
+                let arns: Vec<&str> = grant.resources.iter().map(|r| &*r.arn).collect();
+                assert_eq!(arns, [table], "{}", grant.action);
+            }
+        }
+    }
+
     #[test_case("CreateFunction20150331", Some("CreateFunction"))]
     #[test_case(
         "UpdateFunctionConfiguration20150331v2",
@@ -661,14 +746,20 @@ mod tests {
     #[test_case("dynamodb.amazonaws.com", "ExecuteTransaction", r#"{"transactStatements":[{"statement":"SELECT * FROM Music"}]}"#, &["dynamodb:PartiQLSelect"] ; "partiql transaction")]
     #[test_case("dynamodb.amazonaws.com", "TransactWriteItems", r#"{"transactItems":[{"put":{"tableName":"A"}},{"delete":{"tableName":"B"}},{"conditionCheck":{"tableName":"C"}}]}"#, &["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem"] ; "dynamodb transact write")]
     #[test_case("dynamodb.amazonaws.com", "TransactGetItems", r#"{"transactItems":[{"get":{"tableName":"A"}}]}"#, &["dynamodb:GetItem"] ; "dynamodb transact get")]
-    #[test_case("secretsmanager.amazonaws.com", "BatchGetSecretValue", r#"{"secretIdList":["s1","s2"]}"#, &["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue"] ; "secrets batch by id")]
-    #[test_case("secretsmanager.amazonaws.com", "BatchGetSecretValue", r#"{"filters":[{"key":"name","values":["app"]}]}"#, &["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue", "secretsmanager:ListSecrets"] ; "secrets batch by filter")]
-    #[test_case("kms.amazonaws.com", "ReplicateKey", r#"{"keyId":"mrk-1","replicaRegion":"eu-west-1"}"#, &["kms:CreateKey", "kms:ReplicateKey"] ; "kms replicate key")]
+    #[test_case("dynamodb.amazonaws.com", "TransactWriteItems", r#"{"requestItems":[{"operation":"Put","tableName":"A"},{"operation":"Update","tableName":"A"},{"operation":"Delete","TableName":"B"},{"operation":"ConditionCheck","TableName":"C"}]}"#, &["dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"] ; "dynamodb transact write as cloudtrail writes it")]
+    #[test_case("dynamodb.amazonaws.com", "TransactWriteItems", r#"{"requestItems":[{"operation":"Put","tableName":"A"}]}"#, &["dynamodb:PutItem"] ; "dynamodb transact write of one kind")]
+    #[test_case("dynamodb.amazonaws.com", "TransactWriteItems", r#"{"requestItems":[{"operation":"Put","tableName":"A"},{"operation":"Upsert","tableName":"A"}]}"#, &["(unmapped: dynamodb:TransactWriteItems: an item's requestItems.operation is UPSERT, which maps to no action)"] ; "an item no rule maps")]
+    #[test_case("dynamodb.amazonaws.com", "TransactWriteItems", r#"{"requestItems":[{"tableName":"A"}]}"#, &["(unmapped: dynamodb:TransactWriteItems: the request does not show which actions it needed)"] ; "items without their operation")]
+    #[test_case("dynamodb.amazonaws.com", "BatchExecuteStatement", r#"{"requestItems":[{"statement":"UPDATE Music SET Album = ***(Redacted) WHERE Artist = 'a'"},{"statement":"INSERT INTO Music VALUE {'Artist' : ***(Redacted)}"}]}"#, &["dynamodb:PartiQLInsert", "dynamodb:PartiQLUpdate"] ; "partiql batch as cloudtrail writes it")]
+    #[test_case("dynamodb.amazonaws.com", "ExecuteTransaction", r#"{"transactStatements":[{"statement":"SELECT * FROM Music"},{"statement":"EXISTS(SELECT * FROM Music)"}]}"#, &["(unmapped: dynamodb:ExecuteTransaction: an item's transactStatements.statement is EXISTS(SELECT, which maps to no action)"] ; "a partiql condition check is reported not dropped")]
     #[test_case("wafv2.amazonaws.com", "DisassociateWebACL", r#"{"resourceArn":"arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/lb/1"}"#, &["elasticloadbalancing:SetWebAcl", "wafv2:DisassociateWebACL"] ; "waf disassociate alb")]
     #[test_case("wafv2.amazonaws.com", "DisassociateWebACL", r#"{"resourceArn":"arn:aws:apigateway:us-east-1::/restapis/a1b2c3d4e5/stages/prod"}"#, &["apigateway:SetWebACL", "wafv2:DisassociateWebACL"] ; "waf disassociate api stage")]
     #[test_case("wafv2.amazonaws.com", "DisassociateWebACL", r#"{"resourceArn":"arn:aws:appsync:us-east-1:111122223333:apis/abcdefghijklmnopqrstuvwxyz"}"#, &["appsync:SetWebACL", "wafv2:DisassociateWebACL"] ; "waf disassociate appsync")]
     #[test_case("wafv2.amazonaws.com", "DisassociateWebACL", r#"{"resourceArn":"arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_aBcDeFgHi"}"#, &["cognito-idp:DisassociateWebACL", "wafv2:DisassociateWebACL"] ; "waf disassociate user pool")]
     #[test_case("wafv2.amazonaws.com", "DisassociateWebACL", r#"{"resourceArn":"arn:aws:apprunner:us-east-1:111122223333:service/s/0123456789abcdef"}"#, &["apprunner:DisassociateWebAcl", "wafv2:DisassociateWebACL"] ; "waf disassociate app runner")]
+    #[test_case("secretsmanager.amazonaws.com", "BatchGetSecretValue", r#"{"secretIdList":["s1","s2"]}"#, &["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue"] ; "secrets batch by id")]
+    #[test_case("secretsmanager.amazonaws.com", "BatchGetSecretValue", r#"{"filters":[{"key":"name","values":["app"]}]}"#, &["secretsmanager:BatchGetSecretValue", "secretsmanager:GetSecretValue", "secretsmanager:ListSecrets"] ; "secrets batch by filter")]
+    #[test_case("kms.amazonaws.com", "ReplicateKey", r#"{"keyId":"mrk-1","replicaRegion":"eu-west-1"}"#, &["kms:CreateKey", "kms:ReplicateKey"] ; "kms replicate key")]
     #[test_case("wafv2.amazonaws.com", "AssociateWebACL", r#"{"webACLArn":"arn:aws:wafv2:us-east-1:111122223333:regional/webacl/w/1","resourceArn":"arn:aws:elasticloadbalancing:us-east-1:111122223333:loadbalancer/app/lb/1"}"#, &["elasticloadbalancing:SetWebAcl", "wafv2:AssociateWebACL"] ; "waf associate alb")]
     // Calls authorised by no caller permission.
     #[test_case("sts.amazonaws.com", "GetSessionToken", "{}", &["(free)"] ; "sts session token")]

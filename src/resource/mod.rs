@@ -586,6 +586,8 @@ mod tests {
         &["sqs/queue arn:aws:sqs:eu-west-1:111122223333:q"] ; "sqs created")]
     #[test_case("dynamodb", r#"{"requestItems":{"Music":[{"putRequest":{}}],"Albums":[{"deleteRequest":{}}]}}"#, "null",
         &["dynamodb/table arn:aws:dynamodb:eu-west-1:111122223333:table/Albums", "dynamodb/table arn:aws:dynamodb:eu-west-1:111122223333:table/Music"] ; "dynamodb batch tables")]
+    #[test_case("dynamodb", r#"{"requestItems":[{"operation":"Put","tableName":"Music"},{"operation":"Delete","TableName":"Albums"}]}"#, "null",
+        &["dynamodb/table arn:aws:dynamodb:eu-west-1:111122223333:table/Albums", "dynamodb/table arn:aws:dynamodb:eu-west-1:111122223333:table/Music"] ; "dynamodb transaction items as cloudtrail writes them")]
     fn resources_of_events(prefix: &str, request: &str, response: &str, expected: &[&str]) {
         assert_eq!(arns(prefix, request, response), expected);
     }
