@@ -16,7 +16,7 @@ use crate::config::{Config, Input};
 use crate::error::Exit;
 use crate::evidence::Discovery;
 use crate::iam::{Mapper, Reference};
-use crate::integrity::{self, Keys, Origin, Verification};
+use crate::integrity::{self, Keys, Origin, Scanned, Verification};
 use crate::policy::Policy;
 use crate::render::{self, report::Report};
 use crate::resource::Mode;
@@ -54,6 +54,16 @@ struct Read {
     verification: Option<Verification>,
 }
 
+/// Where the listing could not look: a digest's file below one is not a missing file.
+fn unlisted(listing: &Listing) -> Vec<String> {
+    listing
+        .failed
+        .iter()
+        .chain(&listing.problems)
+        .map(|p| p.path.clone())
+        .collect()
+}
+
 fn scope(config: &Config, mapper: &Mapper) -> Scope {
     Scope::new(
         config.filter.since,
@@ -84,7 +94,10 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
                 integrity::verify(
                     Origin::Local,
                     &digests,
-                    scope.delivered_from,
+                    Scanned {
+                        scope: &scope,
+                        unlisted: &unlisted(&listing),
+                    },
                     &integrity::log_states(&listing.blobs, &tally.hashes),
                     &keys,
                 )
@@ -207,7 +220,10 @@ fn read_bucket(
         integrity::verify(
             Origin::Bucket,
             &digests,
-            options.scope.delivered_from,
+            Scanned {
+                scope: &options.scope,
+                unlisted: &unlisted(&listing),
+            },
             &integrity::log_states(&listing.blobs, &tally.hashes),
             &keys,
         )
@@ -494,7 +510,7 @@ fn tampered_exit(
         write_report(path, &report)?;
     }
     crate::warnln!(
-        "minpriv: --verify-digests: log files or digests are INVALID (listed above): the trail was changed after CloudTrail delivered it; no policy written"
+        "minpriv: --verify-digests: log files or digests are INVALID (listed above): the trail was changed, or files deleted, after CloudTrail delivered it; no policy written"
     );
     Ok(Exit::Tampered)
 }

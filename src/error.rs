@@ -16,8 +16,9 @@ pub enum Exit {
     /// Part of the window could not be read: an object not fetched after retries, a listing
     /// refused, a `LookupEvents` page lost. Not given with `--allow-partial`.
     FailedRead = 5,
-    /// `--verify-digests`: a log file or digest is invalid (changed after delivery, a bad
-    /// signature, a digest moved or missing from its chain). No policy is written.
+    /// `--verify-digests`: a log file or digest is invalid (changed after delivery, deleted
+    /// after delivery, a bad signature, a digest moved or missing from its chain). No policy
+    /// is written.
     Tampered = 6,
 }
 

@@ -15,6 +15,9 @@ use serde_json::Value;
 mod bundled;
 use bundled::{ROLE, WINDOW};
 
+#[path = "cli/missing.rs"]
+mod missing;
+
 /// The binary with a scrubbed environment: no developer's AWS or terminal settings leak in.
 fn minpriv() -> Command {
     let mut cmd = Command::cargo_bin("minpriv").unwrap();

@@ -24,6 +24,9 @@ mod digests;
 
 #[path = "s3/digest_sources.rs"]
 mod digest_sources;
+
+#[path = "s3/missing.rs"]
+mod missing;
 use bundled::WINDOW;
 const BUCKET: &str = "acme-cloudtrail";
 
