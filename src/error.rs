@@ -20,6 +20,12 @@ pub enum Exit {
     /// after delivery, a bad signature, a digest moved or missing from its chain). No policy
     /// is written.
     Tampered = 6,
+    /// `--wait`: the window was not delivered within its MAX (regions still open). Nothing
+    /// was read. Not given with `--allow-partial`.
+    NotDelivered = 7,
+    /// Interrupted (Ctrl-C) while waiting for delivery: nothing read, nothing written.
+    /// 128 + SIGINT, as a shell reports a process killed by it.
+    Interrupted = 130,
 }
 
 impl From<Exit> for std::process::ExitCode {

@@ -19,7 +19,7 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// A copy of the sample trail.
-fn sample_copy() -> tempfile::TempDir {
+pub(super) fn sample_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     copy_tree(&bundled::trail(), dir.path());
     dir
@@ -89,6 +89,10 @@ fn a_log_file_deleted_from_a_local_copy_is_missing_and_no_policy_is_written() {
             gone.display(),
             digest.display()
         )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("; 1 log files the digests list are MISSING (named above)"),
         "{stderr}"
     );
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
