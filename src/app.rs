@@ -99,26 +99,6 @@ fn after_wait(waited: Option<&Waited>, engine: bool) {
     }
 }
 
-/// Judges delivery from the areas listed, the log files and digests found (and what a wait
-/// saw), and the clock.
-fn judge(
-    areas: &[delivery::Area],
-    listing: &Listing,
-    digests: &[integrity::DigestFile],
-    waited: Option<&Waited>,
-    rule: delivery::Rule,
-    source: &'static str,
-) -> Delivery {
-    let mut seen = waited.map(|w| w.seen.clone()).unwrap_or_default();
-    for blob in &listing.blobs {
-        seen.note(&blob.display());
-    }
-    for digest in digests {
-        seen.note(&digest.name);
-    }
-    Delivery::judge(areas, &seen, rule, jiff::Timestamp::now(), source)
-}
-
 /// Where the listing could not look: a digest's file below one is not a missing file.
 fn unlisted(listing: &Listing) -> Vec<String> {
     listing
@@ -227,10 +207,14 @@ fn read_dir(
             &keys,
         )
     });
-    let delivery = judge(
+    let listed = listing
+        .blobs
+        .iter()
+        .map(source::Blob::display)
+        .chain(digests.iter().map(|digest| digest.name.clone()));
+    let delivery = Delivery::of_trail(
         &areas,
-        &listing,
-        &digests,
+        listed,
         waited.as_ref(),
         rule,
         "a folder outside the CloudTrail key layout: no region folders to look in",
@@ -366,10 +350,14 @@ fn read_bucket(
             &keys,
         )
     });
-    let delivery = judge(
+    let listed = listing
+        .blobs
+        .iter()
+        .map(source::Blob::display)
+        .chain(digests.iter().map(|digest| digest.name.clone()));
+    let delivery = Delivery::of_trail(
         &areas,
-        &listing,
-        &digests,
+        listed,
         waited.as_ref(),
         delivery_rule(config),
         "no account or region of the bucket is in scope: only the clock tells",
