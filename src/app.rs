@@ -16,11 +16,12 @@ use crate::config::{Config, Input};
 use crate::error::Exit;
 use crate::evidence::Discovery;
 use crate::iam::{Mapper, Reference};
-use crate::integrity::{self, Keys, Origin, Verification};
+use crate::integrity::{self, Keys, Origin, Scanned, Verification};
 use crate::policy::Policy;
 use crate::render::{self, report::Report};
 use crate::resource::Mode;
 use crate::scan::{self, Context};
+use crate::source::delivery::{self, Delivery, Stopped, Waited};
 use crate::source::{self, Listing, Scope};
 
 /// Runs a parsed command line.
@@ -29,7 +30,12 @@ use crate::source::{self, Listing, Scope};
 /// Anything fatal; non-fatal problems are reported in the summary instead.
 pub fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
-        Command::Discover(args) => discover(&args),
+        // `--wait` that ended without reading has an exit code of its own.
+        Command::Discover(args) => discover(&args).or_else(|error| {
+            error
+                .downcast::<Stopped>()
+                .map(|stopped| stopped_exit(&stopped))
+        }),
         Command::Explain(args) => explain(&args),
         Command::Catalog(CatalogCommand::Diff(args)) => catalog_diff(&args),
         Command::SelfPolicy(args) => self_policy(&args),
@@ -52,6 +58,55 @@ struct Read {
     notes: Vec<String>,
     /// `--verify-digests`: what the digests say about the files read.
     verification: Option<Verification>,
+    /// Whether the window is known delivered.
+    delivery: Delivery,
+}
+
+/// What decides that the window is delivered (`--until`, or the start of the run).
+fn delivery_rule(config: &Config) -> delivery::Rule {
+    delivery::Rule {
+        until: config.filter.until.unwrap_or(config.started),
+        until_given: config.filter.until.is_some(),
+        slack: config.delivery_slack,
+        digests: config.digests.is_some(),
+    }
+}
+
+/// `--wait`, as the source runs it.
+fn delivery_wait(config: &Config) -> Option<delivery::Wait> {
+    config.wait.map(|wait| delivery::Wait {
+        max: wait.max,
+        poll: wait.poll,
+        read_anyway: config.allow_partial,
+        progress: !config.quiet,
+    })
+}
+
+/// After `--wait`: the warning when MAX passed and `--allow-partial` reads on; and Ctrl-C
+/// still ends the run (the wait's handler replaced the default one), unless the source
+/// handles it itself (`engine`: Athena, Lake).
+fn after_wait(waited: Option<&Waited>, engine: bool) {
+    let Some(waited) = waited else {
+        return;
+    };
+    if !engine {
+        delivery::exit_on_interrupt();
+    }
+    if let Some(open) = &waited.open {
+        crate::warnln!(
+            "minpriv: WARNING: --allow-partial: the window was not delivered within --wait: still open: {open}; reading what is there, the policy may lack what its last minutes needed"
+        );
+    }
+}
+
+/// Where the listing could not look: a digest's file below one is not a missing file.
+fn unlisted(listing: &Listing) -> Vec<String> {
+    listing
+        .failed
+        .iter()
+        .chain(&listing.problems)
+        .map(|p| p.path.clone())
+        .collect()
 }
 
 fn scope(config: &Config, mapper: &Mapper) -> Scope {
@@ -70,32 +125,9 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
     let mut context = Context::new(&config.filter, mapper, config.max_file_size, !config.quiet);
     context.hash_logs = config.digests.is_some();
     let keys = public_keys(config)?;
+    let rule = delivery_rule(config);
     match &config.input {
-        Input::TrailDir(root) => {
-            if !root.is_dir() {
-                bail!("--trail-dir {}: not a readable directory", root.display());
-            }
-            let scope = scope(config, &mapper);
-            let listing = source::list_dir(root, &scope);
-            let tally = scan::scan(&listing.blobs, &context);
-            let verification = config.digests.is_some().then(|| {
-                let keys = keys.map_or_else(|| Keys::Unavailable(NO_KEYS.to_owned()), Keys::Given);
-                let digests = source::digest::list_dir(root, &scope);
-                integrity::verify(
-                    Origin::Local,
-                    &digests,
-                    scope.delivered_from,
-                    &integrity::log_states(&listing.blobs, &tally.hashes),
-                    &keys,
-                )
-            });
-            Ok(Read {
-                listing,
-                tally,
-                notes: Vec::new(),
-                verification,
-            })
-        }
+        Input::TrailDir(root) => read_dir(config, root, &mapper, &context, keys),
         Input::Events(path) => {
             let listing = source::list_file(path);
             if let (true, [problem]) = (listing.blobs.is_empty(), listing.problems.as_slice()) {
@@ -107,41 +139,136 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
                 tally,
                 notes: Vec::new(),
                 verification: None,
+                delivery: Delivery::NotJudged,
             })
         }
         Input::TrailBucket(bucket) => read_bucket(config, bucket, &mapper, &context, keys),
-        Input::Query(query) => read_query(config, query, &mapper, &context),
-        Input::Lookup => {
-            let mut regions: Vec<String> = scope(config, &mapper).regions.into_iter().collect();
-            regions.sort();
-            let options = source::lookup::Options {
-                regions: regions.clone(),
-                since: config.filter.since,
-                until: config.filter.until,
-                attribute: pushdown(config),
-                profile: config.profile.clone(),
-                endpoint_url: config.endpoint_url.clone(),
+        Input::Query(query) => {
+            if let Some(wait) = delivery_wait(config) {
+                after_wait(Some(&delivery::wait_clock(&rule, &wait)?), true);
+            }
+            let mut read = read_query(config, query, &mapper, &context)?;
+            let source = match &query.target {
+                crate::query::sql::Target::Athena(_) => {
+                    "Athena reads the trail's files as they are: only the clock tells"
+                }
+                crate::query::sql::Target::Lake(_) => {
+                    "CloudTrail Lake shows no sign of delivery: only the clock tells"
+                }
             };
-            let (blobs, looked) = source::lookup::read(&options)?;
-            let listing = Listing {
-                blobs,
-                ..Listing::default()
-            };
-            let tally = scan::scan(&listing.blobs, &context);
-            let notes = vec![format!(
-                "LookupEvents: {} requests in {} ({} events); management events of the last 90 days only, per region, at most 2 requests a second",
-                looked.requests,
-                regions.join(", "),
-                looked.events
-            )];
-            Ok(Read {
-                listing,
-                tally,
-                notes,
-                verification: None,
-            })
+            read.delivery = Delivery::judge(
+                &[],
+                &delivery::Seen::default(),
+                rule,
+                jiff::Timestamp::now(),
+                source,
+            );
+            Ok(read)
         }
+        Input::Lookup => read_lookup(config, &mapper, &context),
     }
+}
+
+/// Reads a local copy of a trail (and its digests, with `--verify-digests`).
+fn read_dir(
+    config: &Config,
+    root: &Path,
+    mapper: &Mapper,
+    context: &Context<'_>,
+    keys: Option<integrity::PublicKeys>,
+) -> anyhow::Result<Read> {
+    let rule = delivery_rule(config);
+    if !root.is_dir() {
+        bail!("--trail-dir {}: not a readable directory", root.display());
+    }
+    let scope = scope(config, mapper);
+    let areas = source::delivery::local_areas(root, &scope);
+    let waited = delivery_wait(config)
+        .map(|wait| delivery::wait_blocking(&delivery::Folder, &areas, &rule, &wait))
+        .transpose()?;
+    after_wait(waited.as_ref(), false);
+    let listing = source::list_dir(root, &scope);
+    let tally = scan::scan(&listing.blobs, context);
+    let digests = if config.digests.is_some() {
+        source::digest::list_dir(root, &scope)
+    } else {
+        Vec::new()
+    };
+    let verification = config.digests.is_some().then(|| {
+        let keys = keys.map_or_else(|| Keys::Unavailable(NO_KEYS.to_owned()), Keys::Given);
+        integrity::verify(
+            Origin::Local,
+            &digests,
+            Scanned {
+                scope: &scope,
+                unlisted: &unlisted(&listing),
+            },
+            &integrity::log_states(&listing.blobs, &tally.hashes),
+            &keys,
+        )
+    });
+    let listed = listing
+        .blobs
+        .iter()
+        .map(source::Blob::display)
+        .chain(digests.iter().map(|digest| digest.name.clone()));
+    let delivery = Delivery::of_trail(
+        &areas,
+        listed,
+        waited.as_ref(),
+        rule,
+        "a folder outside the CloudTrail key layout: no region folders to look in",
+    );
+    Ok(Read {
+        listing,
+        tally,
+        notes: Vec::new(),
+        verification,
+        delivery,
+    })
+}
+
+/// Reads the LookupEvents API in each region.
+fn read_lookup(config: &Config, mapper: &Mapper, context: &Context<'_>) -> anyhow::Result<Read> {
+    let rule = delivery_rule(config);
+    if let Some(wait) = delivery_wait(config) {
+        after_wait(Some(&delivery::wait_clock(&rule, &wait)?), false);
+    }
+    let mut regions: Vec<String> = scope(config, mapper).regions.into_iter().collect();
+    regions.sort();
+    let options = source::lookup::Options {
+        regions: regions.clone(),
+        since: config.filter.since,
+        until: config.filter.until,
+        attribute: pushdown(config),
+        profile: config.profile.clone(),
+        endpoint_url: config.endpoint_url.clone(),
+    };
+    let (blobs, looked) = source::lookup::read(&options)?;
+    let listing = Listing {
+        blobs,
+        ..Listing::default()
+    };
+    let tally = scan::scan(&listing.blobs, context);
+    let notes = vec![format!(
+        "LookupEvents: {} requests in {} ({} events); management events of the last 90 days only, per region, at most 2 requests a second",
+        looked.requests,
+        regions.join(", "),
+        looked.events
+    )];
+    Ok(Read {
+        listing,
+        tally,
+        notes,
+        verification: None,
+        delivery: Delivery::judge(
+            &[],
+            &delivery::Seen::default(),
+            rule,
+            jiff::Timestamp::now(),
+            "LookupEvents shows no sign of delivery: only the clock tells",
+        ),
+    })
 }
 
 /// Reads an S3 trail bucket (and its digests, with `--verify-digests`).
@@ -168,6 +295,7 @@ fn read_bucket(
         verify_digests: config.digests.is_some(),
         list_public_keys: keys.is_none(),
         progress: !config.quiet,
+        wait: delivery_wait(config).map(|wait| (delivery_rule(config), wait)),
     };
     let source::s3::Stream {
         listing,
@@ -175,7 +303,14 @@ fn read_bucket(
         fetcher,
         digests,
         keys: listed_keys,
-    } = source::s3::open(&options)?;
+        areas,
+        waited,
+    } = match source::s3::open(&options) {
+        Ok(stream) => stream,
+        Err(source::s3::SourceError::Wait(stopped)) => return Err(stopped.into()),
+        Err(error) => return Err(error.into()),
+    };
+    after_wait(waited.as_ref(), false);
     let total = listing.blobs.iter().filter_map(source::Blob::size).sum();
     let tally = scan::scan_stream(blobs.into_iter(), total, context);
     let fetched = fetcher.finish();
@@ -207,16 +342,32 @@ fn read_bucket(
         integrity::verify(
             Origin::Bucket,
             &digests,
-            options.scope.delivered_from,
+            Scanned {
+                scope: &options.scope,
+                unlisted: &unlisted(&listing),
+            },
             &integrity::log_states(&listing.blobs, &tally.hashes),
             &keys,
         )
     });
+    let listed = listing
+        .blobs
+        .iter()
+        .map(source::Blob::display)
+        .chain(digests.iter().map(|digest| digest.name.clone()));
+    let delivery = Delivery::of_trail(
+        &areas,
+        listed,
+        waited.as_ref(),
+        delivery_rule(config),
+        "no account or region of the bucket is in scope: only the clock tells",
+    );
     Ok(Read {
         listing,
         tally,
         notes,
         verification,
+        delivery,
     })
 }
 
@@ -281,6 +432,7 @@ fn read_query(
             tally: scan::Tally::default(),
             notes: Vec::new(),
             verification: None,
+            delivery: Delivery::NotJudged,
         })
     };
     let engine = dialect.engine();
@@ -331,6 +483,7 @@ fn read_query(
         tally,
         notes,
         verification: None,
+        delivery: Delivery::NotJudged,
     })
 }
 
@@ -378,7 +531,10 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         tally,
         notes,
         verification,
+        delivery,
     } = read(&config, mapper)?;
+    let files = matches!(config.input, Input::TrailDir(_) | Input::TrailBucket(_))
+        .then(|| files_read(&listing, &tally, verification.as_ref()));
     let discovery = Discovery::from_calls(&tally.calls, &mapper);
     let scoping = crate::resource::Scoping {
         created: std::sync::Arc::new(tally.created.clone()),
@@ -397,18 +553,13 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         max_policy_size: config.max_policy_size,
         mapper: &mapper,
         integrity: verification.as_ref(),
+        completeness: Some((&delivery, files.as_ref())),
     });
-    if !config.quiet {
-        for note in &notes {
-            crate::warnln!("{note}");
-        }
-    }
     let failed = listing.failed.len() + tally.failed.len();
-    let problems = skipped(&listing, &tally, &discovery, verification.as_ref());
+    let problems =
+        skipped(&listing, &tally, &discovery, verification.as_ref()) || !delivery.delivered();
     let tampered = verification.as_ref().is_some_and(Verification::tampered);
-    if !config.quiet || problems || tampered {
-        crate::warn_!("{summary}");
-    }
+    tell(config.quiet, &notes, &summary, problems || tampered);
     if tampered {
         let report = Report::new(&discovery, &built, &policies, &mapper, &config.filter);
         return tampered_exit(config.report.as_deref(), report, verification.as_ref());
@@ -458,15 +609,43 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     }
     if config.strict && problems {
         crate::warnln!(
-            "minpriv: --strict: inputs skipped or not verified, calls not mapped (above)"
+            "minpriv: --strict: inputs skipped or not verified, calls not mapped, or the window not known to be delivered (above)"
         );
         return Ok(Exit::Strict);
     }
     Ok(exit)
 }
 
+/// How the listed files of a trail were read, for the `completeness:` line.
+fn files_read(
+    listing: &Listing,
+    tally: &scan::Tally,
+    verification: Option<&Verification>,
+) -> delivery::Files {
+    delivery::Files {
+        listed: listing.blobs.len(),
+        not_read: tally.failed.len(),
+        unlisted: listing.failed.len(),
+        unreadable: listing.problems.len() + tally.problems.len(),
+        missing: verification.map(Verification::missing),
+    }
+}
+
+/// The source's notes (unless `--quiet`), then the summary (unless `--quiet`, or when it
+/// tells of a problem), on stderr.
+fn tell(quiet: bool, notes: &[String], summary: &str, problems: bool) {
+    if !quiet {
+        for note in notes {
+            crate::warnln!("{note}");
+        }
+    }
+    if !quiet || problems {
+        crate::warn_!("{summary}");
+    }
+}
+
 /// Whether anything was skipped, not read, not verified or not mapped (what `--strict`
-/// fails on).
+/// fails on, with a window not known to be delivered).
 fn skipped(
     listing: &Listing,
     tally: &scan::Tally,
@@ -482,6 +661,16 @@ fn skipped(
         || verification.is_some_and(|v| v.unverified() > 0)
 }
 
+/// `--wait` ended without reading: MAX passed (7) or Ctrl-C (130).
+fn stopped_exit(stopped: &Stopped) -> Exit {
+    crate::warnln!("minpriv: {stopped}");
+    match stopped {
+        Stopped::NotDelivered { .. } => Exit::NotDelivered,
+        Stopped::Interrupted { .. } => Exit::Interrupted,
+        Stopped::Runtime(_) => Exit::Failure,
+    }
+}
+
 /// Log files or digests failed verification: no policy from a trail that was changed. The
 /// report, when asked for, records each file's status: the evidence of what was changed.
 fn tampered_exit(
@@ -494,7 +683,7 @@ fn tampered_exit(
         write_report(path, &report)?;
     }
     crate::warnln!(
-        "minpriv: --verify-digests: log files or digests are INVALID (listed above): the trail was changed after CloudTrail delivered it; no policy written"
+        "minpriv: --verify-digests: log files or digests are INVALID (listed above): the trail was changed, or files deleted, after CloudTrail delivered it; no policy written"
     );
     Ok(Exit::Tampered)
 }

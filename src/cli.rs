@@ -448,16 +448,40 @@ pub struct DiscoverArgs {
     #[arg(long, value_name = "FILE", requires = "verify_digests")]
     pub public_keys: Option<PathBuf>,
 
-    /// Fail (exit 4) if any file or record was unreadable, any call could not be mapped, or
-    /// (with --verify-digests) any log file could not be verified.
+    /// Fail (exit 4) if any file or record was unreadable, any call could not be mapped,
+    /// (with --verify-digests) any log file could not be verified, or the window is not
+    /// known to be delivered.
     #[arg(long)]
     pub strict: bool,
 
     /// Write the policy even when part of the window could not be read (objects not
     /// fetched, listings refused, lookup pages lost), with a warning; otherwise such a run
-    /// fails (exit 5).
+    /// fails (exit 5). With --wait: read what is there when MAX passes instead of exit 7.
     #[arg(long)]
     pub allow_partial: bool,
+
+    /// Before reading, wait until CloudTrail has delivered the window: in every account and
+    /// region, a digest (with --verify-digests) or a log file delivered 5 minutes after
+    /// --until, or the clock past --until plus --delivery-slack. At most MAX (`--wait` alone:
+    /// --delivery-slack plus 1m); exit 7 when MAX passes first. Ctrl-C stops (exit 130).
+    #[arg(
+        long,
+        value_name = "MAX",
+        num_args = 0..=1,
+        require_equals = true,
+        conflicts_with_all = ["events", "dry_run"]
+    )]
+    pub wait: Option<Option<String>>,
+
+    /// How often --wait looks again (tests shorten it; see docs/usage.md).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        hide = true,
+        env = "MINPRIV_WAIT_POLL",
+        default_value = "20s"
+    )]
+    pub wait_poll: String,
 
     /// No progress bar and no summary on stderr; problems are still reported.
     #[arg(short, long)]

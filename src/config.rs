@@ -67,7 +67,23 @@ pub struct Config {
     pub quiet: bool,
     /// `--verify-digests`.
     pub digests: Option<DigestCheck>,
+    /// `--wait`: how long at most, and how often to look.
+    pub wait: Option<Waiting>,
+    /// When the run started: where a window without `--until` ends.
+    pub started: Timestamp,
 }
+
+/// `--wait[=MAX]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiting {
+    pub max: SignedDuration,
+    /// How often to look again (`MINPRIV_WAIT_POLL`, hidden `--wait-poll`).
+    pub poll: SignedDuration,
+}
+
+/// `--wait` alone waits `--delivery-slack` plus this: long enough for the clock to settle a
+/// window that ended before the run started.
+pub const WAIT_BEYOND_SLACK: SignedDuration = SignedDuration::from_mins(1);
 
 /// How `--verify-digests` checks signatures.
 #[derive(Debug, Clone, Default)]
@@ -169,6 +185,8 @@ impl Config {
             reason,
         })?;
         let digests = digest_check(args, &input)?;
+        let delivery_slack = parse_duration("delivery-slack", &args.delivery_slack)?;
+        let wait = waiting(args, delivery_slack)?;
         if args.max_policy_size < 100 {
             return Err(ConfigError::Invalid {
                 flag: "max-policy-size",
@@ -194,15 +212,42 @@ impl Config {
             max_policy_size: args.max_policy_size,
             format: args.format,
             report: args.report.clone(),
-            delivery_slack: parse_duration("delivery-slack", &args.delivery_slack)?,
+            delivery_slack,
             max_file_size: parse_size("max-file-size", &args.max_file_size)?,
             output: args.output.clone(),
             strict: args.strict,
             allow_partial: args.allow_partial,
             quiet: args.quiet,
             digests,
+            wait,
+            started: now,
         })
     }
+}
+
+/// `--wait[=MAX]` and how often it looks.
+fn waiting(
+    args: &DiscoverArgs,
+    delivery_slack: SignedDuration,
+) -> Result<Option<Waiting>, ConfigError> {
+    let Some(max) = &args.wait else {
+        return Ok(None);
+    };
+    let max = match max {
+        Some(max) => parse_duration("wait", max)?,
+        None => delivery_slack
+            .checked_add(WAIT_BEYOND_SLACK)
+            .unwrap_or(SignedDuration::MAX),
+    };
+    let poll = parse_duration("wait-poll", &args.wait_poll)?;
+    if poll.is_zero() {
+        return Err(ConfigError::Invalid {
+            flag: "wait-poll",
+            value: args.wait_poll.clone(),
+            reason: "must be longer than zero".to_owned(),
+        });
+    }
+    Ok(Some(Waiting { max, poll }))
 }
 
 /// `--athena-table` and its settings.

@@ -16,9 +16,16 @@ pub enum Exit {
     /// Part of the window could not be read: an object not fetched after retries, a listing
     /// refused, a `LookupEvents` page lost. Not given with `--allow-partial`.
     FailedRead = 5,
-    /// `--verify-digests`: a log file or digest is invalid (changed after delivery, a bad
-    /// signature, a digest moved or missing from its chain). No policy is written.
+    /// `--verify-digests`: a log file or digest is invalid (changed after delivery, deleted
+    /// after delivery, a bad signature, a digest moved or missing from its chain). No policy
+    /// is written.
     Tampered = 6,
+    /// `--wait`: the window was not delivered within its MAX (regions still open). Nothing
+    /// was read. Not given with `--allow-partial`.
+    NotDelivered = 7,
+    /// Interrupted (Ctrl-C) while waiting for delivery: nothing read, nothing written.
+    /// 128 + SIGINT, as a shell reports a process killed by it.
+    Interrupted = 130,
 }
 
 impl From<Exit> for std::process::ExitCode {

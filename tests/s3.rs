@@ -24,6 +24,16 @@ mod digests;
 
 #[path = "s3/digest_sources.rs"]
 mod digest_sources;
+
+#[path = "support/child.rs"]
+mod child;
+#[path = "support/fresh.rs"]
+mod fresh;
+
+#[path = "s3/delivery.rs"]
+mod delivery;
+#[path = "s3/missing.rs"]
+mod missing;
 use bundled::WINDOW;
 const BUCKET: &str = "acme-cloudtrail";
 

@@ -8,7 +8,8 @@ use jiff::Timestamp;
 
 use super::digest::{self, ALGORITHM, Digest};
 use super::{
-    DigestStatus, Entry, HOUR, Keys, Listed, Origin, Span, Timeline, Verification, area, tail,
+    DigestStatus, Entry, HOUR, Keys, Listed, Mention, Origin, Span, Timeline, Verification, area,
+    tail,
 };
 
 /// A digest must be where it says it is: its own `digestS3Bucket`/`digestS3Object`.
@@ -156,12 +157,23 @@ impl Verification {
             let valid = problems.is_empty();
             let span = if valid { Span::Present } else { Span::Invalid };
             spans.push((digest.start, digest.end, span));
+            let root = entry
+                .file
+                .name
+                .strip_suffix(entry.tail)
+                .unwrap_or_default()
+                .to_owned();
             for log in &digest.raw.log_files {
-                let value = (entry.file.name.clone(), log.hash_value.clone(), valid);
+                let value = Mention {
+                    digest: entry.file.name.clone(),
+                    hash: log.hash_value.clone(),
+                    valid,
+                    root: root.clone(),
+                };
                 listed
                     .entry(tail(&log.s3_object).to_owned())
                     .and_modify(|held| {
-                        if !held.2 {
+                        if !held.valid {
                             held.clone_from(&value);
                         }
                     })

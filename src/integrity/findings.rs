@@ -1,5 +1,5 @@
 //! What the verification found, counted for `--strict` and exit 6, and told in the
-//! summary's `digests:` line and the report.
+//! summary's `digests:` line and the report. A missing log file counts as INVALID.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -40,7 +40,7 @@ impl Verification {
     #[must_use]
     pub fn invalid(&self) -> Vec<(&str, &str)> {
         let files = self.files.iter().filter_map(|(name, s)| match s {
-            Status::Invalid(why) => Some((name.as_str(), why.as_str())),
+            Status::Invalid(why) | Status::Missing(why) => Some((name.as_str(), why.as_str())),
             _ => None,
         });
         let digests = self.digests.iter().filter_map(|(name, s)| match s {
@@ -50,7 +50,25 @@ impl Verification {
         files.chain(digests).collect()
     }
 
-    /// Evidence of tampering: an invalid log file or digest.
+    /// Log files a valid digest lists in the scanned range that were not there.
+    #[must_use]
+    pub fn missing(&self) -> usize {
+        self.files
+            .values()
+            .filter(|s| matches!(s, Status::Missing(_)))
+            .count()
+    }
+
+    /// Log files listed (or, missing, listed by a digest) that the run did not read.
+    #[must_use]
+    pub fn not_read(&self) -> usize {
+        self.files
+            .values()
+            .filter(|s| matches!(s, Status::NotCovered(Uncovered::NotRead)))
+            .count()
+    }
+
+    /// Evidence of tampering: an invalid or missing log file, or an invalid digest.
     #[must_use]
     pub fn tampered(&self) -> bool {
         !self.invalid().is_empty()
@@ -77,7 +95,7 @@ impl Verification {
         let invalid_files = self
             .files
             .values()
-            .filter(|s| matches!(s, Status::Invalid(_)))
+            .filter(|s| matches!(s, Status::Invalid(_) | Status::Missing(_)))
             .count();
         let invalid_digests = self
             .digests
@@ -86,9 +104,10 @@ impl Verification {
             .count();
         let _ = writeln!(
             out,
-            "digests: {} log files verified, {} not covered by any digest, {invalid_files} INVALID; {} digest files ({invalid_digests} INVALID), {} signatures checked",
+            "digests: {} log files verified, {} not covered by any digest, {invalid_files} INVALID ({} missing); {} digest files ({invalid_digests} INVALID), {} signatures checked",
             self.verified(),
             not_covered.values().sum::<usize>(),
+            self.missing(),
             self.digests.len(),
             self.signatures_checked
         );

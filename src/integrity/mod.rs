@@ -96,6 +96,9 @@ pub enum Status {
     Verified,
     NotCovered(Uncovered),
     Invalid(String),
+    /// Listed by a valid digest inside the range the run listed, but not there: why (names
+    /// the digest). Invalid too: deleted after delivery.
+    Missing(String),
 }
 
 impl Status {
@@ -105,9 +108,20 @@ impl Status {
         match self {
             Self::Verified => "verified".to_owned(),
             Self::NotCovered(why) => format!("not covered: {}", why.label()),
-            Self::Invalid(why) => format!("INVALID: {why}"),
+            Self::Invalid(why) | Self::Missing(why) => format!("INVALID: {why}"),
         }
     }
+}
+
+/// The part of the trail the run listed. Every log file a valid digest lists inside it must
+/// have been found there.
+#[derive(Debug, Clone, Copy)]
+pub struct Scanned<'a> {
+    /// The accounts, regions and delivery times the listing covered (by key layout).
+    pub scope: &'a crate::source::Scope,
+    /// Prefixes or folders that could not be listed: a file a digest lists below one is
+    /// already a failed read or a problem, not a missing file.
+    pub unlisted: &'a [String],
 }
 
 /// A digest file's verification.
@@ -205,19 +219,31 @@ pub fn log_states(
 /// Each area's stretches of time and how digests cover them.
 type Timeline = BTreeMap<String, Vec<(Timestamp, Timestamp, Span)>>;
 
-/// Log files listed by a digest: tail → (digest name, hash, whether the digest is valid).
-type Listed = HashMap<String, (String, String, bool)>;
+/// A log file a digest lists: the digest's name, the hash it gives, whether the digest is
+/// valid, and where the digest sits (its name up to `AWSLogs/`: the bucket and prefix, or
+/// the local root), which is where the log file should be too.
+#[derive(Debug, Clone)]
+struct Mention {
+    digest: String,
+    hash: String,
+    valid: bool,
+    root: String,
+}
 
-/// Walks every digest's chain and sets each log file's status. `listed_from` is the earliest
-/// end time of the digests listed (none: all were).
+/// Log files listed by a digest: tail → what the digest says.
+type Listed = HashMap<String, Mention>;
+
+/// Walks every digest's chain and sets each log file's status: the files read, and the files
+/// a valid digest lists inside the scanned range that were not there.
 #[must_use]
 pub fn verify(
     origin: Origin,
     digests: &[DigestFile],
-    listed_from: Option<Timestamp>,
+    scanned: Scanned<'_>,
     logs: &[(String, LogState)],
     keys: &Keys,
 ) -> Verification {
+    let listed_from = scanned.scope.delivered_from;
     let mut out = Verification {
         origin,
         files: BTreeMap::new(),
@@ -261,25 +287,85 @@ pub fn verify(
         let status = status(name, state, listed.get(tail(name)), &timeline);
         out.files.insert(name.clone(), status);
     }
+    out.find_missing(origin, scanned, logs, &listed);
     out
 }
 
+impl Verification {
+    /// Every log file a valid digest lists inside the scanned range that the listing did not
+    /// find: deleted after delivery (what `aws cloudtrail validate-logs` reports as not found).
+    fn find_missing(
+        &mut self,
+        origin: Origin,
+        scanned: Scanned<'_>,
+        logs: &[(String, LogState)],
+        listed: &Listed,
+    ) {
+        let found: std::collections::HashSet<&str> =
+            logs.iter().map(|(name, _)| tail(name)).collect();
+        let place = match origin {
+            Origin::Bucket => "the bucket",
+            Origin::Local => "the local copy",
+        };
+        for (log, mention) in listed {
+            if !mention.valid || found.contains(log.as_str()) || !scanned_range(scanned.scope, log)
+            {
+                continue;
+            }
+            let name = format!("{}{log}", mention.root);
+            if scanned.unlisted.iter().any(|prefix| below(&name, prefix)) {
+                continue;
+            }
+            self.files.insert(
+                name,
+                Status::Missing(format!(
+                    "listed by {}, not in {place}: deleted after delivery?",
+                    mention.digest
+                )),
+            );
+        }
+    }
+}
+
+/// Whether a log file's key (from `AWSLogs/` on) lies in what the listing covered: its
+/// account, region and day folders, and its delivery time.
+fn scanned_range(scope: &crate::source::Scope, tail: &str) -> bool {
+    let parts: Vec<&str> = tail.split('/').collect();
+    let Some((name, folders)) = parts.split_last() else {
+        return false;
+    };
+    scope.folder(folders).is_ok() && scope.file(name).is_ok()
+}
+
+/// Whether `name` is `prefix` or below it (a folder without its trailing `/` included).
+fn below(name: &str, prefix: &str) -> bool {
+    name.strip_prefix(prefix)
+        .is_some_and(|rest| prefix.ends_with('/') || rest.is_empty() || rest.starts_with('/'))
+}
+
 /// A log file's status, given the digest entry that lists it (if any).
-fn status(
-    name: &str,
-    state: &LogState,
-    listed: Option<&(String, String, bool)>,
-    timeline: &Timeline,
-) -> Status {
+fn status(name: &str, state: &LogState, listed: Option<&Mention>, timeline: &Timeline) -> Status {
     match (state, listed) {
         (LogState::NotRead, _) => Status::NotCovered(Uncovered::NotRead),
-        (_, Some((digest, _, false))) => {
-            Status::Invalid(format!("listed by {digest}, which is invalid"))
-        }
-        (LogState::Unreadable(why), Some((digest, _, true))) => Status::Invalid(format!(
+        (
+            _,
+            Some(Mention {
+                digest,
+                valid: false,
+                ..
+            }),
+        ) => Status::Invalid(format!("listed by {digest}, which is invalid")),
+        (LogState::Unreadable(why), Some(Mention { digest, .. })) => Status::Invalid(format!(
             "listed by {digest}, but cannot be read ({why}): changed after delivery"
         )),
-        (LogState::Hashed(hash), Some((digest, expected, true))) => {
+        (
+            LogState::Hashed(hash),
+            Some(Mention {
+                digest,
+                hash: expected,
+                ..
+            }),
+        ) => {
             if hash.eq_ignore_ascii_case(expected.trim()) {
                 Status::Verified
             } else {

@@ -4,6 +4,17 @@ use aws_lc_rs::signature::KeyPair as _;
 
 use super::*;
 
+/// Everything: no window, nothing unlisted.
+static EVERYTHING: std::sync::LazyLock<crate::source::Scope> =
+    std::sync::LazyLock::new(crate::source::Scope::default);
+
+fn all() -> Scanned<'static> {
+    Scanned {
+        scope: &EVERYTHING,
+        unlisted: &[],
+    }
+}
+
 const BASE: &str = "AWSLogs/111122223333/CloudTrail-Digest/eu-west-1/2026/11/20/";
 const LOGS: &str = "AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20/";
 
@@ -96,7 +107,7 @@ fn a_valid_chain_verifies_its_log_files_and_every_signature() {
     let result = verify(
         Origin::Bucket,
         &made.files,
-        None,
+        all(),
         &logs(&[5, 10]),
         &Keys::Given(made.keys),
     );
@@ -117,8 +128,8 @@ fn a_local_chain_checks_signatures_its_successors_record_and_says_which_it_could
     let result = verify(
         Origin::Local,
         &made.files,
-        None,
-        &logs(&[5]),
+        all(),
+        &logs(&[5, 10]),
         &Keys::Given(made.keys),
     );
     assert_eq!(
@@ -136,7 +147,7 @@ fn a_local_chain_checks_signatures_its_successors_record_and_says_which_it_could
 #[test]
 fn files_no_digest_lists_say_why() {
     let made = made(1, |_, _| {});
-    let mut read = logs(&[5, 20]);
+    let mut read = logs(&[5, 10, 20]);
     read.push((
         log_name(5).replace("T1005Z", "T1105Z"),
         LogState::Hashed(String::new()),
@@ -152,7 +163,7 @@ fn files_no_digest_lists_say_why() {
     let result = verify(
         Origin::Bucket,
         &made.files,
-        None,
+        all(),
         &read,
         &Keys::Given(made.keys),
     );
@@ -173,7 +184,7 @@ fn a_moved_digest_and_a_broken_hash_link_are_invalid() {
     let result = verify(
         Origin::Bucket,
         &made_moved.files,
-        None,
+        all(),
         &logs(&[5]),
         &Keys::Given(made_moved.keys),
     );
@@ -191,7 +202,7 @@ fn a_moved_digest_and_a_broken_hash_link_are_invalid() {
     let result = verify(
         Origin::Bucket,
         &made_broken.files,
-        None,
+        all(),
         &logs(&[5]),
         &Keys::Unavailable("none".to_owned()),
     );
@@ -230,7 +241,7 @@ proptest::proptest! {
             bytes: Ok(gzipped.finish().unwrap()),
             ..file.clone()
         };
-        let result = verify(Origin::Local, &[file, other], None,
+        let result = verify(Origin::Local, &[file, other], all(),
             &[(key.clone(), LogState::Hashed(key.clone()))],
             &Keys::Given(PublicKeys::default()),
         );
@@ -246,7 +257,7 @@ fn a_bucket_digest_without_signature_metadata_is_invalid_even_without_keys() {
     let result = verify(
         Origin::Bucket,
         &made.files,
-        None,
+        all(),
         &logs(&[5]),
         &Keys::Unavailable("none".to_owned()),
     );
@@ -258,4 +269,108 @@ fn a_bucket_digest_without_signature_metadata_is_invalid_even_without_keys() {
         "{}",
         result.summary()
     );
+}
+
+#[test]
+fn a_file_a_valid_digest_lists_that_was_not_found_is_missing_and_invalid() {
+    let made = made(1, |_, _| {});
+    let result = verify(
+        Origin::Bucket,
+        &made.files,
+        all(),
+        &logs(&[5]),
+        &Keys::Given(made.keys),
+    );
+    assert!(result.tampered());
+    assert_eq!(result.missing(), 1);
+    let why = format!(
+        "listed by {}, not in the bucket: deleted after delivery?",
+        made.files[0].name
+    );
+    assert_eq!(
+        result.files.get(&log_name(10)),
+        Some(&Status::Missing(why.clone()))
+    );
+    assert_eq!(result.invalid(), [(log_name(10).as_str(), why.as_str())]);
+    assert!(
+        result
+            .summary()
+            .contains("1 log files verified, 0 not covered by any digest, 1 INVALID (1 missing);"),
+        "{}",
+        result.summary()
+    );
+    assert_eq!(result.statuses()[&log_name(10)], format!("INVALID: {why}"));
+}
+
+#[test]
+fn files_listed_outside_the_scanned_range_or_below_an_unlisted_prefix_are_not_missing() {
+    let made = made(1, |_, _| {});
+    // The listing covered deliveries up to 10:07: 10:10 was not looked for.
+    let scope = crate::source::Scope::new(
+        None,
+        Some("2026-11-20T10:07:00Z".parse().unwrap()),
+        jiff::SignedDuration::ZERO,
+        &std::collections::BTreeSet::new(),
+        &std::collections::BTreeSet::new(),
+        "us-east-1",
+    );
+    let within = Scanned {
+        scope: &scope,
+        unlisted: &[],
+    };
+    let keys = || Keys::Given(made.keys.clone());
+    let result = verify(Origin::Bucket, &made.files, within, &logs(&[5]), &keys());
+    assert_eq!(result.missing(), 0, "{}", result.summary());
+    assert!(!result.tampered());
+    // Another region or account is outside the scope too.
+    let region = crate::source::Scope::new(
+        None,
+        None,
+        jiff::SignedDuration::ZERO,
+        &std::collections::BTreeSet::new(),
+        &std::collections::BTreeSet::from(["ap-south-1".to_owned()]),
+        "us-east-1",
+    );
+    let result = verify(
+        Origin::Bucket,
+        &made.files,
+        Scanned {
+            scope: &region,
+            unlisted: &[],
+        },
+        &[],
+        &keys(),
+    );
+    assert_eq!(result.missing(), 0, "{}", result.summary());
+    // The day's prefix could not be listed: a failed read, already counted as one.
+    let unlisted = [format!("s3://b/{LOGS}")];
+    let result = verify(
+        Origin::Bucket,
+        &made.files,
+        Scanned {
+            scope: &EVERYTHING,
+            unlisted: &unlisted,
+        },
+        &logs(&[5]),
+        &keys(),
+    );
+    assert_eq!(result.missing(), 0, "{}", result.summary());
+    // A local folder that could not be read, named without its trailing `/`.
+    assert!(below("/copy/AWSLogs/x/y.json.gz", "/copy/AWSLogs/x"));
+    assert!(!below("/copy/AWSLogs/xy/y.json.gz", "/copy/AWSLogs/x"));
+}
+
+#[test]
+fn an_invalid_digest_s_files_are_not_also_missing() {
+    let mut made = made(1, |_, _| {});
+    made.files[0].signature = Some("00".to_owned());
+    let result = verify(
+        Origin::Bucket,
+        &made.files,
+        all(),
+        &logs(&[5]),
+        &Keys::Given(made.keys),
+    );
+    assert!(result.tampered());
+    assert_eq!(result.missing(), 0, "{}", result.summary());
 }

@@ -24,6 +24,11 @@ pub struct Run<'a> {
     pub mapper: &'a Mapper,
     /// `--verify-digests`: what the digests say about the files read.
     pub integrity: Option<&'a crate::integrity::Verification>,
+    /// Whether the window is delivered, and whether every listed file was read.
+    pub completeness: Option<(
+        &'a crate::source::delivery::Delivery,
+        Option<&'a crate::source::delivery::Files>,
+    )>,
 }
 
 /// The summary text, one fact per line.
@@ -33,6 +38,9 @@ pub fn render(run: &Run<'_>) -> String {
     inputs(&mut out, run);
     if let Some(verification) = run.integrity {
         out.push_str(&verification.summary());
+    }
+    if let Some((delivery, files)) = run.completeness {
+        out.push_str(&crate::source::delivery::line(delivery, files));
     }
     events(&mut out, run);
     actions(&mut out, run.discovery);

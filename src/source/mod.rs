@@ -2,6 +2,7 @@
 //! stdin. The source lists inputs and reads their bytes; everything after is synchronous.
 
 pub mod athena;
+pub mod delivery;
 pub mod digest;
 mod dir;
 pub mod engine;

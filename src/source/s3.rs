@@ -44,6 +44,8 @@ pub struct Options {
     pub list_public_keys: bool,
     /// A progress line on stderr while listing, when it is a terminal.
     pub progress: bool,
+    /// `--wait`: wait for the window to be delivered before listing it.
+    pub wait: Option<(super::delivery::Rule, super::delivery::Wait)>,
 }
 
 /// A source that could not be opened at all.
@@ -53,6 +55,9 @@ pub enum SourceError {
     Runtime(#[source] std::io::Error),
     #[error("s3://{bucket}: {message}")]
     Bucket { bucket: String, message: String },
+    /// `--wait` ended without reading.
+    #[error(transparent)]
+    Wait(#[from] super::delivery::Stopped),
 }
 
 /// What fetching did, known once the stream is drained.
@@ -76,6 +81,10 @@ pub struct Stream {
     pub digests: Vec<crate::integrity::DigestFile>,
     /// CloudTrail's public keys, with `list_public_keys` (or why they could not be listed).
     pub keys: Option<Result<crate::integrity::PublicKeys, String>>,
+    /// The accounts × regions listed.
+    pub areas: Vec<super::delivery::Area>,
+    /// What `--wait` saw, when it waited.
+    pub waited: Option<super::delivery::Waited>,
 }
 
 /// The background fetch.
@@ -107,9 +116,24 @@ pub fn open(options: &Options) -> Result<Stream, SourceError> {
         .enable_all()
         .build()
         .map_err(SourceError::Runtime)?;
-    let (client, listing, objects, digests, keys) = runtime.block_on(async {
+    let (client, listing, objects, digests, keys, areas, waited) = runtime.block_on(async {
         let (client, shared) = client(options).await?;
-        let (mut listing, objects, areas) = list(&client, options).await?;
+        let (mut listing, areas) = areas(&client, options).await?;
+        let typed: Vec<super::delivery::Area> = areas
+            .iter()
+            .map(|(base, region)| super::delivery::Area::new(base, region))
+            .collect();
+        let waited = match &options.wait {
+            Some((rule, wait)) => {
+                let probe = super::delivery::Bucket {
+                    client: &client,
+                    bucket: &options.bucket,
+                };
+                Some(super::delivery::wait(&probe, &typed, rule, wait).await?)
+            }
+            None => None,
+        };
+        let objects = list(&client, options, &areas, &mut listing).await;
         let (digests, keys) = if options.verify_digests {
             let (digests, failed, keys) =
                 super::digest::read(&client, &shared, options, &areas).await;
@@ -118,7 +142,7 @@ pub fn open(options: &Options) -> Result<Stream, SourceError> {
         } else {
             (Vec::new(), None)
         };
-        Ok::<_, SourceError>((client, listing, objects, digests, keys))
+        Ok::<_, SourceError>((client, listing, objects, digests, keys, typed, waited))
     })?;
     // Room for a few fetched objects per worker: fetching pauses while the parser is behind.
     let (sender, blobs) = sync_channel(options.concurrency.max(1));
@@ -131,6 +155,8 @@ pub fn open(options: &Options) -> Result<Stream, SourceError> {
         fetcher: Fetcher(fetcher),
         digests,
         keys,
+        areas,
+        waited,
     })
 }
 
@@ -346,12 +372,11 @@ async fn list_prefixes(
     keys
 }
 
-/// Lists the keys to read, walking the layout down to the window's days; also returns each
-/// (account folder, region) listed.
-async fn list(
+/// Walks the layout down to the accounts' regions: each (account folder, region) to list.
+async fn areas(
     client: &Client,
     options: &Options,
-) -> Result<(Listing, Vec<Object>, Vec<(String, String)>), SourceError> {
+) -> Result<(Listing, Vec<(String, String)>), SourceError> {
     let bucket = &options.bucket;
     let fatal = |message: String| SourceError::Bucket {
         bucket: bucket.clone(),
@@ -402,32 +427,38 @@ async fn list(
         .collect()
         .await;
     let mut areas = Vec::new();
-    let mut prefixes = Vec::new();
     for (base, regions) in region_lists {
-        let trail = format!("{base}CloudTrail/");
-        let regions = match regions {
-            Ok(regions) => regions,
-            Err(message) => {
-                listing.failed.push(Problem {
-                    path: format!("s3://{bucket}/{trail}"),
-                    message,
-                });
-                continue;
-            }
-        };
-        for region in regions {
-            areas.push((base.clone(), region.clone()));
-            let region_prefix = format!("{trail}{region}/");
-            match days(&options.scope) {
-                Some(days) => prefixes.extend(
-                    days.iter()
-                        .map(|d| format!("{region_prefix}{}/", d.strftime("%Y/%m/%d"))),
-                ),
-                None => prefixes.push(region_prefix),
-            }
+        match regions {
+            Ok(regions) => areas.extend(regions.into_iter().map(|r| (base.clone(), r))),
+            Err(message) => listing.failed.push(Problem {
+                path: format!("s3://{bucket}/{base}CloudTrail/"),
+                message,
+            }),
         }
     }
-    let keys = list_prefixes(client, bucket, prefixes, options, &mut listing).await;
+    Ok((listing, areas))
+}
+
+/// Lists the keys to read in the areas, down to the window's days.
+async fn list(
+    client: &Client,
+    options: &Options,
+    areas: &[(String, String)],
+    listing: &mut Listing,
+) -> Vec<Object> {
+    let bucket = &options.bucket;
+    let mut prefixes = Vec::new();
+    for (base, region) in areas {
+        let region_prefix = format!("{base}CloudTrail/{region}/");
+        match days(&options.scope) {
+            Some(days) => prefixes.extend(
+                days.iter()
+                    .map(|d| format!("{region_prefix}{}/", d.strftime("%Y/%m/%d"))),
+            ),
+            None => prefixes.push(region_prefix),
+        }
+    }
+    let keys = list_prefixes(client, bucket, prefixes, options, listing).await;
     let mut wanted = Vec::new();
     for object in keys {
         let name = object.key.rsplit('/').next().unwrap_or(&object.key);
@@ -444,7 +475,7 @@ async fn list(
             size: o.size,
         })
         .collect();
-    Ok((listing, wanted, areas))
+    wanted
 }
 
 /// The cache file of an object: a hash of bucket, key and ETag, never the key as a path.

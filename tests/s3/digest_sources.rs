@@ -31,7 +31,7 @@ fn digests_of_a_local_copy_check_hashes_and_say_signatures_were_not_checked() {
     assert!(markdown.contains("## Log file verification (`--verify-digests`)"));
     assert_eq!(markdown.matches("| verified |").count(), 25, "{markdown}");
     assert!(
-        stderr.contains("digests: 25 log files verified, 0 not covered by any digest, 0 INVALID; 6 digest files (0 INVALID), 0 signatures checked"),
+        stderr.contains("digests: 25 log files verified, 0 not covered by any digest, 0 INVALID (0 missing); 6 digest files (0 INVALID), 0 signatures checked"),
         "{stderr}"
     );
     assert!(
@@ -151,7 +151,7 @@ fn moto_serves_signed_digests_with_their_metadata() {
         } else {
             assert_eq!(output.status.code(), Some(0), "{stderr}");
             assert!(
-                stderr.contains("25 log files verified, 0 not covered by any digest, 0 INVALID; 6 digest files (0 INVALID), 6 signatures checked"),
+                stderr.contains("25 log files verified, 0 not covered by any digest, 0 INVALID (0 missing); 6 digest files (0 INVALID), 6 signatures checked"),
                 "{stderr}"
             );
             assert_eq!(output.stdout, from_dir());

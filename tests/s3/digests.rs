@@ -108,7 +108,7 @@ fn digests_all_valid_verify_every_log_file_and_leave_the_policy_unchanged() {
         assert_eq!(code, Some(0), "{stderr}");
         assert_eq!(stdout, from_dir());
         assert!(
-            stderr.contains("digests: 25 log files verified, 0 not covered by any digest, 0 INVALID; 6 digest files (0 INVALID), 6 signatures checked"),
+            stderr.contains("digests: 25 log files verified, 0 not covered by any digest, 0 INVALID (0 missing); 6 digest files (0 INVALID), 6 signatures checked"),
             "{stderr}"
         );
         assert!(stderr.contains("6 digest files read"), "{stderr}");
