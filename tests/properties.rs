@@ -16,6 +16,9 @@ use minpriv::synth::deploy::{self, Ids};
 use proptest::prelude::*;
 use wildmatch::WildMatch;
 
+#[path = "properties/fast_path.rs"]
+mod fast_path;
+
 /// (event source, event name, request parameters with `{name}` placeholders)
 const CALLS: &[(&str, &str, &str)] = &[
     (

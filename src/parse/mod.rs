@@ -5,6 +5,7 @@
 // Everything here reads untrusted input: no slicing that can panic.
 #![deny(clippy::indexing_slicing, clippy::string_slice)]
 
+mod prefilter;
 mod record;
 mod split;
 
@@ -17,6 +18,7 @@ use serde::Deserialize;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+pub use prefilter::Prefilter;
 use record::Slot;
 pub use record::{BadRecord, Event, Identity, RawRecord};
 
@@ -54,83 +56,6 @@ pub enum Item<'r> {
 
 /// Receives every record of an input in order.
 pub type Sink<'s> = dyn for<'r> FnMut(Item<'r>) + 's;
-
-/// Byte strings of which a record must contain one to be worth decoding (the name of a
-/// principal asked for). Records without them are counted and passed over undecoded,
-/// which is most of an organization trail.
-#[derive(Debug)]
-pub struct Prefilter {
-    finders: Vec<memchr::memmem::Finder<'static>>,
-    /// `\u`: an escaped character, which may hide a needle.
-    escape: memchr::memmem::Finder<'static>,
-}
-
-impl Default for Prefilter {
-    fn default() -> Self {
-        Self {
-            finders: Vec::new(),
-            escape: memchr::memmem::Finder::new(b"\\u").into_owned(),
-        }
-    }
-}
-
-impl Prefilter {
-    /// Admits every record.
-    #[must_use]
-    pub fn none() -> Self {
-        Self::default()
-    }
-
-    /// Admits records that contain any of `needles`.
-    #[must_use]
-    pub fn any(needles: &[String]) -> Self {
-        Self {
-            finders: needles
-                .iter()
-                .map(|n| memchr::memmem::Finder::new(n.as_bytes()).into_owned())
-                .collect(),
-            ..Self::default()
-        }
-    }
-
-    /// Whether it admits every record.
-    #[must_use]
-    pub fn is_empty(&self) -> bool {
-        self.finders.is_empty()
-    }
-
-    /// For each record range, whether it holds a needle or an escape: the whole body is
-    /// searched once per needle, and each hit is placed in its record.
-    fn hits(&self, body: &[u8], ranges: &[std::ops::Range<usize>]) -> Vec<bool> {
-        let mut hit = vec![false; ranges.len()];
-        for finder in self.finders.iter().chain(std::iter::once(&self.escape)) {
-            let mut from = 0;
-            while let Some(found) = body.get(from..).and_then(|rest| finder.find(rest)) {
-                let at = from + found;
-                // The record holding `at`, if any (hits in the framing belong to none).
-                let index = ranges.partition_point(|r| r.end <= at);
-                match (ranges.get(index), hit.get_mut(index)) {
-                    (Some(range), Some(slot)) if range.start <= at => {
-                        *slot = true;
-                        // The rest of this record need not be searched again.
-                        from = range.end;
-                    }
-                    _ => from = at + 1,
-                }
-            }
-        }
-        hit
-    }
-
-    /// A record holding a needle, or any `\u` escape: JSON may write any character of a
-    /// name as `\uXXXX`, and then the name is not literally in the record's bytes (such
-    /// records are rare; CloudTrail writes names as they are).
-    fn admits(&self, record: &[u8]) -> bool {
-        self.finders.is_empty()
-            || self.finders.iter().any(|f| f.find(record).is_some())
-            || self.escape.find(record).is_some()
-    }
-}
 
 /// Turns raw input bytes into JSON text: gunzips when the gzip magic is present.
 /// `buffer` is reused across calls to keep allocations flat.
@@ -297,26 +222,11 @@ pub fn records(json: &[u8], prefilter: &Prefilter, sink: &mut Sink<'_>) -> Resul
             .deserialize(&mut de)
             .and_then(|()| de.end())),
         // Needle first: where the principal's names occur, in a document whose records
-        // are found from their start marks, without walking the rest byte by byte.
+        // the structural walk found without decoding them.
         b'{' if !prefilter.is_empty()
-            && let Some(ranges) = split::marked(body) =>
+            && let Some(split) = split::records(body) =>
         {
-            let hit = prefilter.hits(body, &ranges);
-            for (range, hit) in ranges.into_iter().zip(hit) {
-                match body.get(range) {
-                    Some(record) if hit => counter.raw(record),
-                    _ => counter.passed_over(),
-                }
-            }
-            Ok(())
-        }
-        b'{' if !prefilter.is_empty()
-            && let Some(ranges) = split::records(body) =>
-        {
-            for record in ranges.into_iter().filter_map(|range| body.get(range)) {
-                counter.raw(record);
-            }
-            Ok(())
+            split_document(body, &split, &mut counter)
         }
         b'{' if matches!(first_key(body), Some("Records" | "Events")) => {
             document(body, &mut counter)
@@ -351,6 +261,37 @@ fn document(body: &[u8], counter: &mut Counter<'_, '_>) -> serde_json::Result<()
             "no \"Records\" or \"Events\" array",
         ))
     }
+}
+
+/// The records of a document [`split::records`] walked: those holding a needle (or an
+/// escape) are decoded, the others passed over. Every record to decode is decoded before
+/// anything is handed on, so that a record that does not decode as one JSON value — the
+/// document is not valid JSON there — sends the whole document to the full decoder, which
+/// then reports it exactly as it would have without the search.
+fn split_document(
+    body: &[u8],
+    split: &split::Split,
+    counter: &mut Counter<'_, '_>,
+) -> serde_json::Result<()> {
+    let hits = counter.prefilter.hits(body, split);
+    let mut slots = Vec::with_capacity(hits.iter().filter(|hit| **hit).count());
+    for (range, _) in split.ranges.iter().zip(&hits).filter(|(_, hit)| **hit) {
+        match body.get(range.clone()).map(from_bytes::<Slot>) {
+            Some(Ok(slot)) => slots.push(slot),
+            _ => return document(body, counter),
+        }
+    }
+    let mut slots = slots.into_iter();
+    for hit in hits {
+        match hit.then(|| slots.next()).flatten() {
+            Some(slot) => {
+                counter.records += 1;
+                counter.push(slot);
+            }
+            None => counter.passed_over(),
+        }
+    }
+    Ok(())
 }
 
 /// One record per line; a lone record or document (on one line or many) is read whole.
@@ -445,8 +386,10 @@ impl Counter<'_, '_> {
             (self.sink)(Item::Unmatched);
             return;
         }
-        let slot = from_bytes::<Slot>(text).map_or(Slot(None), |slot| slot);
-        self.push(slot);
+        match from_bytes::<Slot>(text) {
+            Ok(slot) => self.push(slot),
+            Err(_) => (self.sink)(Item::Bad(BadRecord::Undecodable)),
+        }
     }
 
     /// One decoded record slot.
@@ -665,7 +608,7 @@ mod tests {
     #[test]
     fn a_file_that_is_not_utf8_reads_as_its_bytes_read() {
         // A byte that is not UTF-8 inside one record's string: the whole document fails
-        // where serde_json finds it, the prefilter's path loses that record alone.
+        // where serde_json finds it, with the record search as without it.
         let doc = format!(r#"{{"Records":[{A},{B}]}}"#).replacen("\"A\"", "\"A\u{ff}\"", 1);
         let mut bytes = doc.into_bytes();
         let at = bytes.iter().position(|b| *b == 0xc3).unwrap();
@@ -676,16 +619,45 @@ mod tests {
             whole.to_string().contains(&plain.to_string()),
             "{whole} / {plain}"
         );
-        let mut seen = Vec::new();
-        records(
-            &bytes,
-            &Prefilter::any(&["event".to_owned()]),
-            &mut |item| {
-                seen.push(matches!(item, Item::Bad(_)));
-            },
-        )
-        .unwrap();
-        assert_eq!(seen, [true, false]);
+        let searched =
+            records(&bytes, &Prefilter::any(&["event".to_owned()]), &mut |_| {}).unwrap_err();
+        assert_eq!(searched.to_string(), whole.to_string());
+    }
+
+    #[test]
+    fn a_record_the_search_cannot_decode_sends_the_document_to_the_full_walk() {
+        let search = Prefilter::any(&["needle".to_owned()]);
+        let read = |doc: &str, prefilter: &Prefilter| {
+            let mut seen = Vec::new();
+            let result = records(doc.as_bytes(), prefilter, &mut |item| {
+                seen.push(match item {
+                    Item::Event(e) => e.name.into_owned(),
+                    Item::Bad(bad) => format!("bad: {bad}"),
+                    Item::Unmatched => "unmatched".to_owned(),
+                });
+            });
+            (result.map_err(|e| e.to_string()), seen)
+        };
+        // Not JSON inside the principal's record: the search hands nothing on, the full walk
+        // reads the document and fails where the plain decoder fails, with its message.
+        let broken = r#"{"Records":[{"eventName":"A","eventTime":"t","eventSource":"s"},{"eventName":"needle","x":tru}]}"#;
+        let (fast, fast_seen) = read(broken, &search);
+        let (plain, _) = read(broken, &Prefilter::none());
+        assert_eq!(fast, plain);
+        assert_eq!(fast_seen, ["unmatched"]);
+        // A record the walk splits right but that does not decode (a duplicate field): one
+        // bad record, each record handed on once, the rest of the document read.
+        let duplicate = r#"{"Records":[{"eventName":"A","eventTime":"t","eventSource":"s"},{"eventName":"needle","eventName":"B","eventTime":"t","eventSource":"s"},{"eventName":"needle","eventTime":"t","eventSource":"s"}]}"#;
+        let (fast, fast_seen) = read(duplicate, &search);
+        assert_eq!(fast, Ok(3));
+        assert_eq!(
+            fast_seen,
+            [
+                "unmatched",
+                "bad: record that does not decode (not valid JSON, or a field given twice)",
+                "needle"
+            ]
+        );
     }
 
     #[test]

@@ -205,6 +205,10 @@ pub enum BadRecord {
     BadLookupEvent,
     #[error("record that is not a JSON object")]
     Shape,
+    /// Text the decoder refuses as a record: not valid JSON, a field given twice, an
+    /// escape that is no character.
+    #[error("record that does not decode (not valid JSON, or a field given twice)")]
+    Undecodable,
 }
 
 impl<'a> TryFrom<RawRecord<'a>> for Event<'a> {
