@@ -375,11 +375,11 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     }
     let Read {
         listing,
-        tally,
+        mut tally,
         notes,
         verification,
     } = read(&config, mapper)?;
-    let discovery = Discovery::from_calls(&tally.calls, &mapper);
+    let discovery = discovery(&mut tally, &mapper);
     let scoping = crate::resource::Scoping {
         created: std::sync::Arc::new(tally.created.clone()),
         lifecycle: std::sync::Arc::new(tally.lifecycle.clone()),
@@ -410,7 +410,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         crate::warn_!("{summary}");
     }
     if tampered {
-        let report = Report::new(&discovery, &built, &policies, &mapper, &config.filter);
+        let report = report_of(&discovery, &built, &policies, &mapper, &config, &tally);
         return tampered_exit(config.report.as_deref(), report, verification.as_ref());
     }
     if failed > 0 {
@@ -431,7 +431,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
             tally.files_read
         );
     }
-    let mut report = Report::new(&discovery, &built, &policies, &mapper, &config.filter);
+    let mut report = report_of(&discovery, &built, &policies, &mapper, &config, &tally);
     report.integrity = verification.as_ref().map(Verification::statuses);
     if let Some(path) = &config.report {
         write_report(path, &report)?;
@@ -458,7 +458,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     }
     if config.strict && problems {
         crate::warnln!(
-            "minpriv: --strict: inputs skipped or not verified, calls not mapped (above)"
+            "minpriv: --strict: inputs skipped or not verified, calls not mapped or refused by other policies (above)"
         );
         return Ok(Exit::Strict);
     }
@@ -480,6 +480,34 @@ fn skipped(
         || !tally.bad_records.is_empty()
         || !discovery.unmapped.is_empty()
         || verification.is_some_and(|v| v.unverified() > 0)
+        || tally.denials.refused() > 0
+        || tally.denials.undecoded() > 0
+}
+
+/// The evidence report of a run, its denials included.
+fn report_of(
+    discovery: &Discovery,
+    built: &crate::policy::Built,
+    policies: &[Policy],
+    mapper: &Mapper,
+    config: &Config,
+    tally: &scan::Tally,
+) -> Report {
+    let mut report = Report::new(discovery, built, policies, mapper, &config.filter);
+    report.denials = render::report::denial_reports(&tally.denials);
+    report
+}
+
+/// The map stage over the tally: its calls mapped, and what its denials prove added, once
+/// every encoded denial message is filed.
+fn discovery(tally: &mut scan::Tally, mapper: &Mapper) -> Discovery {
+    // Encoded messages are listed as such: only STS can read them.
+    tally
+        .denials
+        .settle(&std::collections::BTreeMap::new(), mapper);
+    let mut discovery = Discovery::from_calls(&tally.calls, mapper);
+    discovery.add_denials(&tally.denials, mapper);
+    discovery
 }
 
 /// Log files or digests failed verification: no policy from a trail that was changed. The
@@ -639,7 +667,10 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<Exit> {
             args.report.display()
         )
     })?;
-    if let Some(explanation) = report.explain(&args.action) {
+    if let Some(explanation) = report
+        .explain(&args.action)
+        .or_else(|| report.explain_denied(&args.action))
+    {
         emit(None, &explanation)?;
         return Ok(Exit::Success);
     }

@@ -448,7 +448,8 @@ pub struct DiscoverArgs {
     #[arg(long, value_name = "FILE", requires = "verify_digests")]
     pub public_keys: Option<PathBuf>,
 
-    /// Fail (exit 4) if any file or record was unreadable, any call could not be mapped, or
+    /// Fail (exit 4) if any file or record was unreadable, any call could not be mapped, any
+    /// call was refused by a policy other than the identity policy (or an explicit deny), or
     /// (with --verify-digests) any log file could not be verified.
     #[arg(long)]
     pub strict: bool,

@@ -96,6 +96,12 @@ fn missing_section(out: &mut String, proposal: &Proposal) {
             if let Some(sid) = &m.denied_by {
                 notes.push(format!("denied by statement `{sid}`"));
             }
+            if let Some(message) = m.evidence.as_ref().and_then(|e| e.denial.as_ref()) {
+                notes.push(format!(
+                    "**proven missing: AWS refused it** (`{}`)",
+                    message.replace('|', "\\|").replace('`', "'")
+                ));
+            }
             let grant: Vec<String> = m.grant_on.iter().map(|r| format!("`{r}`")).collect();
             let _ = writeln!(
                 out,
