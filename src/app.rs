@@ -376,10 +376,10 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     let Read {
         listing,
         mut tally,
-        notes,
+        mut notes,
         verification,
     } = read(&config, mapper)?;
-    let discovery = discovery(&mut tally, &mapper);
+    let discovery = discovery(&config, &mut tally, &mapper, &mut notes)?;
     let scoping = crate::resource::Scoping {
         created: std::sync::Arc::new(tally.created.clone()),
         lifecycle: std::sync::Arc::new(tally.lifecycle.clone()),
@@ -458,7 +458,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     }
     if config.strict && problems {
         crate::warnln!(
-            "minpriv: --strict: inputs skipped or not verified, calls not mapped or refused by other policies (above)"
+            "minpriv: --strict: inputs skipped or not verified, calls not mapped, refused by other policies or not decoded (above)"
         );
         return Ok(Exit::Strict);
     }
@@ -500,14 +500,51 @@ fn report_of(
 
 /// The map stage over the tally: its calls mapped, and what its denials prove added, once
 /// every encoded denial message is filed.
-fn discovery(tally: &mut scan::Tally, mapper: &Mapper) -> Discovery {
-    // Encoded messages are listed as such: only STS can read them.
-    tally
-        .denials
-        .settle(&std::collections::BTreeMap::new(), mapper);
+fn discovery(
+    config: &Config,
+    tally: &mut scan::Tally,
+    mapper: &Mapper,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Discovery> {
+    settle_denials(config, &mut tally.denials, mapper, notes)?;
     let mut discovery = Discovery::from_calls(&tally.calls, mapper);
     discovery.add_denials(&tally.denials, mapper);
-    discovery
+    Ok(discovery)
+}
+
+/// Files every encoded denial message: with `--decode-denials`, each distinct one is decoded
+/// by STS first (and the summary says how that went); without, they are listed as encoded.
+fn settle_denials(
+    config: &Config,
+    denials: &mut crate::denial::Denials,
+    mapper: &Mapper,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    let mut decoded = std::collections::BTreeMap::new();
+    let pending = denials.pending();
+    if config.decode_denials && !pending.is_empty() {
+        let results = source::sts::decode(
+            &pending,
+            &source::sts::Options {
+                profile: config.profile.clone(),
+                region: None,
+            },
+        )
+        .context("--decode-denials")?;
+        for (message, result) in pending.into_iter().zip(results) {
+            let verdict = result
+                .and_then(|text| crate::denial::decoded::parse(&text).map_err(|e| e.to_string()));
+            decoded.insert(message, verdict);
+        }
+        let failed = decoded.values().filter(|v| v.is_err()).count();
+        notes.push(format!(
+            "STS DecodeAuthorizationMessage: {} encoded denial messages sent, {} decoded, {failed} not",
+            decoded.len(),
+            decoded.len() - failed
+        ));
+    }
+    denials.settle(&decoded, mapper);
+    Ok(())
 }
 
 /// Log files or digests failed verification: no policy from a trail that was changed. The
@@ -780,6 +817,15 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
         crate::query::lake_store(store)
             .map_err(|reason| anyhow::anyhow!("--lake {store}: {reason}"))?;
         statements.push(crate::query::lake_permissions(store));
+    }
+    if args.decode_denials {
+        // STS API reference, DecodeAuthorizationMessage; the action takes no resource.
+        statements.push(serde_json::json!({
+            "Sid": "DecodeDenials",
+            "Effect": "Allow",
+            "Action": "sts:DecodeAuthorizationMessage",
+            "Resource": "*",
+        }));
     }
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
     emit(None, &(serde_json::to_string_pretty(&policy)? + "\n"))?;

@@ -49,6 +49,10 @@ pub struct Bucket {
 
 /// Everything `discover` needs, resolved.
 #[derive(Debug)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line switches"
+)]
 pub struct Config {
     pub input: Input,
     pub endpoint_url: Option<String>,
@@ -67,6 +71,8 @@ pub struct Config {
     pub quiet: bool,
     /// `--verify-digests`.
     pub digests: Option<DigestCheck>,
+    /// `--decode-denials`: decode EC2's encoded messages with STS.
+    pub decode_denials: bool,
 }
 
 /// How `--verify-digests` checks signatures.
@@ -201,6 +207,7 @@ impl Config {
             allow_partial: args.allow_partial,
             quiet: args.quiet,
             digests,
+            decode_denials: args.decode_denials,
         })
     }
 }

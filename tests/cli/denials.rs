@@ -1,10 +1,13 @@
 //! Denials end to end: what AWS's error messages prove missing goes into the policy, what
 //! other policies refused is reported and fails `--strict`, the report's `denials` array has
-//! its documented shape, `explain` and `catalog diff` show the evidence, and encoded
-//! messages are listed for STS.
+//! its documented shape, `explain` and `catalog diff` show the evidence, and
+//! `--decode-denials` asks STS over its query protocol (a loopback stand-in).
 
 use super::*;
 use serde_json::json;
+
+#[path = "../support/sts_server.rs"]
+mod sts_server;
 
 const SESSION: &str = "arn:aws:sts::111122223333:assumed-role/ci-provisioner/terraform-run-43";
 
@@ -355,5 +358,127 @@ fn a_missing_action_a_denial_proves_is_marked_in_the_catalog_proposal() {
     assert!(
         line.contains("because no identity-based policy allows the iam:PassRole action"),
         "{line}"
+    );
+}
+
+/// The CLI reference's example of a decoded message (an explicit deny of RunInstances).
+const EXPLICIT: &str = r#"{"allowed":false,"explicitDeny":true,"matchedStatements":{"items":[{"statementId":"VisualEditor0","effect":"DENY","principals":{"items":[{"value":"AROA123456789EXAMPLE"}]},"principalGroups":{"items":[]},"actions":{"items":[{"value":"ec2:RunInstances"}]},"resources":{"items":[{"value":"*"}]},"conditions":{"items":[]}}]},"failures":{"items":[]},"context":{"principal":{"id":"AROA123456789EXAMPLE:Ana","arn":"arn:aws:sts::111122223333:assumed-role/Developer/Ana"},"action":"RunInstances","resource":"arn:aws:ec2:us-east-1:111122223333:instance/*","conditions":{"items":[]}}}"#;
+/// An implicit deny of the role passed to the instance (the knowledge center's example).
+const IMPLICIT: &str = r#"{"allowed":false,"explicitDeny":false,"matchedStatements":{"items":[]},"failures":{"items":[]},"context":{"principal":{"id":"ABCDEFGHIJKLMNO","name":"AWS-User"},"action":"iam:PassRole","resource":"arn:aws:iam::111122223333:role/app-ec2","conditions":{"items":[]}}}"#;
+
+fn encoded(time: &str, message: &str) -> Value {
+    run_instances(
+        time,
+        &format!(
+            "You are not authorized to perform this operation. Encoded authorization failure message: {message}"
+        ),
+    )
+}
+
+#[test]
+fn decode_denials_asks_sts_over_its_query_protocol() {
+    let server = sts_server::Server::start(
+        [("ENC-A+/=", IMPLICIT), ("ENC-B", EXPLICIT)]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect(),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = events(
+        dir.path(),
+        &[
+            encoded("2026-11-20T10:01:00Z", "ENC-A+/="),
+            encoded("2026-11-20T10:02:00Z", "ENC-A+/="),
+            encoded("2026-11-20T10:03:00Z", "ENC-B"),
+            encoded("2026-11-20T10:04:00Z", "ENC-UNKNOWN"),
+            // A plain verdict is read as it is, never sent.
+            run_instances("2026-11-20T10:05:00Z", PASS_ROLE),
+        ],
+    );
+    let run = |extra: &[&str]| {
+        minpriv()
+            .env("AWS_ACCESS_KEY_ID", "minpriv-test")
+            .env("AWS_SECRET_ACCESS_KEY", "minpriv-test-secret")
+            .env("AWS_ENDPOINT_URL_STS", &server.endpoint)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+            .args(["discover", "--principal", ROLE, "--events"])
+            .arg(&path)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    // Without the flag, STS is not asked.
+    let plain = run(&[]);
+    assert!(plain.status.success());
+    assert!(server.received().is_empty());
+
+    let output = run(&["--decode-denials"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let received = server.received();
+    let mut sent: Vec<&str> = received
+        .iter()
+        .map(|r| r.form["EncodedMessage"].as_str())
+        .collect();
+    sent.sort_unstable();
+    assert_eq!(sent, ["ENC-A+/=", "ENC-B", "ENC-UNKNOWN"]);
+    for request in &received {
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("POST", "/")
+        );
+        assert!(
+            request
+                .content_type
+                .starts_with("application/x-www-form-urlencoded")
+        );
+        assert_eq!(request.form["Action"], "DecodeAuthorizationMessage");
+        assert_eq!(request.form["Version"], "2011-06-15");
+        // Signed with SigV4 for STS, in the default region (none was configured).
+        assert!(
+            request
+                .authorization
+                .starts_with("AWS4-HMAC-SHA256 Credential=minpriv-test/")
+                && request
+                    .authorization
+                    .contains("/us-east-1/sts/aws4_request"),
+            "{}",
+            request.authorization
+        );
+    }
+    for expected in [
+        "STS DecodeAuthorizationMessage: 3 encoded denial messages sent, 2 decoded, 1 not\n",
+        "REFUSED by other policies: the deployment needs these, and no identity policy makes them succeed (1):\n  ec2.amazonaws.com RunInstances ×1 (Client.UnauthorizedOperation): ec2:RunInstances on arn:aws:ec2:us-east-1:111122223333:instance/* (explicit deny; AWS did not name the kind of policy; statements VisualEditor0)\n",
+        "denied: AWS named the action, not which policy refused it (not added; check by hand) (1):\n  ec2.amazonaws.com RunInstances ×2 (Client.UnauthorizedOperation): iam:PassRole on arn:aws:iam::111122223333:role/app-ec2 (implicit deny; AWS did not name the kind of policy)\n",
+        "encoded messages STS did not decode (1):\n  ec2.amazonaws.com RunInstances ×1: STS DecodeAuthorizationMessage: InvalidAuthorizationMessageException: ",
+        "named by AWS as missing from the identity-based policy, added to the policy (1):\n  iam:PassRole on arn:aws:iam::111122223333:role/app-ec2: in the error of ec2.amazonaws.com RunInstances ×1 ",
+    ] {
+        assert!(stderr.contains(expected), "{expected}\n---\n{stderr}");
+    }
+    // A message STS would not decode, and a refusal, fail --strict.
+    assert_eq!(
+        run(&["--decode-denials", "--strict"]).status.code(),
+        Some(4)
+    );
+}
+
+#[test]
+fn self_policy_adds_what_decode_denials_needs() {
+    let policy: Value = serde_json::from_str(&stdout_of(
+        minpriv().args(["self-policy", "--decode-denials"]),
+    ))
+    .unwrap();
+    assert_eq!(
+        policy["Statement"],
+        json!([{"Sid": "DecodeDenials", "Effect": "Allow", "Action": "sts:DecodeAuthorizationMessage", "Resource": "*"}])
+    );
+    let reference = minpriv::iam::Reference::embedded().unwrap();
+    let (_, action) = reference.action("sts:DecodeAuthorizationMessage").unwrap();
+    assert!(
+        action.resource_types.is_empty(),
+        "{:?}",
+        action.resource_types
     );
 }
