@@ -355,8 +355,9 @@ fn a_missing_action_a_denial_proves_is_marked_in_the_catalog_proposal() {
         line.contains("**proven missing: AWS refused it**"),
         "{line}"
     );
+    // AWS's message, quoted up to a length (explain prints it whole).
     assert!(
-        line.contains("because no identity-based policy allows the iam:PassRole action"),
+        line.contains("is not authorized to perform: iam:PassRole on resource: arn:aws:iam::111122223333:role/app-ec2 because no identit…`"),
         "{line}"
     );
 }
