@@ -494,7 +494,7 @@ fn report_of(
     tally: &scan::Tally,
 ) -> Report {
     let mut report = Report::new(discovery, built, policies, mapper, &config.filter);
-    report.denials = render::report::denial_reports(&tally.denials);
+    report.denials = render::denials::reports(&tally.denials);
     report
 }
 

@@ -45,7 +45,7 @@ fn pipeline(bytes: &[u8]) {
         .settle(&std::collections::BTreeMap::new(), &mapper);
     let mut discovery = Discovery::from_calls(&tally.calls, &mapper);
     discovery.add_denials(&tally.denials, &mapper);
-    let _ = minpriv::render::report::denial_reports(&tally.denials);
+    let _ = minpriv::render::denials::reports(&tally.denials);
     minpriv::render::denials::render(&mut String::new(), &tally.denials);
     let created = std::sync::Arc::new(tally.created.clone());
     for mode in [Mode::Scoped, Mode::Exact, Mode::Wildcard] {

@@ -5,13 +5,15 @@
 //! policy is a grant to add; any other is reported as something no catalog can fix.
 
 pub mod decoded;
+mod entry;
 pub mod message;
 mod table;
 mod tally;
 
+pub use entry::{Class, Entry, Key};
 pub use message::{Named, Verdict};
 pub use table::{Table, TableError};
-pub use tally::{Class, Denials, Entry, Key, NOT_ASKED, PENDING_LIMIT};
+pub use tally::{Denials, NOT_ASKED, PENDING_LIMIT};
 
 /// Whether an error code means the call was refused (`data/denials.toml`).
 #[must_use]

@@ -32,53 +32,7 @@ pub struct Report {
     /// Every refused call, by what AWS's error message said (one entry per distinct event
     /// source, event name, action, resource, kind of policy, explicit and policy ARN).
     #[serde(default)]
-    pub denials: Vec<DenialReport>,
-}
-
-/// One kind of denial, in the shape the tools that read the report rely on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DenialReport {
-    pub event_source: String,
-    pub event_name: String,
-    pub error_code: String,
-    pub action: Option<String>,
-    pub resource: Option<String>,
-    /// `identity-based`, `resource-based`, `service control`, `resource control`,
-    /// `permissions boundary`, `session`, `VPC endpoint` or `role trust`.
-    pub decided_by: Option<String>,
-    pub explicit: Option<bool>,
-    pub policy_arn: Option<String>,
-    pub authorization_id: Option<String>,
-    /// Only an implicit deny by the identity-based policy (of an action in the reference).
-    pub fixable: bool,
-    pub calls: u64,
-    pub first: String,
-    pub last: String,
-}
-
-/// The report's entries of a run's denials, in order.
-#[must_use]
-pub fn denial_reports(denials: &crate::denial::Denials) -> Vec<DenialReport> {
-    let text = |value: Option<&str>| value.map(str::to_owned);
-    denials
-        .entries
-        .iter()
-        .map(|(key, entry)| DenialReport {
-            event_source: key.source.to_string(),
-            event_name: key.name.to_string(),
-            error_code: entry.error_code().to_owned(),
-            action: text(key.action.as_deref()),
-            resource: text(key.resource.as_deref()),
-            decided_by: text(key.decided_by.as_deref()),
-            explicit: key.explicit,
-            policy_arn: text(key.policy_arn.as_deref()),
-            authorization_id: entry.authorization_id.as_ref().map(|(_, id)| id.clone()),
-            fixable: entry.class(key) == crate::denial::Class::Fixable,
-            calls: entry.seen.count,
-            first: entry.seen.first.clone(),
-            last: entry.seen.last.clone(),
-        })
-        .collect()
+    pub denials: Vec<super::denials::DenialReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -344,36 +298,8 @@ impl Report {
 
     /// The sections after the actions: denials, then log file verification.
     fn closing_markdown(&self, out: &mut String) {
-        self.denials_markdown(out);
+        super::denials::markdown(out, &self.denials);
         self.integrity_markdown(out);
-    }
-
-    /// Every denial, with what AWS said decided it.
-    fn denials_markdown(&self, out: &mut String) {
-        if self.denials.is_empty() {
-            return;
-        }
-        out.push_str("\n## Denials\n\n| Event | Error | Calls | Action | Resource | Decided by | Explicit | Policy | Fixable |\n|---|---|---|---|---|---|---|---|---|\n");
-        let cell = |value: Option<&str>| value.map_or_else(String::new, |v| format!("`{v}`"));
-        for d in &self.denials {
-            let _ = writeln!(
-                out,
-                "| {} {} | {} | {} | {} | {} | {} | {} | {} | {} |",
-                d.event_source,
-                d.event_name,
-                d.error_code,
-                d.calls,
-                d.action
-                    .as_deref()
-                    .map_or_else(|| "not named".to_owned(), |a| format!("`{a}`")),
-                cell(d.resource.as_deref()),
-                d.decided_by.as_deref().unwrap_or("not said"),
-                d.explicit
-                    .map_or("not said", |e| if e { "yes" } else { "no" }),
-                cell(d.policy_arn.as_deref()),
-                if d.fixable { "added" } else { "no" }
-            );
-        }
     }
 
     /// `--verify-digests`: each log file's status.
@@ -454,7 +380,10 @@ impl Report {
     }
 
     /// The denials that named an action (case does not matter).
-    pub fn denials_of<'r>(&'r self, action: &'r str) -> impl Iterator<Item = &'r DenialReport> {
+    pub fn denials_of<'r>(
+        &'r self,
+        action: &'r str,
+    ) -> impl Iterator<Item = &'r super::denials::DenialReport> {
         self.denials.iter().filter(move |d| {
             d.action
                 .as_deref()
@@ -477,46 +406,5 @@ impl Report {
             let _ = writeln!(out, "  {}", denial.describe());
         }
         (!out.is_empty()).then_some(out)
-    }
-}
-
-impl DenialReport {
-    /// One line: the call, what AWS said, and whether the policy has it.
-    #[must_use]
-    pub fn describe(&self) -> String {
-        let mut text = format!(
-            "denied in {} {} ×{} ({}, {} to {})",
-            self.event_source, self.event_name, self.calls, self.error_code, self.first, self.last
-        );
-        if let Some(resource) = &self.resource {
-            let _ = write!(text, " on {resource}");
-        }
-        let _ = write!(
-            text,
-            ": {}",
-            match self.explicit {
-                Some(true) => "an explicit deny",
-                Some(false) => "an implicit deny",
-                None => "AWS did not say whether explicit",
-            }
-        );
-        match &self.decided_by {
-            Some(kind) => {
-                let _ = write!(text, " decided by the {kind} policy");
-            }
-            None => text.push_str(", the kind of policy not given"),
-        }
-        if let Some(arn) = &self.policy_arn {
-            let _ = write!(text, " {arn}");
-        }
-        if let Some(id) = &self.authorization_id {
-            let _ = write!(text, " (authorization id {id})");
-        }
-        text.push_str(if self.fixable {
-            "; fixable: the grant is added to the policy"
-        } else {
-            "; not fixable by a grant: nothing added for it"
-        });
-        text
     }
 }
