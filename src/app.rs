@@ -528,14 +528,14 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     }
     let Read {
         listing,
-        tally,
-        notes,
+        mut tally,
+        mut notes,
         verification,
         delivery,
     } = read(&config, mapper)?;
     let files = matches!(config.input, Input::TrailDir(_) | Input::TrailBucket(_))
         .then(|| files_read(&listing, &tally, verification.as_ref()));
-    let discovery = Discovery::from_calls(&tally.calls, &mapper);
+    let discovery = discovery(&config, &mut tally, &mapper, &mut notes)?;
     let scoping = crate::resource::Scoping {
         created: std::sync::Arc::new(tally.created.clone()),
         lifecycle: std::sync::Arc::new(tally.lifecycle.clone()),
@@ -561,7 +561,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     let tampered = verification.as_ref().is_some_and(Verification::tampered);
     tell(config.quiet, &notes, &summary, problems || tampered);
     if tampered {
-        let report = Report::new(&discovery, &built, &policies, &mapper, &config.filter);
+        let report = report_of(&discovery, &built, &policies, &mapper, &config, &tally);
         return tampered_exit(config.report.as_deref(), report, verification.as_ref());
     }
     if failed > 0 {
@@ -582,7 +582,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
             tally.files_read
         );
     }
-    let mut report = Report::new(&discovery, &built, &policies, &mapper, &config.filter);
+    let mut report = report_of(&discovery, &built, &policies, &mapper, &config, &tally);
     report.integrity = verification.as_ref().map(Verification::statuses);
     if let Some(path) = &config.report {
         write_report(path, &report)?;
@@ -609,7 +609,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     }
     if config.strict && problems {
         crate::warnln!(
-            "minpriv: --strict: inputs skipped or not verified, calls not mapped, or the window not known to be delivered (above)"
+            "minpriv: --strict: inputs skipped or not verified, calls not mapped, refused by other policies or not decoded, or the window not known to be delivered (above)"
         );
         return Ok(Exit::Strict);
     }
@@ -659,6 +659,71 @@ fn skipped(
         || !tally.bad_records.is_empty()
         || !discovery.unmapped.is_empty()
         || verification.is_some_and(|v| v.unverified() > 0)
+        || tally.denials.refused() > 0
+        || tally.denials.undecoded() > 0
+}
+
+/// The evidence report of a run, its denials included.
+fn report_of(
+    discovery: &Discovery,
+    built: &crate::policy::Built,
+    policies: &[Policy],
+    mapper: &Mapper,
+    config: &Config,
+    tally: &scan::Tally,
+) -> Report {
+    let mut report = Report::new(discovery, built, policies, mapper, &config.filter);
+    report.denials = render::denials::reports(&tally.denials);
+    report
+}
+
+/// The map stage over the tally: its calls mapped, and what its denials prove added, once
+/// every encoded denial message is filed.
+fn discovery(
+    config: &Config,
+    tally: &mut scan::Tally,
+    mapper: &Mapper,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Discovery> {
+    settle_denials(config, &mut tally.denials, mapper, notes)?;
+    let mut discovery = Discovery::from_calls(&tally.calls, mapper);
+    discovery.add_denials(&tally.denials, mapper);
+    Ok(discovery)
+}
+
+/// Files every encoded denial message: with `--decode-denials`, each distinct one is decoded
+/// by STS first (and the summary says how that went); without, they are listed as encoded.
+fn settle_denials(
+    config: &Config,
+    denials: &mut crate::denial::Denials,
+    mapper: &Mapper,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<()> {
+    let mut decoded = std::collections::BTreeMap::new();
+    let pending = denials.pending();
+    if config.decode_denials && !pending.is_empty() {
+        let results = source::sts::decode(
+            &pending,
+            &source::sts::Options {
+                profile: config.profile.clone(),
+                region: None,
+            },
+        )
+        .context("--decode-denials")?;
+        for (message, result) in pending.into_iter().zip(results) {
+            let verdict = result
+                .and_then(|text| crate::denial::decoded::parse(&text).map_err(|e| e.to_string()));
+            decoded.insert(message, verdict);
+        }
+        let failed = decoded.values().filter(|v| v.is_err()).count();
+        notes.push(format!(
+            "STS DecodeAuthorizationMessage: {} encoded denial messages sent, {} decoded, {failed} not",
+            decoded.len(),
+            decoded.len() - failed
+        ));
+    }
+    denials.settle(&decoded, mapper);
+    Ok(())
 }
 
 /// `--wait` ended without reading: MAX passed (7) or Ctrl-C (130).
@@ -828,7 +893,10 @@ fn explain(args: &ExplainArgs) -> anyhow::Result<Exit> {
             args.report.display()
         )
     })?;
-    if let Some(explanation) = report.explain(&args.action) {
+    if let Some(explanation) = report
+        .explain(&args.action)
+        .or_else(|| report.explain_denied(&args.action))
+    {
         emit(None, &explanation)?;
         return Ok(Exit::Success);
     }
@@ -938,6 +1006,15 @@ fn self_policy(args: &SelfPolicyArgs) -> anyhow::Result<Exit> {
         crate::query::lake_store(store)
             .map_err(|reason| anyhow::anyhow!("--lake {store}: {reason}"))?;
         statements.push(crate::query::lake_permissions(store));
+    }
+    if args.decode_denials {
+        // STS API reference, DecodeAuthorizationMessage; the action takes no resource.
+        statements.push(serde_json::json!({
+            "Sid": "DecodeDenials",
+            "Effect": "Allow",
+            "Action": "sts:DecodeAuthorizationMessage",
+            "Resource": "*",
+        }));
     }
     let policy = serde_json::json!({"Version": "2012-10-17", "Statement": statements});
     emit(None, &(serde_json::to_string_pretty(&policy)? + "\n"))?;

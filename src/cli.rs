@@ -92,7 +92,7 @@ pub enum ReferenceCommand {
 }
 
 #[derive(Debug, Args)]
-#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["trail_bucket", "lookup", "athena_table", "lake"])))]
+#[command(group(ArgGroup::new("source").required(true).multiple(true).args(["trail_bucket", "lookup", "athena_table", "lake", "decode_denials"])))]
 pub struct SelfPolicyArgs {
     /// The trail bucket minpriv will read.
     #[arg(long, value_name = "BUCKET")]
@@ -121,6 +121,9 @@ pub struct SelfPolicyArgs {
     /// Include what `discover --lake EVENT_DATA_STORE` needs (the store's ID or ARN).
     #[arg(long, value_name = "EVENT_DATA_STORE")]
     pub lake: Option<String>,
+    /// Include what `discover --decode-denials` needs (`sts:DecodeAuthorizationMessage`).
+    #[arg(long)]
+    pub decode_denials: bool,
 }
 
 /// An Athena table of the trail, its database, workgroup and result location.
@@ -448,9 +451,17 @@ pub struct DiscoverArgs {
     #[arg(long, value_name = "FILE", requires = "verify_digests")]
     pub public_keys: Option<PathBuf>,
 
-    /// Fail (exit 4) if any file or record was unreadable, any call could not be mapped,
-    /// (with --verify-digests) any log file could not be verified, or the window is not
-    /// known to be delivered.
+    /// Decode EC2's encoded authorization failure messages with STS
+    /// DecodeAuthorizationMessage (standard credential chain; needs
+    /// `sts:DecodeAuthorizationMessage`, see `self-policy --decode-denials`), so that those
+    /// denials say which action and resource were refused.
+    #[arg(long)]
+    pub decode_denials: bool,
+
+    /// Fail (exit 4) if any file or record was unreadable, any call could not be mapped, any
+    /// call was refused by a policy other than the identity policy (or an explicit deny), an
+    /// encoded denial could not be decoded, (with --verify-digests) any log file could not
+    /// be verified, or the window is not known to be delivered.
     #[arg(long)]
     pub strict: bool,
 

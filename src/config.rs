@@ -49,6 +49,10 @@ pub struct Bucket {
 
 /// Everything `discover` needs, resolved.
 #[derive(Debug)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent command-line switches"
+)]
 pub struct Config {
     pub input: Input,
     pub endpoint_url: Option<String>,
@@ -71,6 +75,8 @@ pub struct Config {
     pub wait: Option<Waiting>,
     /// When the run started: where a window without `--until` ends.
     pub started: Timestamp,
+    /// `--decode-denials`: decode EC2's encoded messages with STS.
+    pub decode_denials: bool,
 }
 
 /// `--wait[=MAX]`.
@@ -221,6 +227,7 @@ impl Config {
             digests,
             wait,
             started: now,
+            decode_denials: args.decode_denials,
         })
     }
 }

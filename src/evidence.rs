@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::denial::{Class, Denials};
 use crate::iam::{Mapper, Mapping, Reason, Unmapped};
 use crate::resource::TypedArn;
 use crate::scan::{Calls, Seen};
@@ -24,6 +25,8 @@ pub struct ActionEvidence {
     pub resources: BTreeSet<TypedArn>,
     /// For `iam:PassRole`: the service principals the roles were passed to.
     pub passed_to: BTreeSet<String>,
+    /// AWS's messages of the denials that named it (`crate::denial`).
+    pub denials: BTreeSet<String>,
 }
 
 /// A call that could not be mapped with confidence.
@@ -84,6 +87,46 @@ impl Discovery {
         discovery
     }
 
+    /// Adds what the run's denials prove: each implicit deny by the identity-based policy
+    /// is a grant of the action AWS named, on the resource it named (when that fits the
+    /// action's resource types), with the refused call as its evidence. Every denial's
+    /// message is noted on the action it named, when that action is in the policy.
+    pub fn add_denials(&mut self, denials: &Denials, mapper: &Mapper) {
+        for (key, entry) in &denials.entries {
+            let Some(action) = key.action.as_deref() else {
+                continue;
+            };
+            if entry.class(key) == Class::Fixable {
+                let evidence = self.actions.entry(action.to_owned()).or_default();
+                // A refused call was mapped like any other: when it already gave this
+                // action, its calls are counted already, and when a mapping rule gave it
+                // (a passed instance profile's role), the rule's conditions still hold for
+                // it: AWS named the resource the rule could not.
+                let counted = evidence.events.contains_key(&*key.name);
+                if !counted {
+                    evidence.add(&key.name, &entry.seen);
+                }
+                let ruled = evidence
+                    .reasons
+                    .iter()
+                    .all(|r| matches!(r, Reason::Dependent { .. }));
+                if !(counted && ruled) {
+                    evidence.reasons.insert(Reason::Denied {
+                        call: key.name.to_string(),
+                    });
+                }
+                evidence
+                    .resources
+                    .extend(key.resource.as_deref().and_then(|r| fit(mapper, action, r)));
+            }
+            if let (Some(evidence), Some((_, message))) =
+                (self.actions.get_mut(action), &entry.message)
+            {
+                evidence.denials.insert(message.clone());
+            }
+        }
+    }
+
     /// Actions any of whose calls failed.
     pub fn failed(&self) -> impl Iterator<Item = (&String, &ActionEvidence)> {
         self.actions.iter().filter(|(_, e)| !e.errors.is_empty())
@@ -105,6 +148,108 @@ impl ActionEvidence {
         self.sessions.extend(seen.sessions.iter().cloned());
         for (code, n) in &seen.errors {
             *self.errors.entry(code.clone()).or_default() += n;
+        }
+    }
+}
+
+/// A resource AWS named, typed, when it is an ARN of one of the action's resource types.
+fn fit(mapper: &Mapper, action: &str, resource: &str) -> Option<TypedArn> {
+    let (_, definition) = mapper.reference().action(action)?;
+    let typed = mapper.locator().fit(resource)?;
+    definition
+        .resource_types
+        .iter()
+        .any(|t| t.name == typed.kind)
+        .then_some(typed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{Event, Identity};
+
+    fn event(error: Option<(&str, &str)>) -> Event<'static> {
+        Event {
+            time: "2026-11-20T10:01:00Z".into(),
+            source: "ec2.amazonaws.com".into(),
+            name: "RunInstances".into(),
+            region: "eu-west-1".into(),
+            identity: Identity {
+                arn: Some("arn:aws:sts::111122223333:assumed-role/deployer/ci".into()),
+                ..Identity::default()
+            },
+            error_code: error.map(|(c, _)| c.to_owned().into()),
+            error_message: error.map(|(_, m)| m.to_owned().into()),
+            ..Event::default()
+        }
+    }
+
+    fn denials(message: &str, mapper: &Mapper) -> Denials {
+        let mut seen = Seen::default();
+        seen.add(&event(Some(("Client.UnauthorizedOperation", message))));
+        let mut denials = Denials::default();
+        denials.add(
+            ("ec2.amazonaws.com", "RunInstances"),
+            Some(message),
+            seen,
+            mapper,
+        );
+        denials.settle(&std::collections::BTreeMap::new(), mapper);
+        denials
+    }
+
+    #[test]
+    fn an_implicit_identity_deny_adds_the_named_action_on_the_named_resource() {
+        let mapper = Mapper::embedded().unwrap();
+        let mut discovery = Discovery::default();
+        discovery.add_denials(&denials("User: arn:aws:sts::111122223333:assumed-role/deployer/ci is not authorized to perform: iam:PassRole on resource: arn:aws:iam::111122223333:role/app-ec2 because no identity-based policy allows the iam:PassRole action", &mapper), &mapper);
+        let pass = &discovery.actions["iam:PassRole"];
+        assert_eq!(pass.count, 1);
+        assert_eq!(pass.events.get("RunInstances"), Some(&1));
+        let resources: Vec<(&str, &str)> =
+            pass.resources.iter().map(|r| (&*r.kind, &*r.arn)).collect();
+        assert_eq!(
+            resources,
+            [("role", "arn:aws:iam::111122223333:role/app-ec2")]
+        );
+        assert!(pass.reasons.contains(&Reason::Denied {
+            call: "RunInstances".to_owned()
+        }));
+        assert_eq!(pass.errors.get("Client.UnauthorizedOperation"), Some(&1));
+        assert_eq!(pass.denials.len(), 1);
+    }
+
+    #[test]
+    fn a_denied_action_the_call_already_gave_is_not_counted_twice() {
+        let mapper = Mapper::embedded().unwrap();
+        let message = "User: arn:aws:sts::111122223333:assumed-role/deployer/ci is not authorized to perform: ec2:RunInstances on resource: arn:aws:ec2:eu-west-1:111122223333:instance/* because no identity-based policy allows the ec2:RunInstances action";
+        let mut calls = crate::scan::Calls::default();
+        let denied = event(Some(("Client.UnauthorizedOperation", message)));
+        let mut seen = Seen::default();
+        seen.add(&denied);
+        calls.insert(mapper.call(&denied), seen);
+        let mut discovery = Discovery::from_calls(&calls, &mapper);
+        discovery.add_denials(&denials(message, &mapper), &mapper);
+        assert_eq!(discovery.actions["ec2:RunInstances"].count, 1);
+        assert!(
+            discovery.actions["ec2:RunInstances"]
+                .resources
+                .iter()
+                .any(|r| &*r.kind == "instance")
+        );
+    }
+
+    #[test]
+    fn other_denials_add_nothing_to_the_policy() {
+        let mapper = Mapper::embedded().unwrap();
+        for message in [
+            "User: arn:aws:sts::111122223333:assumed-role/deployer/ci is not authorized to perform: iam:PassRole on resource: arn:aws:iam::111122223333:role/app-ec2 with an explicit deny in a service control policy",
+            "User: arn:aws:sts::111122223333:assumed-role/deployer/ci is not authorized to perform: iam:PassRole on resource: arn:aws:iam::111122223333:role/app-ec2",
+            "Access Denied",
+        ] {
+            let mut discovery = Discovery::default();
+            discovery.add_denials(&denials(message, &mapper), &mapper);
+            assert!(discovery.actions.is_empty(), "{message}");
         }
     }
 }

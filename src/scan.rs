@@ -38,7 +38,7 @@ pub struct Seen {
 }
 
 impl Seen {
-    fn add(&mut self, event: &Event<'_>) {
+    pub(crate) fn add(&mut self, event: &Event<'_>) {
         // Times mostly come in order, so `last` moves on nearly every event: its buffer is
         // reused rather than reallocated.
         if self.count == 0 || *event.time < *self.first {
@@ -93,7 +93,7 @@ impl Seen {
         }
     }
 
-    fn merge(&mut self, mut other: Self) {
+    pub(crate) fn merge(&mut self, mut other: Self) {
         if self.count == 0 || (other.count > 0 && other.first < self.first) {
             self.first = other.first;
         }
@@ -153,6 +153,8 @@ pub struct Tally {
     pub created: crate::resource::generated::Created,
     /// The tags and aliases of what the run created, and when calls named it.
     pub lifecycle: Lifecycle,
+    /// The calls that were refused, by what AWS's error message said.
+    pub denials: crate::denial::Denials,
     /// The text a call key is made of (source, name, region, account, partition, request,
     /// response, resources) → its call, so identical requests are mapped once.
     memo: foldhash::HashMap<Box<str>, Memo>,
@@ -180,6 +182,7 @@ impl Tally {
         for (call, seen) in other.calls {
             self.calls.entry(call).or_default().merge(seen);
         }
+        self.denials.merge(other.denials);
         self
     }
 
@@ -187,6 +190,20 @@ impl Tally {
     fn keep(&mut self, event: &Event<'_>, context: &Context<'_>) {
         fn raw(value: Option<&serde_json::value::RawValue>) -> &str {
             value.map_or("", serde_json::value::RawValue::get)
+        }
+        if event
+            .error_code
+            .as_deref()
+            .is_some_and(crate::denial::is_denial)
+        {
+            let mut seen = Seen::default();
+            seen.add(event);
+            self.denials.add(
+                (&event.source, &event.name),
+                event.error_message.as_deref(),
+                seen,
+                &context.mapper,
+            );
         }
         let partition = event
             .identity
@@ -261,6 +278,18 @@ impl Tally {
         let watch = watch(event, context);
         let count = seen.count;
         self.kept += seen.count;
+        if event
+            .error_code
+            .as_deref()
+            .is_some_and(crate::denial::is_denial)
+        {
+            self.denials.add(
+                (&event.source, &event.name),
+                event.error_message.as_deref(),
+                seen.clone(),
+                &context.mapper,
+            );
+        }
         let entry = self.calls.entry(call).or_default();
         entry.merge(seen);
         entry.add_arns(&arns);

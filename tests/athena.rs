@@ -91,13 +91,22 @@ fn report(path: &Path) -> serde_json::Value {
 /// Runs `pushed` on the sample with `--report`, checks its policy and report against
 /// `--trail-dir`'s, and returns its stderr.
 fn same_as_trail_dir_on_the_sample(pushed: impl FnOnce(&[&str]) -> std::process::Output) -> String {
+    same_as_trail_dir(&bundled::trail(), pushed).0
+}
+
+/// Runs `pushed` with `--report`, checks its policy and report against `--trail-dir`'s on
+/// `trail`, and returns its stderr and report.
+fn same_as_trail_dir(
+    trail: &Path,
+    pushed: impl FnOnce(&[&str]) -> std::process::Output,
+) -> (String, serde_json::Value) {
     let dir = tempfile::tempdir().unwrap();
     let (local_report, pushed_report) = (
         dir.path().join("local.json"),
         dir.path().join("pushed.json"),
     );
     let local = from_dir(
-        &bundled::trail(),
+        trail,
         &WINDOW,
         &["--report", local_report.to_str().unwrap()],
     );
@@ -108,8 +117,9 @@ fn same_as_trail_dir_on_the_sample(pushed: impl FnOnce(&[&str]) -> std::process:
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&local.stdout)
     );
-    assert_eq!(report(&pushed_report), report(&local_report));
-    stderr
+    let pushed = report(&pushed_report);
+    assert_eq!(pushed, report(&local_report));
+    (stderr, pushed)
 }
 
 #[test]
@@ -142,6 +152,146 @@ fn the_lake_policy_is_the_trail_dirs_byte_for_byte() {
         "{stderr}"
     );
     assert!(stderr.contains("at the list price of $5/TB"), "{stderr}");
+}
+
+/// A trail of one log file with the sample role's calls: refused (AWS's message naming the
+/// missing grant, an SCP's explicit deny, a bare "Access Denied"), failed, and allowed.
+fn denied_trail() -> tempfile::TempDir {
+    let role = bundled::ROLE;
+    let session = "arn:aws:sts::111122223333:assumed-role/ci-provisioner/terraform-run-43";
+    let call = |time: &str,
+                source: &str,
+                name: &str,
+                request: serde_json::Value,
+                error: Option<(&str, String)>| {
+        let mut record = serde_json::json!({
+            "eventVersion": "1.09", "eventTime": time, "eventSource": source, "eventName": name,
+            "awsRegion": "eu-west-1", "recipientAccountId": "111122223333", "eventType": "AwsApiCall",
+            "eventCategory": "Management", "sourceIPAddress": "203.0.113.10", "userAgent": "Terraform",
+            "userIdentity": {"type": "AssumedRole", "arn": session, "accountId": "111122223333",
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": role}}},
+            "requestParameters": request, "responseElements": null,
+        });
+        if let Some((code, message)) = error {
+            record["errorCode"] = code.into();
+            record["errorMessage"] = message.into();
+        }
+        record
+    };
+    let pass_role = format!(
+        "You are not authorized to perform this operation. User: {session} is not authorized to perform: iam:PassRole on resource: arn:aws:iam::111122223333:role/app-ec2 because no identity-based policy allows the iam:PassRole action. Encoded authorization failure message: EXAMPLE"
+    );
+    let records = vec![
+        call(
+            "2026-11-20T10:01:00Z",
+            "ec2.amazonaws.com",
+            "RunInstances",
+            serde_json::json!({"instanceType": "t3.micro"}),
+            Some(("Client.UnauthorizedOperation", pass_role.clone())),
+        ),
+        call(
+            "2026-11-20T10:03:00Z",
+            "ec2.amazonaws.com",
+            "RunInstances",
+            serde_json::json!({"instanceType": "t3.micro"}),
+            Some(("Client.UnauthorizedOperation", pass_role)),
+        ),
+        call(
+            "2026-11-20T10:04:00Z",
+            "ssm.amazonaws.com",
+            "PutParameter",
+            serde_json::json!({"name": "psoxy-salt"}),
+            Some((
+                "AccessDeniedException",
+                format!(
+                    "User: {session} is not authorized to perform: ssm:PutParameter on resource: arn:aws:ssm:eu-west-1:111122223333:parameter/psoxy-salt with an explicit deny in a service control policy: arn:aws:organizations::999988887777:policy/o-abcd1234/service_control_policy/p-abcd1234"
+                ),
+            )),
+        ),
+        call(
+            "2026-11-20T10:05:00Z",
+            "s3.amazonaws.com",
+            "GetBucketAccelerateConfiguration",
+            serde_json::json!({"bucketName": "psoxy-b", "accelerate": ""}),
+            Some(("AccessDenied", "Access Denied".to_owned())),
+        ),
+        call(
+            "2026-11-20T10:06:00Z",
+            "s3.amazonaws.com",
+            "GetBucketPolicy",
+            serde_json::json!({"bucketName": "psoxy-b", "policy": ""}),
+            Some((
+                "NoSuchBucketPolicy",
+                "The bucket policy does not exist".to_owned(),
+            )),
+        ),
+        call(
+            "2026-11-20T10:07:00Z",
+            "sqs.amazonaws.com",
+            "CreateQueue",
+            serde_json::json!({"queueName": "psoxy-q"}),
+            None,
+        ),
+    ];
+    let trail = tempfile::tempdir().unwrap();
+    let day = trail
+        .path()
+        .join("AWSLogs/111122223333/CloudTrail/eu-west-1/2026/11/20");
+    std::fs::create_dir_all(&day).unwrap();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(
+        &mut encoder,
+        serde_json::json!({ "Records": records })
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    std::fs::write(
+        day.join("111122223333_CloudTrail_eu-west-1_20261120T1010Z_denials.json.gz"),
+        encoder.finish().unwrap(),
+    )
+    .unwrap();
+    trail
+}
+
+#[test]
+fn denials_flow_through_athena_and_lake_as_through_the_trail_dir() {
+    let trail = denied_trail();
+    let athena = Server::start(trail.path());
+    let (stderr, report) =
+        same_as_trail_dir(trail.path(), |extra| from_athena(&athena, &WINDOW, extra));
+    assert!(
+        stderr.contains("named by AWS as missing from the identity-based policy, added to the policy (1):\n  iam:PassRole on arn:aws:iam::111122223333:role/app-ec2: in the error of ec2.amazonaws.com RunInstances ×2"),
+        "{stderr}"
+    );
+    let denials = report["denials"].as_array().unwrap();
+    let summary: Vec<(&str, bool, u64)> = denials
+        .iter()
+        .map(|d| {
+            (
+                d["event_name"].as_str().unwrap(),
+                d["fixable"].as_bool().unwrap(),
+                d["calls"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("RunInstances", true, 2),
+            ("GetBucketAccelerateConfiguration", false, 1),
+            ("PutParameter", false, 1)
+        ]
+    );
+    assert_eq!(
+        report["actions"]["iam:PassRole"]["policy_resources"],
+        serde_json::json!(["arn:aws:iam::111122223333:role/app-ec2"])
+    );
+    // The statement projects the message of refused calls only.
+    let lake = Server::lake(trail.path(), &[]);
+    let (_, lake_report) =
+        same_as_trail_dir(trail.path(), |extra| from_lake(&lake, &WINDOW, extra));
+    assert_eq!(lake_report, report);
 }
 
 #[test]

@@ -451,6 +451,9 @@ mod inputs {
     }
 }
 
+#[path = "cli/denials.rs"]
+mod denials;
+
 mod bad_input {
     use super::*;
 

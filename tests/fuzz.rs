@@ -1,7 +1,9 @@
 //! A stable fuzz harness (no nightly needed, so it runs in CI): proptest over raw bytes and
 //! over CloudTrail-shaped JSON with hostile strings (non-ASCII, empty, `:` and `${`), huge
 //! numbers and deep nesting, through the whole `parse → filter → map → resource → policy`
-//! path, and over the catalog readers (JSON and Terraform). Nothing may panic.
+//! path, over the catalog readers (JSON and Terraform), and over the denial readers (AWS's
+//! error messages, pieced together from the fragments of every documented form, and STS's
+//! decoded messages). Nothing may panic.
 //!
 //! `MINPRIV_FUZZ_CASES` sets the number of cases per target (default 256, about a minute on
 //! two cores in all). `tests/fixtures/fuzz/` holds inputs that once broke something; they
@@ -37,8 +39,14 @@ fn pipeline(bytes: &[u8]) {
         name: "fuzz.json".to_owned(),
         bytes: bytes.to_vec(),
     }];
-    let tally = scan(&blobs, &Context::new(&filter, mapper, 1 << 20, false));
-    let discovery = Discovery::from_calls(&tally.calls, &mapper);
+    let mut tally = scan(&blobs, &Context::new(&filter, mapper, 1 << 20, false));
+    tally
+        .denials
+        .settle(&std::collections::BTreeMap::new(), &mapper);
+    let mut discovery = Discovery::from_calls(&tally.calls, &mapper);
+    discovery.add_denials(&tally.denials, &mapper);
+    let _ = minpriv::render::denials::reports(&tally.denials);
+    minpriv::render::denials::render(&mut String::new(), &tally.denials);
     let created = std::sync::Arc::new(tally.created.clone());
     for mode in [Mode::Scoped, Mode::Exact, Mode::Wildcard] {
         for portable in [false, true] {
@@ -128,6 +136,53 @@ const NAMES: &[&str] = &[
     "CreateLogGroup",
 ];
 
+/// Pieces of every documented form of an access-denied message (`data/denials.toml`).
+const FRAGMENTS: &[&str] = &[
+    "User: ",
+    "User:",
+    "arn:aws:sts::111122223333:assumed-role/r/s",
+    "arn:aws:iam::1:user/u",
+    " is not authorized to perform: ",
+    "iam:PassRole",
+    "SNS:Publish",
+    "ec2:RunInstances",
+    " on resource: ",
+    "arn:aws:iam::111122223333:role/app",
+    " on \"",
+    "\"",
+    "role ",
+    " because no ",
+    " because the ",
+    "identity-based policy",
+    "service control policy",
+    "permissions boundary",
+    " allows the ",
+    " action",
+    " with an explicit deny",
+    " in a ",
+    " in the ",
+    " transitively through a ",
+    ": arn:aws:organizations::1:policy/o-1/service_control_policy/p-1",
+    ".",
+    " Go to https://x for complete details, or call the GetRequestAuthorizationDetails API with the following authorization id: ",
+    "EXAMPLE1a2b",
+    "You are not authorized to perform this operation.",
+    " Encoded authorization failure message: ",
+    "Access Denied",
+];
+
+/// Messages pieced together from the fragments and hostile strings.
+fn message() -> impl Strategy<Value = String> {
+    proptest::collection::vec(
+        prop_oneof![
+            3 => proptest::sample::select(FRAGMENTS).prop_map(str::to_owned),
+            1 => hostile(),
+        ],
+        0..14,
+    )
+    .prop_map(|pieces| pieces.concat())
+}
+
 /// A CloudTrail-shaped record whose every field may be hostile.
 fn record() -> impl Strategy<Value = Value> {
     (
@@ -139,9 +194,10 @@ fn record() -> impl Strategy<Value = Value> {
         value(),
         value(),
         proptest::collection::vec(hostile(), 0..3),
+        (proptest::sample::select(CODES), message()),
     )
         .prop_map(
-            |(source, name, region, account, resource, request, response, arns)| {
+            |(source, name, region, account, resource, request, response, arns, (code, message))| {
                 json!({
                     "eventVersion": "1.08",
                     "eventTime": "2026-11-20T10:10:00Z",
@@ -159,14 +215,43 @@ fn record() -> impl Strategy<Value = Value> {
                     "requestParameters": request,
                     "responseElements": response,
                     "resources": arns.iter().map(|a| json!({"ARN": format!("arn:aws:lambda:{region}:{account}:function:{a}"), "accountId": account})).collect::<Vec<_>>(),
-                    "errorCode": if resource.is_empty() { Value::Null } else { Value::String("AccessDenied".to_owned()) },
+                    "errorCode": if resource.is_empty() { Value::Null } else { Value::String(code.to_owned()) },
+                    "errorMessage": message,
                 })
             },
         )
 }
 
+/// Error codes: denials, and another failure.
+const CODES: &[&str] = &[
+    "AccessDenied",
+    "Client.UnauthorizedOperation",
+    "AuthorizationError",
+    "NoSuchBucketPolicy",
+];
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(cases()))]
+
+    #[test]
+    fn denial_messages_never_panic_their_readers(
+        message in message(),
+        decoded in value(),
+        text in "\\PC{0,200}",
+    ) {
+        for message in [&message, &text] {
+            if let minpriv::denial::Verdict::Named(named) = minpriv::denial::parse(message) {
+                // What is read comes from the message, never from elsewhere.
+                prop_assert!(message.contains(named.action.as_str()));
+            }
+        }
+        let _ = minpriv::denial::decoded::parse(&decoded.to_string());
+        let _ = minpriv::denial::decoded::parse(&text);
+        let decoded_like = json!({"allowed": false, "explicitDeny": decoded.clone(),
+            "matchedStatements": {"items": [decoded.clone()]},
+            "context": {"action": decoded.clone(), "resource": decoded}});
+        let _ = minpriv::denial::decoded::parse(&decoded_like.to_string());
+    }
 
     #[test]
     fn arbitrary_bytes_do_not_panic_the_pipeline(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {

@@ -30,6 +30,9 @@ pub struct Evidence {
     pub calls: u64,
     pub events: BTreeMap<String, u64>,
     pub example_resource: Option<String>,
+    /// AWS's error message of a call refused for want of it: the strongest evidence there is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub denial: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -133,6 +136,7 @@ pub fn needs_from_report(report: &Report) -> Vec<Need> {
                     calls: r.calls,
                     events: r.events.clone(),
                     example_resource: r.example_resources.first().cloned(),
+                    denial: r.denials.first().cloned(),
                 }),
                 context: super::condition::context_of_lines(&r.conditions),
             }

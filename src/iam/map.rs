@@ -46,6 +46,9 @@ pub enum Reason {
     Dependent { why: String },
     /// The reference data lists the action as a dependency of another.
     Reference { of: String },
+    /// AWS named it in the error of a refused call (`crate::denial`): an implicit deny by
+    /// the identity-based policy.
+    Denied { call: String },
 }
 
 /// One action a call needed.

@@ -222,12 +222,6 @@ struct Risky {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Errors {
-    denial: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 struct ServiceLinked {
     role_path: String,
 }
@@ -238,7 +232,6 @@ struct ServicesFile {
     sids: BTreeMap<String, String>,
     global: Global,
     service_linked: ServiceLinked,
-    errors: Errors,
     risky: Risky,
     terraform: Terraform,
 }
@@ -281,8 +274,6 @@ pub struct Rules {
     pub global_region: String,
     /// Lower-cased well-known privilege-escalation actions.
     risky: HashSet<String>,
-    /// Parts of error codes that mean the call was refused.
-    denials: Vec<String>,
     /// The path of service-linked roles in their ARNs.
     pub service_linked_path: String,
     /// The services a typical Terraform deployment touches (coverage reports).
@@ -360,7 +351,6 @@ impl Rules {
                 .iter()
                 .map(|a| a.to_ascii_lowercase())
                 .collect(),
-            denials: services.errors.denial,
             service_linked_path: services.service_linked.role_path,
             terraform: services.terraform.services,
         })
@@ -428,12 +418,6 @@ impl Rules {
     #[must_use]
     pub fn is_service_linked(&self, role_arn: &str) -> bool {
         role_arn.contains(self.service_linked_path.as_str())
-    }
-
-    /// Whether an error code says the call was refused (not allowed and failed).
-    #[must_use]
-    pub fn is_denial(&self, code: &str) -> bool {
-        self.denials.iter().any(|word| code.contains(word.as_str()))
     }
 
     /// Whether an action is a well-known privilege-escalation path.

@@ -113,6 +113,8 @@ pub struct RawRecord<'a> {
     #[serde(borrow, default, deserialize_with = "text")]
     pub error_code: Text<'a>,
     #[serde(borrow, default, deserialize_with = "text")]
+    pub error_message: Text<'a>,
+    #[serde(borrow, default, deserialize_with = "text")]
     pub event_type: Text<'a>,
     #[serde(borrow, default, deserialize_with = "text")]
     pub event_category: Text<'a>,
@@ -184,6 +186,8 @@ pub struct Event<'a> {
     pub source_ip: Option<Cow<'a, str>>,
     pub user_agent: Option<Cow<'a, str>>,
     pub error_code: Option<Cow<'a, str>>,
+    /// AWS's message for a failed call (a denial's names what was missing).
+    pub error_message: Option<Cow<'a, str>>,
     pub event_type: Option<Cow<'a, str>>,
     pub category: Option<Cow<'a, str>>,
     pub recipient_account: Option<Cow<'a, str>>,
@@ -245,6 +249,7 @@ impl<'a> TryFrom<RawRecord<'a>> for Event<'a> {
             source_ip: raw.source_ip_address,
             user_agent: raw.user_agent,
             error_code: raw.error_code,
+            error_message: raw.error_message,
             event_type: raw.event_type,
             category: raw.event_category,
             recipient_account: raw.recipient_account_id,

@@ -223,6 +223,7 @@ impl<'r> Parsed<'r> {
                 ..Identity::default()
             },
             error_code: self.row.get(5).and_then(Option::as_deref).map(Into::into),
+            error_message: self.row.get(8).and_then(Option::as_deref).map(Into::into),
             recipient_account: (!account.is_empty()).then(|| account.into()),
             request: self.request.as_deref(),
             response: self.response.as_deref(),

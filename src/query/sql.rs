@@ -198,7 +198,7 @@ pub struct Spec<'a> {
 /// The grouping columns of a result row, in order (then the request fields: `req_N` of the
 /// projection in its order on Athena, the whole request on Lake; then the response fields
 /// `resp_N`, then [`AGGREGATES`]).
-pub const KEYS: [&str; 8] = [
+pub const KEYS: [&str; 9] = [
     "eventsource",
     "eventname",
     "awsregion",
@@ -207,6 +207,7 @@ pub const KEYS: [&str; 8] = [
     "errorcode",
     "resource_arns",
     "response_whole",
+    "error_message",
 ];
 
 /// Lake's column of the whole request (a map as JSON text).
@@ -242,6 +243,18 @@ pub fn columns(projection: &Projection, dialect: Dialect) -> Vec<String> {
         .chain((0..projection.response.len()).map(|i| format!("resp_{i}")))
         .chain(AGGREGATES.iter().map(|k| (*k).to_owned()))
         .collect()
+}
+
+/// The denial error codes of `data/denials.toml` as a predicate on `errorcode`.
+fn denied() -> String {
+    let codes: Vec<String> = crate::denial::Table::embedded()
+        .map(|table| table.codes().map(literal).collect())
+        .unwrap_or_default();
+    if codes.is_empty() {
+        "FALSE".to_owned()
+    } else {
+        format!("errorcode IN ({})", codes.join(", "))
+    }
 }
 
 /// A SQL string literal.
@@ -288,6 +301,12 @@ pub fn build(spec: &Spec<'_>) -> String {
                 creators.join(" OR ")
             },
             dialect.whole()
+        ),
+        // A refused call's message names what was missing (`crate::denial`); other calls'
+        // messages are not read, so they do not split the groups.
+        format!(
+            "CASE WHEN {} THEN errormessage END AS error_message",
+            denied()
         ),
     ];
     match dialect {

@@ -96,6 +96,12 @@ fn missing_section(out: &mut String, proposal: &Proposal) {
             if let Some(sid) = &m.denied_by {
                 notes.push(format!("denied by statement `{sid}`"));
             }
+            if let Some(message) = m.evidence.as_ref().and_then(|e| e.denial.as_ref()) {
+                notes.push(format!(
+                    "**proven missing: AWS refused it** (`{}`)",
+                    shortened(message).replace('|', "\\|").replace('`', "'")
+                ));
+            }
             let grant: Vec<String> = m.grant_on.iter().map(|r| format!("`{r}`")).collect();
             let _ = writeln!(
                 out,
@@ -105,6 +111,17 @@ fn missing_section(out: &mut String, proposal: &Proposal) {
                 notes.join("; ")
             );
         }
+    }
+}
+
+/// Most characters of AWS's message a proposal quotes (an encoded authorization message runs
+/// to a thousand; `minpriv explain` prints it whole).
+const QUOTED: usize = 240;
+
+fn shortened(message: &str) -> String {
+    match message.char_indices().nth(QUOTED) {
+        Some((at, _)) => format!("{}…", &message[..at]),
+        None => message.to_owned(),
     }
 }
 
@@ -192,4 +209,18 @@ fn rest(out: &mut String, proposal: &Proposal) {
 /// Only if serialisation fails.
 pub fn json(proposal: &Proposal) -> serde_json::Result<String> {
     serde_json::to_string_pretty(proposal).map(|text| text + "\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_message_is_quoted_shortened_on_a_character_boundary() {
+        let long = format!("User: é {}", "x".repeat(2_000));
+        let quoted = shortened(&long);
+        assert_eq!(quoted.chars().count(), QUOTED + 1);
+        assert!(quoted.ends_with('…') && long.starts_with(quoted.trim_end_matches('…')));
+        assert_eq!(shortened("Access Denied"), "Access Denied");
+    }
 }

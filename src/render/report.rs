@@ -29,6 +29,10 @@ pub struct Report {
     /// `--verify-digests`: every log file read → its verification status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integrity: Option<BTreeMap<String, String>>,
+    /// Every refused call, by what AWS's error message said (one entry per distinct event
+    /// source, event name, action, resource, kind of policy, explicit and policy ARN).
+    #[serde(default)]
+    pub denials: Vec<super::denials::DenialReport>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -58,6 +62,9 @@ pub struct ActionReport {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<String>,
     pub risky: bool,
+    /// AWS's messages of the denials that named it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub denials: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +82,7 @@ fn why(reason: &Reason) -> String {
         Reason::Pattern => "the service's naming pattern (data/mapping.toml patterns)".to_owned(),
         Reason::Dependent { why } => why.clone(),
         Reason::Reference { of } => format!("the IAM reference lists it as needed by {of}"),
+        Reason::Denied { call } => format!("named by AWS in the error of {call}"),
     }
 }
 
@@ -148,6 +156,7 @@ impl Report {
                     conditions,
                     risky: access == crate::iam::Access::PermissionsManagement
                         || mapper.rules().is_risky(action),
+                    denials: evidence.denials.iter().take(EXAMPLES).cloned().collect(),
                 },
             );
         }
@@ -170,6 +179,7 @@ impl Report {
                 .collect(),
             no_permission_needed: discovery.free.clone(),
             integrity: None,
+            denials: Vec::new(),
         }
     }
 
@@ -282,8 +292,14 @@ impl Report {
                 .collect();
             let _ = writeln!(out, "\nNeed no permission: {}", free.join(", "));
         }
-        self.integrity_markdown(&mut out);
+        self.closing_markdown(&mut out);
         out
+    }
+
+    /// The sections after the actions: denials, then log file verification.
+    fn closing_markdown(&self, out: &mut String) {
+        super::denials::markdown(out, &self.denials);
+        self.integrity_markdown(out);
     }
 
     /// `--verify-digests`: each log file's status.
@@ -354,6 +370,41 @@ impl Report {
         if let Some(reason) = &r.unscoped {
             let _ = writeln!(out, "  unscoped: {reason}");
         }
+        for message in &r.denials {
+            let _ = writeln!(out, "  AWS's error: {message}");
+        }
+        for denial in self.denials_of(name) {
+            let _ = writeln!(out, "  {}", denial.describe());
+        }
         Some(out)
+    }
+
+    /// The denials that named an action (case does not matter).
+    pub fn denials_of<'r>(
+        &'r self,
+        action: &'r str,
+    ) -> impl Iterator<Item = &'r super::denials::DenialReport> {
+        self.denials.iter().filter(move |d| {
+            d.action
+                .as_deref()
+                .is_some_and(|a| a.eq_ignore_ascii_case(action))
+        })
+    }
+
+    /// Why an action the policy does not hold was named by a denial, for `minpriv explain`.
+    #[must_use]
+    pub fn explain_denied(&self, action: &str) -> Option<String> {
+        let mut out = String::new();
+        for denial in self.denials_of(action) {
+            if out.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "{} is not in the policy; AWS named it in these denials:",
+                    denial.action.as_deref().unwrap_or(action)
+                );
+            }
+            let _ = writeln!(out, "  {}", denial.describe());
+        }
+        (!out.is_empty()).then_some(out)
     }
 }

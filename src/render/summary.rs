@@ -44,6 +44,7 @@ pub fn render(run: &Run<'_>) -> String {
     }
     events(&mut out, run);
     actions(&mut out, run.discovery);
+    super::denials::render(&mut out, &run.tally.denials);
     policy(&mut out, run);
     problems(&mut out, run);
     out
@@ -279,17 +280,11 @@ fn problems(out: &mut String, run: &Run<'_>) {
     }
 }
 
-/// Whether an error code says IAM (or an SCP, boundary or resource policy) refused the call.
+/// Whether an error code says IAM (or an SCP, boundary or resource policy) refused the call
+/// (`data/denials.toml`).
 #[must_use]
 pub fn is_denial(code: &str) -> bool {
-    [
-        "AccessDenied",
-        "UnauthorizedOperation",
-        "Unauthorized",
-        "Forbidden",
-    ]
-    .iter()
-    .any(|word| code.contains(word))
+    crate::denial::is_denial(code)
 }
 
 /// `12.3 MB`, decimal units.

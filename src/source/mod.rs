@@ -10,6 +10,7 @@ pub mod lake;
 pub mod layout;
 pub mod lookup;
 pub mod s3;
+pub mod sts;
 
 use std::collections::BTreeMap;
 use std::io::Read;
