@@ -58,15 +58,14 @@ pub fn records(body: &[u8]) -> Option<Split> {
     let mut at = start;
     let mut padded;
     while at < body.len() {
-        let block: &[u8; BLOCK] = match body.get(at..at + BLOCK) {
-            Some(block) => block.try_into().ok()?,
-            None => {
-                // The last, partial block, padded with whitespace.
-                let rest = body.get(at..)?;
-                padded = [b' '; BLOCK];
-                padded.get_mut(..rest.len())?.copy_from_slice(rest);
-                &padded
-            }
+        let block: &[u8; BLOCK] = if let Some(block) = body.get(at..at + BLOCK) {
+            block.try_into().ok()?
+        } else {
+            // The last, partial block, padded with whitespace.
+            let rest = body.get(at..)?;
+            padded = [b' '; BLOCK];
+            padded.get_mut(..rest.len())?.copy_from_slice(rest);
+            &padded
         };
         let lanes = Lanes::of(block);
         let mut quotes = lanes.equal(b'"');
@@ -79,7 +78,7 @@ pub fn records(body: &[u8]) -> Option<Split> {
         }
         let inside = strings.inside(quotes);
         let brackets = lanes.folded_equal(BRACKETS, 0x7F) & !inside;
-        if let Some(close) = walk.brackets(block, at, brackets)? {
+        if let Step::Closed(close) = walk.brackets(block, at, brackets)? {
             return walk.finish(start, close);
         }
         at += BLOCK;
@@ -169,6 +168,14 @@ impl Strings {
     }
 }
 
+/// Where the walk stands after a block.
+enum Step {
+    /// The array is still open.
+    Open,
+    /// The `]` at this position closed it.
+    Closed(usize),
+}
+
 /// The state of the walk over the `Records` array.
 struct Walk<'b> {
     body: &'b [u8],
@@ -181,12 +188,7 @@ struct Walk<'b> {
 impl Walk<'_> {
     /// Follows the block's brackets (bits of `brackets`). Returns the position of the `]`
     /// that closes the array once it is met, and `None` for a shape it does not vouch for.
-    fn brackets(
-        &mut self,
-        block: &[u8; BLOCK],
-        at: usize,
-        mut brackets: u64,
-    ) -> Option<Option<usize>> {
+    fn brackets(&mut self, block: &[u8; BLOCK], at: usize, mut brackets: u64) -> Option<Step> {
         while brackets != 0 {
             let bit = brackets.trailing_zeros() as usize;
             brackets &= brackets - 1;
@@ -205,7 +207,7 @@ impl Walk<'_> {
                 }
                 self.depth += 1;
             } else if self.depth == 0 {
-                return (byte == b']').then_some(Some(at + bit));
+                return (byte == b']').then_some(Step::Closed(at + bit));
             } else {
                 self.depth -= 1;
                 if self.depth == 0 {
@@ -216,7 +218,7 @@ impl Walk<'_> {
                 }
             }
         }
-        Some(None)
+        Some(Step::Open)
     }
 
     /// Notes the block's `\u` escapes (where their `u` is), from the bits of the escaped
@@ -300,6 +302,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::value::RawValue;
+    use std::fmt::Write as _;
 
     /// What a JSON decoder makes of `body`: each element of `Records` as a byte range, when
     /// `body` is `{"Records":[…]}` with `Records` its only key and every element an object.
@@ -368,14 +371,7 @@ mod tests {
     fn escapes_and_strings_across_block_boundaries() {
         // Backslash runs and quotes at every offset around the 64-byte boundaries.
         for pad in 0..130 {
-            for tail in [
-                r#"\\"#,
-                r#"\""#,
-                r#"\\\""#,
-                r#"\\\\"#,
-                r#"\u0041"#,
-                r#"}]{["#,
-            ] {
+            for tail in [r"\\", r#"\""#, r#"\\\""#, r"\\\\", r"\u0041", r"}]{["] {
                 let body = format!(
                     r#"{{"Records":[{{"a":"{}{tail}"}},{{"b":"{tail}{}"}}]}}"#,
                     "x".repeat(pad),
@@ -469,7 +465,7 @@ mod tests {
                     c if self.escape > 0 && index % self.escape == 0 => {
                         let mut units = [0_u16; 2];
                         for unit in c.encode_utf16(&mut units) {
-                            out.push_str(&format!("\\u{unit:04x}"));
+                            let _ = write!(out, "\\u{unit:04x}");
                         }
                     }
                     c => out.push(c),

@@ -138,7 +138,8 @@ const NAMES: &[&str] = &["psoxy-dev", "psoxy-prod-x", "other", "ci-provisioner"]
 #[derive(Debug, Clone)]
 struct Call {
     who: Who,
-    call: usize,
+    /// Index into [`CALLS`].
+    kind: usize,
     name: usize,
     session: u8,
     minute: u8,
@@ -170,9 +171,9 @@ fn call() -> impl Strategy<Value = Call> {
         proptest::bool::weighted(0.1),
     )
         .prop_map(
-            |(who, call, name, session, minute, version_at, shuffle, resources, failed)| Call {
+            |(who, kind, name, session, minute, version_at, shuffle, resources, failed)| Call {
                 who,
-                call,
+                kind,
                 name,
                 session,
                 minute,
@@ -186,7 +187,7 @@ fn call() -> impl Strategy<Value = Call> {
 
 /// The record of a call, its keys in CloudTrail's order but for `eventVersion`.
 fn record(call: &Call) -> Value {
-    let (source, event, request) = CALLS[call.call];
+    let (source, event, request) = CALLS[call.kind];
     let name = NAMES[call.name];
     let request: Value = serde_json::from_str(&request.replace("{name}", name)).unwrap();
     let mut fields: Vec<(&str, Value)> = vec![
@@ -208,7 +209,7 @@ fn record(call: &Call) -> Value {
         ("requestID", json!(format!("req-{}", call.minute))),
         (
             "eventID",
-            json!(format!("id-{}-{}", call.minute, call.call)),
+            json!(format!("id-{}-{}", call.minute, call.kind)),
         ),
         ("readOnly", json!(event.starts_with("Get"))),
         ("eventType", json!("AwsApiCall")),
@@ -524,7 +525,7 @@ fn principal_fast_path_keeps_a_record_whose_keys_are_not_in_cloudtrails_order() 
     let record = |name: &str, first: &[&str]| {
         let call = Call {
             who: Who::Principal,
-            call: 5,
+            kind: 5,
             name: 0,
             session: 0,
             minute: 1,
