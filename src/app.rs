@@ -194,38 +194,16 @@ fn read_dir(
     } else {
         Vec::new()
     };
-    let verification = config.digests.is_some().then(|| {
-        let keys = keys.map_or_else(|| Keys::Unavailable(NO_KEYS.to_owned()), Keys::Given);
-        integrity::verify(
-            Origin::Local,
-            &digests,
-            Scanned {
-                scope: &scope,
-                unlisted: &unlisted(&listing),
-            },
-            &integrity::log_states(&listing.blobs, &tally.hashes),
-            &keys,
-        )
-    });
-    let listed = listing
-        .blobs
-        .iter()
-        .map(source::Blob::display)
-        .chain(digests.iter().map(|digest| digest.name.clone()));
-    let delivery = Delivery::of_trail(
-        &areas,
-        listed,
-        waited.as_ref(),
-        rule,
-        "a folder outside the CloudTrail key layout: no region folders to look in",
-    );
-    Ok(Read {
-        listing,
-        tally,
-        notes: Vec::new(),
-        verification,
-        delivery,
-    })
+    let trail = Trail {
+        origin: Origin::Local,
+        scope: &scope,
+        areas: &areas,
+        digests: &digests,
+        waited: waited.as_ref(),
+        no_areas: "a folder outside the CloudTrail key layout: no region folders to look in",
+    };
+    let keys = || keys.map_or_else(|| Keys::Unavailable(NO_KEYS.to_owned()), Keys::Given);
+    Ok(trail.read(config, keys, listing, tally, Vec::new()))
 }
 
 /// Reads the LookupEvents API in each region.
@@ -333,42 +311,78 @@ fn read_bucket(
             "digest and Insights prefixes are not listed".to_owned()
         }
     )];
-    let verification = config.digests.is_some().then(|| {
-        let keys = match (keys, listed_keys) {
-            (Some(keys), _) | (None, Some(Ok(keys))) => Keys::Given(keys),
-            (None, Some(Err(why))) => Keys::Unavailable(why),
-            (None, None) => Keys::Unavailable("no digest files".to_owned()),
-        };
-        integrity::verify(
-            Origin::Bucket,
-            &digests,
-            Scanned {
-                scope: &options.scope,
-                unlisted: &unlisted(&listing),
-            },
-            &integrity::log_states(&listing.blobs, &tally.hashes),
-            &keys,
-        )
-    });
-    let listed = listing
-        .blobs
-        .iter()
-        .map(source::Blob::display)
-        .chain(digests.iter().map(|digest| digest.name.clone()));
-    let delivery = Delivery::of_trail(
-        &areas,
-        listed,
-        waited.as_ref(),
-        delivery_rule(config),
-        "no account or region of the bucket is in scope: only the clock tells",
-    );
-    Ok(Read {
-        listing,
-        tally,
-        notes,
-        verification,
-        delivery,
-    })
+    let trail = Trail {
+        origin: Origin::Bucket,
+        scope: &options.scope,
+        areas: &areas,
+        digests: &digests,
+        waited: waited.as_ref(),
+        no_areas: "no account or region of the bucket is in scope: only the clock tells",
+    };
+    let keys = || match (keys, listed_keys) {
+        (Some(keys), _) | (None, Some(Ok(keys))) => Keys::Given(keys),
+        (None, Some(Err(why))) => Keys::Unavailable(why),
+        (None, None) => Keys::Unavailable("no digest files".to_owned()),
+    };
+    Ok(trail.read(config, keys, listing, tally, notes))
+}
+
+/// A trail's files read from a folder or a bucket, and what is known about them beside.
+struct Trail<'a> {
+    origin: Origin,
+    scope: &'a Scope,
+    /// The accounts and regions whose delivery the window waits for.
+    areas: &'a [delivery::Area],
+    /// The window's digest files (with `--verify-digests`).
+    digests: &'a [integrity::DigestFile],
+    waited: Option<&'a Waited>,
+    /// What tells whether the window is delivered when no area is in scope.
+    no_areas: &'static str,
+}
+
+impl Trail<'_> {
+    /// The read put together: the digests' verdict on the files read (with
+    /// `--verify-digests`) and whether the window is delivered.
+    fn read(
+        self,
+        config: &Config,
+        keys: impl FnOnce() -> Keys,
+        listing: Listing,
+        tally: scan::Tally,
+        notes: Vec<String>,
+    ) -> Read {
+        let verification = config.digests.is_some().then(|| {
+            integrity::verify(
+                self.origin,
+                self.digests,
+                Scanned {
+                    scope: self.scope,
+                    unlisted: &unlisted(&listing),
+                },
+                &integrity::log_states(&listing.blobs, &tally.hashes),
+                &keys(),
+            )
+        });
+        let listed = listing
+            .blobs
+            .iter()
+            .map(source::Blob::display)
+            .chain(self.digests.iter().map(|digest| digest.name.clone()));
+        let delivery = Delivery::of_trail(
+            self.areas,
+            listed,
+            self.waited,
+            delivery_rule(config),
+            self.no_areas,
+        );
+        Read {
+            listing,
+            tally,
+            notes,
+            verification,
+            delivery,
+        }
+    }
 }
 
 /// The grouped query for an Athena table or a Lake event data store.

@@ -13,6 +13,9 @@ use serde_json::Value;
 
 #[path = "support/sample.rs"]
 mod bundled;
+
+#[path = "support/tree.rs"]
+mod tree;
 use bundled::{ROLE, WINDOW};
 
 #[path = "support/child.rs"]

@@ -16,6 +16,10 @@ use s3_server::{Fault, KEY, SECRET, Server};
 #[path = "support/sample.rs"]
 mod bundled;
 
+#[path = "support/tree.rs"]
+mod tree;
+use tree::copy_tree;
+
 #[path = "support/digests.rs"]
 mod signed;
 
@@ -37,19 +41,6 @@ mod missing;
 use bundled::WINDOW;
 const BUCKET: &str = "acme-cloudtrail";
 
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// A bucket folder holding the sample trail under `prefix` (with `AWSLogs/` moved under an
 /// organization folder when `org` is given).
 fn bucket_with_sample(prefix: &str, org: Option<&str>) -> tempfile::TempDir {
@@ -63,8 +54,9 @@ fn bucket_with_sample(prefix: &str, org: Option<&str>) -> tempfile::TempDir {
     root
 }
 
-fn minpriv() -> Command {
-    let mut cmd = Command::cargo_bin("minpriv").unwrap();
+/// The binary with only loopback credentials in its environment.
+fn command() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_minpriv"));
     cmd.env_clear()
         .env("NO_COLOR", "1")
         .env("AWS_ACCESS_KEY_ID", KEY)
@@ -74,6 +66,10 @@ fn minpriv() -> Command {
         .env("AWS_CONFIG_FILE", "/nonexistent")
         .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent");
     cmd
+}
+
+fn minpriv() -> Command {
+    Command::from_std(command())
 }
 
 fn from_bucket(server: &Server, extra: &[&str]) -> std::process::Output {

@@ -23,6 +23,19 @@ struct Made {
     keys: PublicKeys,
 }
 
+impl Made {
+    /// The digests of a bucket verified with their own keys over the whole scope.
+    fn verify_all(&self, logs: &[(String, LogState)]) -> Verification {
+        verify(
+            Origin::Bucket,
+            &self.files,
+            all(),
+            logs,
+            &Keys::Given(self.keys.clone()),
+        )
+    }
+}
+
 fn log_name(minute: u32) -> String {
     format!("s3://b/{LOGS}111122223333_CloudTrail_eu-west-1_20261120T10{minute:02}Z_X.json.gz")
 }
@@ -104,13 +117,7 @@ fn logs(minutes: &[u32]) -> Vec<(String, LogState)> {
 #[test]
 fn a_valid_chain_verifies_its_log_files_and_every_signature() {
     let made = made(2, |_, _| {});
-    let result = verify(
-        Origin::Bucket,
-        &made.files,
-        all(),
-        &logs(&[5, 10]),
-        &Keys::Given(made.keys),
-    );
+    let result = made.verify_all(&logs(&[5, 10]));
     assert_eq!(result.verified(), 2, "{}", result.summary());
     assert_eq!(result.signatures_checked, 2);
     assert!(!result.tampered());
@@ -160,13 +167,7 @@ fn files_no_digest_lists_say_why() {
         log_name(5).replace("eu-west-1", "ap-south-1"),
         LogState::Hashed(String::new()),
     ));
-    let result = verify(
-        Origin::Bucket,
-        &made.files,
-        all(),
-        &read,
-        &Keys::Given(made.keys),
-    );
+    let result = made.verify_all(&read);
     let not_covered = result.not_covered();
     assert_eq!(not_covered.get(&Uncovered::NotListed), Some(&1));
     assert_eq!(not_covered.get(&Uncovered::AfterLastDigest), Some(&1));
@@ -181,13 +182,7 @@ fn a_moved_digest_and_a_broken_hash_link_are_invalid() {
     let made_moved = made(1, |_, value| {
         value["digestS3Object"] = serde_json::json!(format!("{BASE}elsewhere.json.gz"));
     });
-    let result = verify(
-        Origin::Bucket,
-        &made_moved.files,
-        all(),
-        &logs(&[5]),
-        &Keys::Given(made_moved.keys),
-    );
+    let result = made_moved.verify_all(&logs(&[5]));
     assert!(
         result
             .invalid()
@@ -274,13 +269,7 @@ fn a_bucket_digest_without_signature_metadata_is_invalid_even_without_keys() {
 #[test]
 fn a_file_a_valid_digest_lists_that_was_not_found_is_missing_and_invalid() {
     let made = made(1, |_, _| {});
-    let result = verify(
-        Origin::Bucket,
-        &made.files,
-        all(),
-        &logs(&[5]),
-        &Keys::Given(made.keys),
-    );
+    let result = made.verify_all(&logs(&[5]));
     assert!(result.tampered());
     assert_eq!(result.missing(), 1);
     let why = format!(
@@ -364,13 +353,7 @@ fn files_listed_outside_the_scanned_range_or_below_an_unlisted_prefix_are_not_mi
 fn an_invalid_digest_s_files_are_not_also_missing() {
     let mut made = made(1, |_, _| {});
     made.files[0].signature = Some("00".to_owned());
-    let result = verify(
-        Origin::Bucket,
-        &made.files,
-        all(),
-        &logs(&[5]),
-        &Keys::Given(made.keys),
-    );
+    let result = made.verify_all(&logs(&[5]));
     assert!(result.tampered());
     assert_eq!(result.missing(), 0, "{}", result.summary());
 }

@@ -528,8 +528,16 @@ mod tests {
             .collect()
     }
 
+    /// 512 cases, or `PROPTEST_CASES` for a longer run.
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(512)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(512))]
+        #![proptest_config(ProptestConfig::with_cases(cases()))]
 
         /// Whatever the records hold and however they are laid out, the walk finds exactly
         /// the elements a JSON decoder finds — and never declines a document of objects.

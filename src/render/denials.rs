@@ -7,6 +7,7 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
+use super::summary::section;
 use crate::denial::{Class, Denials, Entry, Key, NOT_ASKED};
 
 /// The summary's sections, each only when it has lines.
@@ -29,28 +30,12 @@ pub fn render(out: &mut String, denials: &Denials) {
     section(
         out,
         "REFUSED by other policies: the deployment needs these, and no identity policy makes them succeed",
-        &lines(Class::Refused, |key, entry| {
-            format!(
-                "  {}: {}{} ({})",
-                calls(key, entry),
-                action(key),
-                on(key),
-                decision(key, entry)
-            )
-        }),
+        &lines(Class::Refused, denied),
     );
     section(
         out,
         "denied: AWS named the action, not which policy refused it (not added; check by hand)",
-        &lines(Class::Undecided, |key, entry| {
-            format!(
-                "  {}: {}{} ({})",
-                calls(key, entry),
-                action(key),
-                on(key),
-                decision(key, entry)
-            )
-        }),
+        &lines(Class::Undecided, denied),
     );
     section(
         out,
@@ -108,14 +93,15 @@ pub fn render(out: &mut String, denials: &Denials) {
     section(out, "encoded messages STS did not decode", &encoded(true));
 }
 
-fn section(out: &mut String, title: &str, lines: &[String]) {
-    if lines.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "{title} ({}):", lines.len());
-    for line in lines {
-        let _ = writeln!(out, "{line}");
-    }
+/// A denied call's line: its calls, the action and resource, and what refused it.
+fn denied(key: &Key, entry: &Entry) -> String {
+    format!(
+        "  {}: {}{} ({})",
+        calls(key, entry),
+        action(key),
+        on(key),
+        decision(key, entry)
+    )
 }
 
 fn action(key: &Key) -> &str {

@@ -176,7 +176,8 @@ fn actions(out: &mut String, discovery: &Discovery) {
     }
 }
 
-fn section(out: &mut String, title: &str, lines: &[String]) {
+/// A titled list of lines with their count, only when there are lines.
+pub(super) fn section(out: &mut String, title: &str, lines: &[String]) {
     if lines.is_empty() {
         return;
     }

@@ -250,13 +250,7 @@ fn walk(
     visited: &mut HashSet<std::path::PathBuf>,
     inside: bool,
 ) {
-    let Ok(real) = std::fs::canonicalize(dir) else {
-        return;
-    };
-    if !visited.insert(real) {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Some(entries) = super::dir::first_visit(dir, visited) else {
         return;
     };
     for entry in entries.filter_map(Result::ok) {

@@ -31,6 +31,17 @@ pub fn list(root: &Path, scope: &Scope) -> Listing {
     listing
 }
 
+/// The entries of `dir` on the first visit to its real path, or `None` when it was visited
+/// already (a symbolic link back up the tree) or cannot be read. For the walks that look for
+/// something and report nothing of their own; [`list`] counts every folder it cannot read.
+pub(super) fn first_visit(dir: &Path, visited: &mut HashSet<PathBuf>) -> Option<std::fs::ReadDir> {
+    let real = std::fs::canonicalize(dir).ok()?;
+    if !visited.insert(real) {
+        return None;
+    }
+    std::fs::read_dir(dir).ok()
+}
+
 /// `visited` holds the real path of every folder walked, so a symbolic link back up the tree
 /// is walked once, not forever.
 fn walk(

@@ -129,11 +129,7 @@ pub(crate) fn run<E: Engine>(
     make: impl AsyncFnOnce() -> E,
     progress: bool,
 ) -> Result<Outcome, QueryError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(QueryError::Runtime)?;
+    let runtime = crate::source::runtime().map_err(QueryError::Runtime)?;
     runtime.block_on(async {
         let engine = make().await;
         let id = engine.start().await.map_err(|message| QueryError::Start {

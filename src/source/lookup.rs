@@ -43,11 +43,7 @@ pub struct Looked {
 /// # Errors
 /// The runtime cannot start.
 pub fn read(options: &Options) -> Result<(Vec<Blob>, Looked), SourceError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(SourceError::Runtime)?;
+    let runtime = super::runtime().map_err(SourceError::Runtime)?;
     Ok(runtime.block_on(async {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(6));

@@ -18,6 +18,15 @@ use std::path::PathBuf;
 
 pub use layout::{Ignored, Scope};
 
+/// The runtime a source's calls run on: two workers, enough for I/O-bound calls whose
+/// parsing runs on rayon's threads.
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+}
+
 /// An AWS SDK error in few words, for every client here (S3, Athena, CloudTrail: the trait
 /// is the same one): the service's code and message when it answered, else the chain of
 /// causes (a connection refused, a timeout). No credentials appear in either.

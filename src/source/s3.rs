@@ -111,11 +111,7 @@ struct Object {
 /// # Errors
 /// The runtime cannot start, or the bucket cannot be reached or listed at all.
 pub fn open(options: &Options) -> Result<Stream, SourceError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(SourceError::Runtime)?;
+    let runtime = super::runtime().map_err(SourceError::Runtime)?;
     let (client, listing, objects, digests, keys, areas, waited) = runtime.block_on(async {
         let (client, shared) = client(options).await?;
         let (mut listing, areas) = areas(&client, options).await?;

@@ -30,11 +30,7 @@ pub fn decode(
     messages: &[String],
     options: &Options,
 ) -> Result<Vec<Result<String, String>>, SourceError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(SourceError::Runtime)?;
+    let runtime = super::runtime().map_err(SourceError::Runtime)?;
     Ok(runtime.block_on(async {
         let client = client(options).await;
         futures_util::stream::iter(messages)

@@ -3,22 +3,13 @@
 
 use super::child::Child;
 use super::fresh::{self, Window, minutes};
-use super::missing::upload_tree;
 use super::signed::{self, Signer};
 use super::{BUCKET, KEY, SECRET, Server};
 
 /// `discover --trail-bucket` against `endpoint` as a child process, polling every 200 ms.
 fn spawn(endpoint: &str, bucket: &str, args: &[String]) -> Child {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_minpriv"));
+    let mut command = super::command();
     command
-        .env_clear()
-        .env("NO_COLOR", "1")
-        .env("AWS_ACCESS_KEY_ID", KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
         .env("MINPRIV_WAIT_POLL", "200ms")
         .args([
             "discover",
@@ -205,7 +196,11 @@ fn moto_ends_a_wait_when_a_later_log_file_is_delivered() {
     let bucket = "acme-cloudtrail-arriving";
     let window = Window::new();
     let fresh = fresh_bucket(&window);
-    runtime.block_on(upload_tree(&client, bucket, &fresh.path().join(BUCKET)));
+    runtime.block_on(signed::upload_tree(
+        &client,
+        bucket,
+        &fresh.path().join(BUCKET),
+    ));
     let mut run = spawn(
         &endpoint,
         bucket,

@@ -96,36 +96,7 @@ fn moto_serves_signed_digests_with_their_metadata() {
         }
         let client = signed::client(&endpoint, KEY, SECRET);
         tokio::runtime::Runtime::new().unwrap().block_on(async {
-            let _ = client.create_bucket().bucket(bucket).send().await;
-            let mut logs = Vec::new();
-            let mut stack = vec![dir.clone()];
-            while let Some(at) = stack.pop() {
-                for entry in std::fs::read_dir(at).unwrap() {
-                    let path = entry.unwrap().path();
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else {
-                        logs.push(path);
-                    }
-                }
-            }
-            for path in logs {
-                let key = path
-                    .strip_prefix(&dir)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                client
-                    .put_object()
-                    .bucket(bucket)
-                    .key(key)
-                    .body(aws_sdk_s3::primitives::ByteStream::from(
-                        std::fs::read(&path).unwrap(),
-                    ))
-                    .send()
-                    .await
-                    .unwrap();
-            }
+            signed::upload_tree(&client, bucket, &dir).await;
             signed::upload(&client, bucket, &objects).await;
         });
         let scratch = tempfile::tempdir().unwrap();

@@ -16,36 +16,6 @@ pub(super) fn eu_log(root: &Path, stamp: &str) -> String {
         .unwrap()
 }
 
-/// Every file below `dir`, uploaded with PutObject under its path.
-pub(super) async fn upload_tree(client: &aws_sdk_s3::Client, bucket: &str, dir: &Path) {
-    let _ = client.create_bucket().bucket(bucket).send().await;
-    let mut stack = vec![dir.to_owned()];
-    while let Some(at) = stack.pop() {
-        for entry in std::fs::read_dir(at).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-                continue;
-            }
-            let key = path
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            client
-                .put_object()
-                .bucket(bucket)
-                .key(key)
-                .body(aws_sdk_s3::primitives::ByteStream::from(
-                    std::fs::read(&path).unwrap(),
-                ))
-                .send()
-                .await
-                .unwrap();
-        }
-    }
-}
-
 #[test]
 fn a_log_file_deleted_from_the_bucket_is_missing_inside_the_window_and_no_alarm_outside() {
     let f = fixture();
@@ -136,7 +106,7 @@ fn moto_serves_a_trail_missing_a_log_file_and_it_is_missing() {
     let gone = eu_log(root.path(), "1026");
     std::fs::remove_file(dir.join(DAY).join(&gone)).unwrap();
     runtime.block_on(async {
-        upload_tree(&client, bucket, &dir).await;
+        signed::upload_tree(&client, bucket, &dir).await;
         signed::upload(&client, bucket, &digests).await;
     });
     let scratch = tempfile::tempdir().unwrap();

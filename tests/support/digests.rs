@@ -281,6 +281,25 @@ pub fn client(endpoint: &str, key: &str, secret: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
+/// Every file below `dir`, uploaded with PutObject under its path (into `bucket`, created
+/// first if it is not there).
+pub async fn upload_tree(client: &aws_sdk_s3::Client, bucket: &str, dir: &Path) {
+    let _ = client.create_bucket().bucket(bucket).send().await;
+    let mut keys = Vec::new();
+    files(dir, dir, &mut keys);
+    for key in keys {
+        let body = std::fs::read(dir.join(&key)).unwrap();
+        client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(body))
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
 /// Uploads the digests with PutObject and their signature metadata, as CloudTrail does.
 pub async fn upload(client: &aws_sdk_s3::Client, bucket: &str, objects: &[Object]) {
     for object in objects {

@@ -156,13 +156,7 @@ fn find(
     areas: &mut Vec<Area>,
     visited: &mut HashSet<PathBuf>,
 ) {
-    let Ok(real) = std::fs::canonicalize(dir) else {
-        return;
-    };
-    if !visited.insert(real) {
-        return;
-    }
-    let Ok(entries) = std::fs::read_dir(dir) else {
+    let Some(entries) = crate::source::dir::first_visit(dir, visited) else {
         return;
     };
     for entry in entries.filter_map(Result::ok) {
