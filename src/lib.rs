@@ -25,5 +25,3 @@ pub mod render;
 pub mod resource;
 pub mod scan;
 pub mod source;
-#[doc(hidden)]
-pub mod synth;

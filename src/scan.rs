@@ -829,7 +829,7 @@ mod tests {
     #[test]
     fn the_prefilter_never_changes_what_is_kept() {
         let dir = tempfile::tempdir().unwrap();
-        crate::synth::deploy::sample()
+        minpriv_synth::deploy::sample()
             .write(dir.path(), "")
             .unwrap();
         let blobs = crate::source::list_dir(dir.path(), &crate::source::Scope::default()).blobs;
