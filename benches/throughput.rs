@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use minpriv::filter::{Criteria, Filter};
-use minpriv::iam::Mapper;
+use minpriv::mapping::Mapper;
 use minpriv::parse::{self, Prefilter};
 use minpriv::scan::{Context, scan};
 use minpriv::source::{self, Blob, Scope};

@@ -15,8 +15,9 @@ use crate::cli::{
 use crate::config::{Config, Input};
 use crate::error::Exit;
 use crate::evidence::Discovery;
-use crate::iam::{Mapper, Reference};
+use crate::iam::Reference;
 use crate::integrity::{self, Keys, Origin, Scanned, Verification};
+use crate::mapping::Mapper;
 use crate::policy::Policy;
 use crate::render::{self, report::Report};
 use crate::resource::Mode;
@@ -1044,7 +1045,7 @@ fn athena_ddl(args: &crate::cli::DdlArgs) -> anyhow::Result<Exit> {
 
 fn coverage(services: &[String], terraform: bool, unmapped: bool) -> anyhow::Result<Exit> {
     let mapper = Mapper::embedded()?;
-    let all = crate::iam::coverage::coverage(&mapper);
+    let all = crate::mapping::coverage::coverage(&mapper);
     let only: Vec<&str> = if terraform {
         mapper
             .rules()
@@ -1055,7 +1056,7 @@ fn coverage(services: &[String], terraform: bool, unmapped: bool) -> anyhow::Res
     } else {
         services.iter().map(String::as_str).collect()
     };
-    let text = crate::iam::coverage::render(&all, &only, unmapped);
+    let text = crate::mapping::coverage::render(&all, &only, unmapped);
     emit(None, &text)?;
     Ok(Exit::Success)
 }

@@ -1,8 +1,9 @@
 //! minpriv: least-privilege AWS IAM policies discovered from CloudTrail.
 //!
 //! Data flows one way: `source` lists inputs → `parse` decodes records → `filter` keeps the
-//! principal's calls in the window → `scan` aggregates them into distinct calls → `iam`
-//! maps calls to actions (`evidence`) → `policy` merges them → `render` writes the output.
+//! principal's calls in the window → `scan` aggregates them into distinct calls → `mapping`
+//! maps calls to actions (`evidence`) over the reference data of `iam` → `policy` merges
+//! them → `render` writes the output.
 //! With `--verify-digests`, `integrity` checks the files read against CloudTrail's digests;
 //! with `--athena-table` or `--lake`, `query` pushes the filter and the grouping to the engine
 //! and turns its rows into the scan's tally.
@@ -18,6 +19,7 @@ pub mod fields;
 pub mod filter;
 pub mod iam;
 pub mod integrity;
+pub mod mapping;
 pub mod parse;
 pub mod policy;
 pub mod query;

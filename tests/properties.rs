@@ -7,7 +7,8 @@
 
 use minpriv::evidence::Discovery;
 use minpriv::filter::{Criteria, Filter};
-use minpriv::iam::{Mapper, Reference};
+use minpriv::iam::Reference;
+use minpriv::mapping::Mapper;
 use minpriv::policy::{Conditions, Policy, Resource};
 use minpriv::resource::{Mode, Scoping};
 use minpriv::scan::{Context, scan};

@@ -309,7 +309,7 @@ fn raw(value: &Value) -> Option<Box<RawValue>> {
 mod tests {
     use super::*;
     use crate::filter::{Criteria, Filter};
-    use crate::iam::Mapper;
+    use crate::mapping::Mapper;
 
     fn header(projection: &Projection) -> Row {
         sql::columns(projection, Dialect::Athena)

@@ -20,7 +20,7 @@
 use std::fmt::Write as _;
 
 use crate::filter::Filter;
-use crate::iam::Rules;
+use crate::mapping::Rules;
 use crate::source::Scope;
 
 use super::conditions::{ARN, ISSUER, conditions, like, session_name};

@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use crate::evidence::Discovery;
 use crate::filter::Filter;
-use crate::iam::{Access, Mapper};
+use crate::iam::Access;
+use crate::mapping::Mapper;
 use crate::policy::Built;
 use crate::scan::Tally;
 use crate::source::Listing;
