@@ -150,10 +150,10 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
             }
             let mut read = read_query(config, query, &mapper, &context)?;
             let source = match &query.target {
-                crate::query::sql::Target::Athena(_) => {
+                crate::query::spec::Target::Athena(_) => {
                     "Athena reads the trail's files as they are: only the clock tells"
                 }
-                crate::query::sql::Target::Lake(_) => {
+                crate::query::spec::Target::Lake(_) => {
                     "CloudTrail Lake shows no sign of delivery: only the clock tells"
                 }
             };
@@ -379,7 +379,7 @@ fn query_sql(
     mapper: &Mapper,
 ) -> anyhow::Result<String> {
     let projection = crate::query::projection::Projection::embedded()?;
-    Ok(crate::query::sql::build(&crate::query::sql::Spec {
+    Ok(crate::query::sql::build(&crate::query::spec::Spec {
         target: &query.target,
         filter: &config.filter,
         scope: &scope(config, mapper),
@@ -396,7 +396,7 @@ fn read_query(
     mapper: &Mapper,
     context: &Context<'_>,
 ) -> anyhow::Result<Read> {
-    use crate::query::sql::Target;
+    use crate::query::spec::Target;
     let projection = crate::query::projection::Projection::embedded()?;
     let dialect = query.target.dialect();
     let sql = query_sql(config, query, mapper)?;

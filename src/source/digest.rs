@@ -12,7 +12,8 @@ use aws_sdk_s3::Client;
 use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Problem, Scope, s3};
+use super::bucket::{Options, days, keys as list_keys};
+use super::{Problem, Scope};
 use crate::integrity::digest::name_time;
 use crate::integrity::{DigestFile, PublicKeys};
 
@@ -50,7 +51,7 @@ fn wanted(name: &str, scope: &Scope) -> bool {
 pub(super) async fn read(
     client: &Client,
     shared: &aws_config::SdkConfig,
-    options: &s3::Options,
+    options: &Options,
     areas: &[(String, String)],
 ) -> (
     Vec<DigestFile>,
@@ -107,7 +108,7 @@ async fn fetch(
     let mut keys = Vec::new();
     for (base, region) in areas {
         let region_prefix = format!("{base}CloudTrail-Digest/{region}/");
-        let prefixes = s3::days(&scope).map_or_else(
+        let prefixes = days(&scope).map_or_else(
             || vec![region_prefix.clone()],
             |days| {
                 days.iter()
@@ -116,7 +117,7 @@ async fn fetch(
             },
         );
         for prefix in prefixes {
-            match s3::keys(client, bucket, &prefix).await {
+            match list_keys(client, bucket, &prefix).await {
                 Ok(found) => keys.extend(
                     found
                         .into_iter()

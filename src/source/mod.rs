@@ -2,6 +2,7 @@
 //! stdin. The source lists inputs and reads their bytes; everything after is synchronous.
 
 pub mod athena;
+mod bucket;
 pub mod delivery;
 pub mod digest;
 mod dir;
