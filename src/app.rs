@@ -321,7 +321,7 @@ fn read_bucket(
         listing.blobs.len(),
         fetched.objects,
         fetched.failed,
-        render::summary::bytes(fetched.bytes),
+        source::bytes(fetched.bytes),
         fetched.from_cache,
         fetched.body_retries,
         bucket.concurrency,
@@ -475,7 +475,7 @@ fn read_query(
         "{engine} query {id} {place}: {} grouped rows in {} result pages; {} scanned, ${:.4} at the list price of ${}/TB",
         rows.len(),
         outcome.pages,
-        render::summary::bytes(outcome.bytes_scanned),
+        source::bytes(outcome.bytes_scanned),
         price.cost(outcome.bytes_scanned),
         price.per_tb
     )];
@@ -803,8 +803,8 @@ fn propose(
     let catalog = catalog::read::read(path, args.catalog_attr.as_deref(), &vars(args)?)?;
     let proposal = diff::diff(&catalog, needs);
     let text = match format {
-        ProposalFormat::Markdown => render::proposal::markdown(&proposal),
-        ProposalFormat::Json => render::proposal::json(&proposal)?,
+        ProposalFormat::Markdown => catalog::proposal::markdown(&proposal),
+        ProposalFormat::Json => catalog::proposal::json(&proposal)?,
     };
     emit(None, &text)?;
     if let Some(out) = &args.write {

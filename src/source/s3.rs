@@ -51,9 +51,9 @@ pub struct Stream {
     pub blobs: Receiver<Blob>,
     pub fetcher: Fetcher,
     /// The window's digest files, with `verify_digests`.
-    pub digests: Vec<crate::integrity::DigestFile>,
+    pub digests: Vec<super::digest::DigestFile>,
     /// CloudTrail's public keys, with `list_public_keys` (or why they could not be listed).
-    pub keys: Option<Result<crate::integrity::PublicKeys, String>>,
+    pub keys: Option<Result<super::keys::PublicKeys, String>>,
     /// The accounts × regions listed.
     pub areas: Vec<super::delivery::Area>,
     /// What `--wait` saw, when it waited.
