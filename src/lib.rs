@@ -6,7 +6,8 @@
 //! them → `render` writes the output.
 //! With `--verify-digests`, `integrity` checks the files read against CloudTrail's digests;
 //! with `--athena-table` or `--lake`, `query` pushes the filter and the grouping to the engine
-//! and turns its rows into the scan's tally.
+//! and turns its rows into the scan's tally. docs/architecture.md has the module map and
+//! which way imports run (tests/architecture.rs holds the code to it).
 
 pub mod app;
 pub mod catalog;
