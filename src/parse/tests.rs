@@ -1,5 +1,7 @@
 //! The parser over every shape of input, gzip, and bad input of each kind.
 
+use flate2::read::MultiGzDecoder;
+
 use super::gzip::inflate_whole;
 use super::*;
 use std::io::Write;

@@ -163,7 +163,7 @@ mod tests {
             .map(ToString::to_string)
             .collect();
         assert_eq!(days, ["2026-11-20", "2026-11-21"]);
-        assert!(days(&Scope::default()).is_none());
+        assert!(super::days(&Scope::default()).is_none());
     }
 
     #[test]
