@@ -4,7 +4,7 @@ use flate2::read::MultiGzDecoder;
 
 use super::gzip::inflate_whole;
 use super::*;
-use std::io::Write;
+use std::io::{Read, Write};
 
 fn names(json: &str) -> Result<Vec<String>, ParseError> {
     let mut seen = Vec::new();
