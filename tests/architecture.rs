@@ -169,7 +169,14 @@ fn without_tests(code: &mut String) -> Vec<String> {
     let mut from = 0;
     while let Some(at) = code[from..].find("#[cfg(test)]").map(|n| from + n) {
         from = at + 1;
-        let after = code[at + "#[cfg(test)]".len()..].trim_start();
+        let mut after = code[at + "#[cfg(test)]".len()..].trim_start();
+        // Other attributes between it and the module (`#[expect(…)]`).
+        while after.starts_with("#[") {
+            let Some(close) = attribute_end(after) else {
+                break;
+            };
+            after = after[close..].trim_start();
+        }
         let after = after.strip_prefix("pub ").unwrap_or(after);
         let Some(declaration) = after.strip_prefix("mod ") else {
             continue;
@@ -208,6 +215,24 @@ fn without_tests(code: &mut String) -> Vec<String> {
         code.replace_range(at..end, &blanked);
     }
     files
+}
+
+/// The length of the attribute `#[…]` that `text` starts with, brackets balanced.
+fn attribute_end(text: &str) -> Option<usize> {
+    let mut depth = 0usize;
+    for (n, c) in text.char_indices() {
+        match c {
+            '[' => depth += 1,
+            ']' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(n + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The paths of `code` that start at the crate root or a parent module, made absolute for a
