@@ -6,6 +6,7 @@
 #![expect(clippy::unwrap_used, reason = "test helpers fail loudly")]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 use std::path::Path;
 
 /// The top-level modules from the top down: a module imports only from layers below its
@@ -428,7 +429,7 @@ fn problems(edges: &Edges) -> Vec<String> {
             for pair in circle.windows(2) {
                 let key = ((*parent).clone(), pair[0].to_owned(), pair[1].to_owned());
                 let at: Vec<&String> = edges[&key].iter().collect();
-                text += &format!("\n    {} → {}: {at:?}", pair[0], pair[1]);
+                let _ = write!(text, "\n    {} → {}: {at:?}", pair[0], pair[1]);
             }
             problems.push(text);
         }
