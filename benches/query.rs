@@ -138,7 +138,7 @@ fn measure(corpus: &Path, window: &[&str]) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    use minpriv::synth::deploy::{ACCOUNT, Ids, REGION, sample_with};
+    use minpriv_synth::deploy::{ACCOUNT, Ids, REGION, sample_with};
     let files: usize = std::env::var("MINPRIV_BENCH_FILES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -146,9 +146,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 1. The bulk corpus's own role: its distinct calls grow with the corpus.
     let growing = [
         "--principal",
-        minpriv::synth::bulk::ROLE_ARN,
+        minpriv_synth::bulk::ROLE_ARN,
         "--since",
-        minpriv::synth::bulk::START,
+        minpriv_synth::bulk::START,
         "--until",
         "2026-11-21T00:00:00Z",
     ];
@@ -166,13 +166,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for files in [files, files * 10] {
         let corpus = std::env::temp_dir().join(format!("minpriv-bench-query-{files}"));
         if !corpus.exists() {
-            minpriv::synth::bulk::write(&corpus, files, 1045, 7)?;
+            minpriv_synth::bulk::write(&corpus, files, 1045, 7)?;
         }
         println!("{files} files of 1,045 records, the bulk role's calls:");
         measure(&corpus, &growing);
         let mixed = std::env::temp_dir().join(format!("minpriv-bench-query-deploy-{files}"));
         if !mixed.exists() {
-            minpriv::synth::bulk::write(&mixed, files, 1045, 7)?;
+            minpriv_synth::bulk::write(&mixed, files, 1045, 7)?;
             sample_with(&Ids::fresh(7), 7)
                 .relocate((ACCOUNT, REGION), ("444455556666", REGION))
                 .write(&mixed, "")?;

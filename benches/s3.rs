@@ -42,7 +42,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::env::temp_dir().join(format!("minpriv-bench-s3-{objects}-{records}"))
     };
     if !corpus.exists() {
-        minpriv::synth::bulk::write(&corpus, objects, records, 7)?;
+        minpriv_synth::bulk::write(&corpus, objects, records, 7)?;
     }
     let root = tempfile::tempdir()?;
     copy_tree(&corpus, &root.path().join("bench-trail"))?;
@@ -68,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ])
                 .args([
                     "--principal",
-                    minpriv::synth::bulk::ROLE_ARN,
+                    minpriv_synth::bulk::ROLE_ARN,
                     "--concurrency",
                     &concurrency.to_string(),
                 ])

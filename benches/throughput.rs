@@ -15,7 +15,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use minpriv::filter::{Criteria, Filter};
-use minpriv::iam::Mapper;
+use minpriv::mapping::Mapper;
 use minpriv::parse::{self, Prefilter};
 use minpriv::scan::{Context, scan};
 use minpriv::source::{self, Blob, Scope};
@@ -95,7 +95,7 @@ fn corpus(files: usize) -> Result<Vec<Blob>> {
     let dir = std::env::temp_dir().join(format!("minpriv-bench-{files}"));
     if !dir.exists() {
         eprintln!("writing {files} files to {}", dir.display());
-        minpriv::synth::bulk::write(&dir, files, 1045, 7)?;
+        minpriv_synth::bulk::write(&dir, files, 1045, 7)?;
     }
     Ok(source::list_dir(Path::new(&dir), &Scope::default()).blobs)
 }
@@ -160,7 +160,7 @@ fn main() -> Result<()> {
     for (label, principals) in [
         (
             "discover --principal",
-            vec![minpriv::synth::bulk::ROLE_ARN.to_owned()],
+            vec![minpriv_synth::bulk::ROLE_ARN.to_owned()],
         ),
         ("discover (all principals)", vec![]),
     ] {

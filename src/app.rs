@@ -15,8 +15,9 @@ use crate::cli::{
 use crate::config::{Config, Input};
 use crate::error::Exit;
 use crate::evidence::Discovery;
-use crate::iam::{Mapper, Reference};
+use crate::iam::Reference;
 use crate::integrity::{self, Keys, Origin, Scanned, Verification};
+use crate::mapping::Mapper;
 use crate::policy::Policy;
 use crate::render::{self, report::Report};
 use crate::resource::Mode;
@@ -149,10 +150,10 @@ fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
             }
             let mut read = read_query(config, query, &mapper, &context)?;
             let source = match &query.target {
-                crate::query::sql::Target::Athena(_) => {
+                crate::query::spec::Target::Athena(_) => {
                     "Athena reads the trail's files as they are: only the clock tells"
                 }
-                crate::query::sql::Target::Lake(_) => {
+                crate::query::spec::Target::Lake(_) => {
                     "CloudTrail Lake shows no sign of delivery: only the clock tells"
                 }
             };
@@ -298,7 +299,7 @@ fn read_bucket(
         listing.blobs.len(),
         fetched.objects,
         fetched.failed,
-        render::summary::bytes(fetched.bytes),
+        source::bytes(fetched.bytes),
         fetched.from_cache,
         fetched.body_retries,
         bucket.concurrency,
@@ -392,7 +393,7 @@ fn query_sql(
     mapper: &Mapper,
 ) -> anyhow::Result<String> {
     let projection = crate::query::projection::Projection::embedded()?;
-    Ok(crate::query::sql::build(&crate::query::sql::Spec {
+    Ok(crate::query::sql::build(&crate::query::spec::Spec {
         target: &query.target,
         filter: &config.filter,
         scope: &scope(config, mapper),
@@ -409,7 +410,7 @@ fn read_query(
     mapper: &Mapper,
     context: &Context<'_>,
 ) -> anyhow::Result<Read> {
-    use crate::query::sql::Target;
+    use crate::query::spec::Target;
     let projection = crate::query::projection::Projection::embedded()?;
     let dialect = query.target.dialect();
     let sql = query_sql(config, query, mapper)?;
@@ -488,7 +489,7 @@ fn read_query(
         "{engine} query {id} {place}: {} grouped rows in {} result pages; {} scanned, ${:.4} at the list price of ${}/TB",
         rows.len(),
         outcome.pages,
-        render::summary::bytes(outcome.bytes_scanned),
+        source::bytes(outcome.bytes_scanned),
         price.cost(outcome.bytes_scanned),
         price.per_tb
     )];
@@ -816,8 +817,8 @@ fn propose(
     let catalog = catalog::read::read(path, args.catalog_attr.as_deref(), &vars(args)?)?;
     let proposal = diff::diff(&catalog, needs);
     let text = match format {
-        ProposalFormat::Markdown => render::proposal::markdown(&proposal),
-        ProposalFormat::Json => render::proposal::json(&proposal)?,
+        ProposalFormat::Markdown => catalog::proposal::markdown(&proposal),
+        ProposalFormat::Json => catalog::proposal::json(&proposal)?,
     };
     emit(None, &text)?;
     if let Some(out) = &args.write {
@@ -1058,7 +1059,7 @@ fn athena_ddl(args: &crate::cli::DdlArgs) -> anyhow::Result<Exit> {
 
 fn coverage(services: &[String], terraform: bool, unmapped: bool) -> anyhow::Result<Exit> {
     let mapper = Mapper::embedded()?;
-    let all = crate::iam::coverage::coverage(&mapper);
+    let all = crate::mapping::coverage::coverage(&mapper);
     let only: Vec<&str> = if terraform {
         mapper
             .rules()
@@ -1069,7 +1070,7 @@ fn coverage(services: &[String], terraform: bool, unmapped: bool) -> anyhow::Res
     } else {
         services.iter().map(String::as_str).collect()
     };
-    let text = crate::iam::coverage::render(&all, &only, unmapped);
+    let text = crate::mapping::coverage::render(&all, &only, unmapped);
     emit(None, &text)?;
     Ok(Exit::Success)
 }

@@ -27,7 +27,7 @@ pub enum Input {
 /// What the grouped query runs on, and how.
 #[derive(Debug, Clone)]
 pub struct Query {
-    pub target: crate::query::sql::Target,
+    pub target: crate::query::spec::Target,
     /// The Athena workgroup (Athena only).
     pub workgroup: String,
     /// Where Athena writes the result, when the workgroup does not set it (Athena only).
@@ -260,7 +260,7 @@ fn waiting(
 /// `--athena-table` and its settings.
 fn athena_input(args: &DiscoverArgs, table: &str) -> Result<Input, ConfigError> {
     let partitions =
-        crate::query::sql::Partitions::parse(&args.athena_partitions).map_err(|reason| {
+        crate::query::spec::Partitions::parse(&args.athena_partitions).map_err(|reason| {
             ConfigError::Invalid {
                 flag: "athena-partitions",
                 value: args.athena_partitions.clone(),
@@ -277,7 +277,7 @@ fn athena_input(args: &DiscoverArgs, table: &str) -> Result<Input, ConfigError> 
         });
     }
     Ok(Input::Query(Query {
-        target: crate::query::sql::Target::Athena(crate::query::sql::Table {
+        target: crate::query::spec::Target::Athena(crate::query::spec::Table {
             database: args.athena.athena_database.clone(),
             name: table.to_owned(),
             partitions,
@@ -298,7 +298,7 @@ fn lake_input(args: &DiscoverArgs, store: &str) -> Result<Input, ConfigError> {
         reason,
     })?;
     Ok(Input::Query(Query {
-        target: crate::query::sql::Target::Lake(id),
+        target: crate::query::spec::Target::Lake(id),
         workgroup: String::new(),
         output: None,
         region,

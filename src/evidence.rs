@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::denial::{Class, Denials};
-use crate::iam::{Mapper, Mapping, Reason, Unmapped};
+use crate::mapping::{Mapper, Mapping, Reason, Unmapped};
 use crate::resource::TypedArn;
 use crate::scan::{Calls, Seen};
 
@@ -53,7 +53,7 @@ impl Discovery {
         let mut discovery = Self::default();
         for (call, seen) in calls {
             // Calls are kept without their resources; map each with all it named.
-            let call = crate::iam::Call {
+            let call = crate::mapping::Call {
                 arns: seen.arns.iter().cloned().collect(),
                 ..call.clone()
             };

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use jiff::Timestamp;
 use wildmatch::WildMatch;
 
-use crate::iam::Rules;
+use crate::mapping::Rules;
 use crate::parse::Event;
 
 /// Why an event was left out. The order is the order of the checks: the principal comes

@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::filter::{Exclusion, Filter};
-use crate::iam::{Call, Mapper};
+use crate::mapping::{Call, Mapper};
 use crate::parse::{self, BadRecord, Event, Item, Prefilter};
 use crate::resource::TypedArn;
 use crate::resource::generated::Generated;
@@ -541,7 +541,7 @@ fn watch<'c>(event: &Event<'_>, context: &'c Context<'_>) -> Option<Watched<'c>>
     let generated = Generated::embedded().ok()?;
     let mapper = &context.mapper;
     let prefix = mapper.prefix_of(&event.source)?;
-    let name = crate::iam::strip_api_version(&event.name).unwrap_or(&event.name);
+    let name = crate::mapping::strip_api_version(&event.name).unwrap_or(&event.name);
     let key = format!("{prefix}:{name}");
     let tagging = mapper
         .reference()
@@ -829,7 +829,7 @@ mod tests {
     #[test]
     fn the_prefilter_never_changes_what_is_kept() {
         let dir = tempfile::tempdir().unwrap();
-        crate::synth::deploy::sample()
+        minpriv_synth::deploy::sample()
             .write(dir.path(), "")
             .unwrap();
         let blobs = crate::source::list_dir(dir.path(), &crate::source::Scope::default()).blobs;

@@ -388,7 +388,7 @@ fn same(label: &str, pushed: &std::process::Output, local: &std::process::Output
 
 #[test]
 fn a_generated_multi_account_multi_region_corpus_gives_the_same_policy() {
-    use minpriv::synth::deploy::{ACCOUNT, Ids, REGION, sample, sample_with};
+    use minpriv_synth::deploy::{ACCOUNT, Ids, REGION, sample, sample_with};
     let trail = tempfile::tempdir().unwrap();
     sample().write(trail.path(), "").unwrap();
     sample_with(&Ids::fresh(7), 7)

@@ -336,7 +336,7 @@ mod sample {
     #[test]
     fn the_regenerated_sample_matches_the_committed_one() {
         let dir = tempfile::tempdir().unwrap();
-        minpriv::synth::deploy::sample()
+        minpriv_synth::deploy::sample()
             .write(dir.path(), "")
             .unwrap();
         let listing = |root: &Path| {
@@ -359,7 +359,7 @@ mod sample {
         assert_eq!(
             listing(dir.path()),
             committed,
-            "regenerate with: cargo run --example synth -- sample samples/trail"
+            "regenerate with: cargo run -p minpriv-synth -- sample samples/trail"
         );
         for file in committed {
             let json = |root: &Path| {

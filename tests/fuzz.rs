@@ -16,7 +16,7 @@ use std::path::Path;
 
 use minpriv::evidence::Discovery;
 use minpriv::filter::{Criteria, Filter};
-use minpriv::iam::Mapper;
+use minpriv::mapping::Mapper;
 use minpriv::policy::{Conditions, Policy};
 use minpriv::resource::{Mode, Scoping};
 use minpriv::scan::{Context, scan};

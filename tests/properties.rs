@@ -7,12 +7,13 @@
 
 use minpriv::evidence::Discovery;
 use minpriv::filter::{Criteria, Filter};
-use minpriv::iam::{Mapper, Reference};
+use minpriv::iam::Reference;
+use minpriv::mapping::Mapper;
 use minpriv::policy::{Conditions, Policy, Resource};
 use minpriv::resource::{Mode, Scoping};
 use minpriv::scan::{Context, scan};
 use minpriv::source::Blob;
-use minpriv::synth::deploy::{self, Ids};
+use minpriv_synth::deploy::{self, Ids};
 use proptest::prelude::*;
 use wildmatch::WildMatch;
 
@@ -152,13 +153,13 @@ const DEPLOY_TAGS: [(&str, &str); 2] = [("app", "psoxy"), ("managed-by", "terraf
 const CUSTOMER_TAG: (&str, &str) = ("env", "prod");
 
 impl Tagged {
-    fn of(trail: &minpriv::synth::Trail, ids: &Ids) -> Self {
+    fn of(trail: &minpriv_synth::Trail, ids: &Ids) -> Self {
         Self::with_tags(trail, ids, &[])
     }
 
     /// What IAM sees of a deploy that also gave its resources `extra` tags.
     fn with_tags(
-        trail: &minpriv::synth::Trail,
+        trail: &minpriv_synth::Trail,
         ids: &Ids,
         extra: &[(&'static str, &'static str)],
     ) -> Self {
@@ -351,7 +352,7 @@ const OTHER_REGION: &str = "us-west-2";
 /// The provisioner's discovery over a trail, with what its calls created and the story of
 /// those resources.
 fn discover(
-    trail: minpriv::synth::Trail,
+    trail: minpriv_synth::Trail,
 ) -> (
     Discovery,
     minpriv::resource::generated::Created,
@@ -379,7 +380,7 @@ fn discover(
 }
 
 /// The policy learned from a trail, scoped as the README's command does.
-fn learn(trail: minpriv::synth::Trail, portable: bool) -> Vec<Policy> {
+fn learn(trail: minpriv_synth::Trail, portable: bool) -> Vec<Policy> {
     let (discovery, created, lifecycle) = discover(trail);
     let scoping = Scoping {
         name_prefixes: vec!["psoxy-".into(), "PSOXY_".into()],
@@ -395,13 +396,13 @@ fn learn(trail: minpriv::synth::Trail, portable: bool) -> Vec<Policy> {
 }
 
 /// Needs of the replay (a deploy with these generated ids) the policy does not allow.
-fn refused(policies: &[Policy], replay: minpriv::synth::Trail, ids: &Ids) -> Vec<Need> {
+fn refused(policies: &[Policy], replay: minpriv_synth::Trail, ids: &Ids) -> Vec<Need> {
     let tagged = Tagged::of(&replay, ids);
     refused_as(policies, replay, &tagged)
 }
 
 /// Needs of the replay, in the request contexts `tagged` describes, the policy refuses.
-fn refused_as(policies: &[Policy], replay: minpriv::synth::Trail, tagged: &Tagged) -> Vec<Need> {
+fn refused_as(policies: &[Policy], replay: minpriv_synth::Trail, tagged: &Tagged) -> Vec<Need> {
     let (discovery, _, _) = discover(replay);
     let needs = needs(&discovery, tagged);
     assert!(needs.len() > 100, "the replay needs {} grants", needs.len());
@@ -564,7 +565,7 @@ fn a_policy_that_is_not_portable_stays_in_its_account() {
 
 /// The sample deploy in another account and region, its deployer adding `env = prod` to
 /// every resource, with the request contexts IAM evaluates its calls in.
-fn tagged_elsewhere(seed: u64) -> (minpriv::synth::Trail, Tagged) {
+fn tagged_elsewhere(seed: u64) -> (minpriv_synth::Trail, Tagged) {
     let ids = Ids::fresh(seed);
     let replay = deploy::sample_tagged(&ids, seed, &[CUSTOMER_TAG]).relocate(
         (deploy::ACCOUNT, deploy::REGION),

@@ -1,9 +1,11 @@
 //! The catalog: the hand-kept least-privilege policy a project publishes for its deployers.
 //! Read from IAM JSON or Terraform (`read`), compared with what a run needed the way IAM
-//! evaluates (`diff`), and updated (`update`).
+//! evaluates (`diff`), the proposal that comparison makes written for people or machines
+//! (`proposal`), and updated (`update`).
 
 pub mod condition;
 pub mod diff;
+pub mod proposal;
 pub mod read;
 pub mod update;
 

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use super::diff::{Proposal, home};
 use super::{Catalog, Format};
-use crate::iam::Rules;
+use crate::mapping::Rules;
 
 /// The updated documents, one per catalog document (JSON catalogs only).
 ///

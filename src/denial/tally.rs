@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::entry::{Class, Entry, Key};
 use super::message::{Named, Verdict};
 use super::table::Table;
-use crate::iam::Mapper;
+use crate::mapping::Mapper;
 use crate::scan::Seen;
 
 /// Most distinct encoded messages kept for decoding; the rest are counted as encoded.

@@ -1,24 +1,23 @@
-//! IAM knowledge: the embedded reference data, the hand-kept mapping tables, and the
-//! mapping of CloudTrail calls to the IAM actions they needed.
+//! IAM's own facts: the Service Authorization Reference (services, actions, access levels,
+//! resource types with their ARN templates, condition keys), generated into `data/` and
+//! embedded. Below every stage that reads it; the mapping of calls to actions is
+//! `crate::mapping`.
 
-pub mod coverage;
-mod map;
 pub mod reference;
-pub mod rules;
 
-pub use map::{
-    Call, Class, Fact, Grant, Mapper, Mapping, PASS_ROLE, Reason, Unmapped, strip_api_version,
-};
 pub use reference::{Access, Reference};
-pub use rules::Rules;
 
-/// Embedded data that does not load (ruled out by the tests).
-#[derive(Debug, thiserror::Error)]
-pub enum DataError {
-    #[error(transparent)]
-    Reference(#[from] reference::ReferenceError),
-    #[error(transparent)]
-    Rules(#[from] rules::RulesError),
-    #[error(transparent)]
-    Resources(#[from] crate::resource::TableError),
+/// `resource-groups` → `ResourceGroups`, `code signing config` → `CodeSigningConfig`: the
+/// form Sids take (letters and digits only).
+#[must_use]
+pub fn pascal(name: &str) -> String {
+    name.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + chars.as_str()
+            })
+        })
+        .collect()
 }

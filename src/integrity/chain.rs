@@ -70,7 +70,7 @@ fn link(
         }
         return None;
     }
-    let named_end = digest::name_time(named.rsplit('/').next().unwrap_or(named));
+    let named_end = crate::source::layout::digest_time(named.rsplit('/').next().unwrap_or(named));
     let bucket = raw
         .previous_digest_s3_bucket
         .as_deref()

@@ -9,14 +9,14 @@
 mod chain;
 pub mod digest;
 mod findings;
-pub mod keys;
 
 use std::collections::{BTreeMap, HashMap};
 
 use jiff::{SignedDuration, Timestamp};
 
+pub use crate::source::digest::DigestFile;
+pub use crate::source::keys::PublicKeys;
 use digest::Digest;
-pub use keys::PublicKeys;
 
 /// Where the digests were read: a bucket gives their signatures (S3 metadata), a local
 /// copy does not.
@@ -24,22 +24,6 @@ pub use keys::PublicKeys;
 pub enum Origin {
     Bucket,
     Local,
-}
-
-/// A digest object as the source found it.
-#[derive(Debug, Clone)]
-pub struct DigestFile {
-    /// How it is named in messages: `s3://bucket/key` or its path.
-    pub name: String,
-    /// The bucket it was read from (S3 only).
-    pub bucket: Option<String>,
-    /// Its key, or its path below the local root with `/` separators.
-    pub key: String,
-    /// Its bytes, or why it could not be fetched (a failed read, reported by the source).
-    pub bytes: Result<Vec<u8>, String>,
-    /// The `signature` and `signature-algorithm` of its S3 user metadata.
-    pub signature: Option<String>,
-    pub signature_algorithm: Option<String>,
 }
 
 /// A log file the run read, as far as the scan got.
@@ -260,7 +244,7 @@ pub fn verify(
             Err(_) => Err(None),
         };
         let end = decoded.as_ref().map_or_else(
-            |_| digest::name_time(tail.rsplit('/').next().unwrap_or(tail)),
+            |_| crate::source::layout::digest_time(tail.rsplit('/').next().unwrap_or(tail)),
             |d| Some(d.end),
         );
         chains.entry(chain(tail)).or_default().push(Entry {

@@ -241,7 +241,7 @@ proptest::proptest! {
             &Keys::Given(PublicKeys::default()),
         );
         proptest::prop_assert_eq!(result.files.len(), 1);
-        let _ = digest::name_time(&key);
+        let _ = crate::source::layout::digest_time(&key);
     }
 }
 

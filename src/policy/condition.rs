@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::{Condition, Conditions};
 use crate::evidence::ActionEvidence;
-use crate::iam::Reason;
 use crate::iam::reference::{Action, Service};
+use crate::mapping::Reason;
 use crate::resource::lifecycle::{Change, Histories, Lifecycle, Span, Tags};
 use crate::resource::{Locator, TypedArn};
 
@@ -453,7 +453,7 @@ mod tests {
         conditions: Conditions,
         portable: bool,
     ) -> Vec<String> {
-        let mapper = crate::iam::Mapper::embedded().unwrap();
+        let mapper = crate::mapping::Mapper::embedded().unwrap();
         let (service, definition) = mapper.reference().action(action).unwrap();
         let arn = TypedArn {
             service: "kms".into(),

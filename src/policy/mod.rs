@@ -11,8 +11,8 @@ use serde::Serialize;
 use wildmatch::WildMatch;
 
 use crate::evidence::Discovery;
-use crate::iam::Mapper;
-use crate::iam::rules::pascal;
+use crate::iam::pascal;
+use crate::mapping::Mapper;
 use crate::resource::{Scoping, TypedArn};
 
 /// Characters (whitespace not counted) a customer managed policy may hold.

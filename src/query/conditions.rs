@@ -2,7 +2,7 @@
 //! and bills) from the same `Scope` the local listing prunes by; then the filters as
 //! `crate::filter` applies them to each event, in Trino's SQL.
 
-use super::sql::{Spec, Target, literal};
+use super::spec::{Spec, Target, literal};
 
 /// A `*`/`?` glob as a `LIKE` pattern (with `ESCAPE '\'`).
 #[must_use]

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::sql::literal;
+use super::spec::literal;
 
 /// The documented columns, in the documented order.
 const COLUMNS: &str = "    eventversion STRING,

@@ -1,6 +1,6 @@
 //! Pushing filter-and-aggregate to the engine over the trail, Amazon Athena or CloudTrail
 //! Lake: the grouped query ([`sql`], in each engine's dialect; its `WHERE` clause in
-//! [`conditions`]) projecting only the fields the tables read ([`projection`]), the rows it
+//! [`conditions`]; both built from a [`spec`]) projecting only the fields the tables read ([`projection`]), the rows it
 //! returns turned into the scan's tally ([`rows`]), and the Athena table to query it over
 //! ([`ddl`]). Synchronous and pure: the clients that run the query live in
 //! `crate::source::athena` and `crate::source::lake`.
@@ -9,9 +9,10 @@ pub mod conditions;
 pub mod ddl;
 pub mod projection;
 pub mod rows;
+pub mod spec;
 pub mod sql;
 
-use sql::Dialect;
+use spec::Dialect;
 
 /// The engine's facts: `data/athena.toml` or `data/lake.toml`.
 fn facts(dialect: Dialect) -> &'static str {

@@ -12,7 +12,8 @@ use crate::parse::{Event, Identity};
 use crate::scan::{Context, Seen, Tally};
 
 use super::projection::Projection;
-use super::sql::{self, Dialect, JOIN};
+use super::spec::Dialect;
+use super::sql::{self, JOIN};
 
 /// A result that does not have the shape the query asked for.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -309,7 +310,7 @@ fn raw(value: &Value) -> Option<Box<RawValue>> {
 mod tests {
     use super::*;
     use crate::filter::{Criteria, Filter};
-    use crate::iam::Mapper;
+    use crate::mapping::Mapper;
 
     fn header(projection: &Projection) -> Row {
         sql::columns(projection, Dialect::Athena)

@@ -4,6 +4,5 @@ pub mod cloudformation;
 pub mod denials;
 pub mod hcl;
 pub mod json;
-pub mod proposal;
 pub mod report;
 pub mod summary;

@@ -9,7 +9,7 @@ use std::fmt::Write;
 use serde::{Deserialize, Serialize};
 
 use crate::evidence::Discovery;
-use crate::iam::{Mapper, Reason};
+use crate::mapping::{Mapper, Reason};
 use crate::policy::{Built, Policy};
 use crate::render::summary::is_denial;
 

@@ -6,10 +6,11 @@ use std::fmt::Write;
 
 use crate::evidence::Discovery;
 use crate::filter::Filter;
-use crate::iam::{Access, Mapper};
+use crate::iam::Access;
+use crate::mapping::Mapper;
 use crate::policy::Built;
 use crate::scan::Tally;
-use crate::source::Listing;
+use crate::source::{Listing, bytes};
 
 /// Everything the summary speaks of.
 pub struct Run<'a> {
@@ -286,17 +287,4 @@ fn problems(out: &mut String, run: &Run<'_>) {
 #[must_use]
 pub fn is_denial(code: &str) -> bool {
     crate::denial::is_denial(code)
-}
-
-/// `12.3 MB`, decimal units.
-#[must_use]
-pub fn bytes(n: u64) -> String {
-    #[expect(clippy::cast_precision_loss, reason = "a display figure")]
-    let value = n as f64;
-    match n {
-        0..1_000 => format!("{n} B"),
-        1_000..1_000_000 => format!("{:.1} kB", value / 1e3),
-        1_000_000..1_000_000_000 => format!("{:.1} MB", value / 1e6),
-        _ => format!("{:.2} GB", value / 1e9),
-    }
 }

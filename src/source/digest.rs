@@ -12,9 +12,26 @@ use aws_sdk_s3::Client;
 use futures_util::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 
-use super::{Problem, Scope, s3};
-use crate::integrity::digest::name_time;
-use crate::integrity::{DigestFile, PublicKeys};
+use super::bucket::{Options, days, keys as list_keys};
+use super::keys::PublicKeys;
+use super::layout::digest_time;
+use super::{Problem, Scope};
+
+/// A digest object as the source found it.
+#[derive(Debug, Clone)]
+pub struct DigestFile {
+    /// How it is named in messages: `s3://bucket/key` or its path.
+    pub name: String,
+    /// The bucket it was read from (S3 only).
+    pub bucket: Option<String>,
+    /// Its key, or its path below the local root with `/` separators.
+    pub key: String,
+    /// Its bytes, or why it could not be fetched (a failed read, reported by the source).
+    pub bytes: Result<Vec<u8>, String>,
+    /// The `signature` and `signature-algorithm` of its S3 user metadata.
+    pub signature: Option<String>,
+    pub signature_algorithm: Option<String>,
+}
 
 /// How long after a log file's delivery its digest may be delivered.
 pub const LATER: SignedDuration = SignedDuration::from_mins(75);
@@ -37,7 +54,7 @@ fn wanted(name: &str, scope: &Scope) -> bool {
     if !name.contains("_CloudTrail-Digest_") || !name.ends_with(".json.gz") {
         return false;
     }
-    let Some(end) = name_time(name) else {
+    let Some(end) = digest_time(name) else {
         // Named oddly: read it, so a renamed digest is judged rather than missed.
         return true;
     };
@@ -50,7 +67,7 @@ fn wanted(name: &str, scope: &Scope) -> bool {
 pub(super) async fn read(
     client: &Client,
     shared: &aws_config::SdkConfig,
-    options: &s3::Options,
+    options: &Options,
     areas: &[(String, String)],
 ) -> (
     Vec<DigestFile>,
@@ -76,7 +93,7 @@ pub(super) async fn read(
         .collect();
     let ends: Vec<Timestamp> = files
         .iter()
-        .filter_map(|f| name_time(f.key.rsplit('/').next().unwrap_or(&f.key)))
+        .filter_map(|f| digest_time(f.key.rsplit('/').next().unwrap_or(&f.key)))
         .collect();
     let now = Timestamp::now();
     let from = ends.iter().min().copied().unwrap_or(now);
@@ -107,7 +124,7 @@ async fn fetch(
     let mut keys = Vec::new();
     for (base, region) in areas {
         let region_prefix = format!("{base}CloudTrail-Digest/{region}/");
-        let prefixes = s3::days(&scope).map_or_else(
+        let prefixes = days(&scope).map_or_else(
             || vec![region_prefix.clone()],
             |days| {
                 days.iter()
@@ -116,7 +133,7 @@ async fn fetch(
             },
         );
         for prefix in prefixes {
-            match s3::keys(client, bucket, &prefix).await {
+            match list_keys(client, bucket, &prefix).await {
                 Ok(found) => keys.extend(
                     found
                         .into_iter()

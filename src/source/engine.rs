@@ -209,7 +209,7 @@ async fn wait<E: Engine>(engine: &E, id: &str, progress: bool) -> Result<u64, Qu
                     crate::warn_!(
                         "\r{}: query {id} {state}, {} scanned   ",
                         E::NAME,
-                        crate::render::summary::bytes(scanned)
+                        super::bytes(scanned)
                     );
                 }
             }

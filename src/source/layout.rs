@@ -199,9 +199,52 @@ pub fn delivery_time(name: &str) -> Option<Timestamp> {
     text.parse().ok()
 }
 
+/// The end time in a digest file's name,
+/// `ACCOUNT_CloudTrail-Digest_REGION_TRAIL_REGION_YYYYMMDDTHHMMSSZ.json.gz` (also with a
+/// `_backfill` suffix before `.json.gz`).
+#[must_use]
+pub fn digest_time(name: &str) -> Option<Timestamp> {
+    let stem = name.strip_suffix(".json.gz")?;
+    let stem = stem.strip_suffix("_backfill").unwrap_or(stem);
+    let (_, stamp) = stem.rsplit_once('_')?;
+    let b = stamp.as_bytes();
+    if b.len() != 16 || b.get(8) != Some(&b'T') || b.get(15) != Some(&b'Z') {
+        return None;
+    }
+    let text = format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        stamp.get(0..4)?,
+        stamp.get(4..6)?,
+        stamp.get(6..8)?,
+        stamp.get(9..11)?,
+        stamp.get(11..13)?,
+        stamp.get(13..15)?
+    );
+    text.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_give_the_end_time() {
+        assert_eq!(
+            digest_time(
+                "111122223333_CloudTrail-Digest_us-east-2_my_trail_us-east-2_20150817T150131Z.json.gz"
+            ),
+            Some("2015-08-17T15:01:31Z".parse().unwrap())
+        );
+        assert_eq!(
+            digest_time("1_CloudTrail-Digest_r_t_r_20150817T150131Z_backfill.json.gz"),
+            Some("2015-08-17T15:01:31Z".parse().unwrap())
+        );
+        assert_eq!(
+            digest_time("1_CloudTrail-Digest_r_t_r_20150817T1501Z.json.gz"),
+            None
+        );
+    }
+
     use test_case::test_case;
 
     fn scope(regions: &[&str], accounts: &[&str]) -> Scope {

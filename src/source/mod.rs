@@ -2,10 +2,12 @@
 //! stdin. The source lists inputs and reads their bytes; everything after is synchronous.
 
 pub mod athena;
+mod bucket;
 pub mod delivery;
 pub mod digest;
 mod dir;
 pub mod engine;
+pub mod keys;
 pub mod lake;
 pub mod layout;
 pub mod lookup;
@@ -45,6 +47,20 @@ pub(crate) fn describe<E: std::error::Error + aws_sdk_s3::error::ProvideErrorMet
             }
             text
         }
+    }
+}
+
+/// `12.3 MB`, decimal units: how much was read or scanned, as the progress lines and the
+/// summary show it.
+#[must_use]
+pub fn bytes(n: u64) -> String {
+    #[expect(clippy::cast_precision_loss, reason = "a display figure")]
+    let value = n as f64;
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.1} kB", value / 1e3),
+        1_000_000..1_000_000_000 => format!("{:.1} MB", value / 1e6),
+        _ => format!("{:.2} GB", value / 1e9),
     }
 }
 

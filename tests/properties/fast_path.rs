@@ -18,7 +18,7 @@ use std::fmt::Write as _;
 
 use minpriv::evidence::Discovery;
 use minpriv::filter::{Criteria, Filter};
-use minpriv::iam::Mapper;
+use minpriv::mapping::Mapper;
 use minpriv::parse::Prefilter;
 use minpriv::policy::{Conditions, Policy};
 use minpriv::resource::Scoping;

@@ -178,7 +178,7 @@ impl Observed<'_> {
                             .filter(|(kind, _, _)| {
                                 kind.as_deref().is_none_or(|kind| {
                                     variable.is_some_and(|v| {
-                                        v == format!("{}Id", crate::iam::rules::pascal(kind))
+                                        v == format!("{}Id", crate::iam::pascal(kind))
                                     })
                                 })
                             })

@@ -149,7 +149,7 @@ impl Seen {
         };
         let file = name.rsplit('/').next().unwrap_or(name);
         let (at, into) = if digest {
-            (crate::integrity::digest::name_time(file), &mut self.digests)
+            (super::layout::digest_time(file), &mut self.digests)
         } else {
             (super::layout::delivery_time(file), &mut self.logs)
         };

@@ -1,9 +1,9 @@
 //! Writes synthetic CloudTrail trails.
 //!
-//!   cargo run --example synth -- sample samples/trail
-//!   cargo run --release --example synth -- bulk /tmp/corpus 240 950
-//!   cargo run --example synth -- replay /tmp/next 7                      # new generated ids
-//!   cargo run --example synth -- replay /tmp/other 7 444455556666 us-west-2  # another account
+//!   cargo run -p minpriv-synth -- sample samples/trail
+//!   cargo run --release -p minpriv-synth -- bulk /tmp/corpus 240 950
+//!   cargo run -p minpriv-synth -- replay /tmp/next 7                      # new generated ids
+//!   cargo run -p minpriv-synth -- replay /tmp/other 7 444455556666 us-west-2  # another account
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,9 +16,9 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["sample", dir] => minpriv::synth::deploy::sample().write(&PathBuf::from(dir), ""),
+        ["sample", dir] => minpriv_synth::deploy::sample().write(&PathBuf::from(dir), ""),
         ["replay", dir, seed, rest @ ..] => {
-            use minpriv::synth::deploy::{ACCOUNT, Ids, REGION, sample_with};
+            use minpriv_synth::deploy::{ACCOUNT, Ids, REGION, sample_with};
             let Ok(seed) = seed.parse::<u64>() else {
                 eprintln!("synth replay DIR SEED [ACCOUNT REGION]: SEED is a number");
                 return ExitCode::from(2);
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
                 );
                 return ExitCode::from(2);
             };
-            minpriv::synth::bulk::write(&PathBuf::from(dir), files, records, 7)
+            minpriv_synth::bulk::write(&PathBuf::from(dir), files, records, 7)
         }
         _ => {
             eprintln!(

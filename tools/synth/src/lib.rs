@@ -408,3 +408,50 @@ fn floor_minutes(at: Timestamp, minutes: i64) -> Timestamp {
     let step = minutes * 60;
     Timestamp::from_second(at.as_second().div_euclid(step) * step).unwrap_or(at)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// Every file below `root`, by path relative to it, with its bytes.
+    fn files(root: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let bytes = std::fs::read(&path).unwrap();
+                    out.push((path.strip_prefix(root).unwrap().to_path_buf(), bytes));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn the_sample_is_the_same_bytes_every_time() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let written = super::deploy::sample().write(a.path(), "").unwrap();
+        super::deploy::sample().write(b.path(), "").unwrap();
+        let (a, b) = (files(a.path()), files(b.path()));
+        assert!(written.len() > 5, "{} log files", written.len());
+        assert!(a.len() > written.len(), "digest files beside the logs");
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn the_bulk_corpus_is_the_same_bytes_for_a_seed_and_differs_for_another() {
+        let dirs = [(); 3].map(|()| tempfile::tempdir().unwrap());
+        for (dir, seed) in dirs.iter().zip([7, 7, 8]) {
+            super::bulk::write(dir.path(), 2, 20, seed).unwrap();
+        }
+        let [a, b, c] = dirs.map(|dir| files(dir.path()));
+        assert_eq!(a.len(), 2);
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+}

@@ -10,6 +10,9 @@ use std::sync::LazyLock;
 
 use serde::Deserialize;
 
+/// The action that hands a role to a service.
+pub const PASS_ROLE: &str = "iam:PassRole";
+
 const MAPPING: &str = include_str!("../../data/mapping.toml");
 const SERVICES: &str = include_str!("../../data/services.toml");
 const OPERATIONS: &str = include_str!("../../data/sdk/operations.tsv");
@@ -438,7 +441,7 @@ impl Rules {
         if let Some(sid) = self.sids.get(prefix) {
             return sid.clone();
         }
-        pascal(prefix)
+        crate::iam::pascal(prefix)
     }
 
     /// Every fully qualified action the tables can emit, for validation.
@@ -524,7 +527,7 @@ fn derive(
                 derived.push(Dependent {
                     event: key.clone(),
                     when: vec![(*path).to_owned()],
-                    actions: vec![super::PASS_ROLE.to_owned()],
+                    actions: vec![PASS_ROLE.to_owned()],
                     replace: false,
                     why: format!("the role in `{path}` is passed to the service"),
                     passed_to,
@@ -579,21 +582,6 @@ fn derive(
             dependents.entry(key.clone()).or_default().extend(derived);
         }
     }
-}
-
-/// `resource-groups` → `ResourceGroups`, `code signing config` → `CodeSigningConfig`: the
-/// form Sids take (letters and digits only).
-#[must_use]
-pub fn pascal(name: &str) -> String {
-    name.split(|c: char| !c.is_ascii_alphanumeric())
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_ascii_uppercase().to_string() + chars.as_str()
-            })
-        })
-        .collect()
 }
 
 /// `prefix:Action`, unless `action` is already qualified.

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use super::reference::Reference;
-use super::rules::{Dependent, Rules, qualify};
+use super::rules::{Dependent, PASS_ROLE, Rules, qualify};
 use crate::fields::Parts;
+use crate::iam::Reference;
 use crate::parse::Event;
 use crate::resource::{Locator, TypedArn};
 
@@ -29,9 +29,6 @@ pub struct Call {
     /// The resources the event names, typed.
     pub arns: Vec<TypedArn>,
 }
-
-/// The action that hands a role to a service.
-pub const PASS_ROLE: &str = "iam:PassRole";
 
 /// Why an action is in the policy.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]

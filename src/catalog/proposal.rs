@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use crate::catalog::diff::{Evidence, Proposal};
+use super::diff::{Evidence, Proposal};
 
 fn evidence(e: Option<&Evidence>) -> (String, String, String) {
     e.map_or_else(

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use super::map::{Class, Mapper, PASS_ROLE};
+use super::map::{Class, Mapper};
+use super::rules::PASS_ROLE;
 
 /// The figures of one IAM service prefix.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,13 +63,13 @@ pub fn coverage(mapper: &Mapper) -> BTreeMap<String, ServiceCoverage> {
             let tagging = mapper
                 .reference()
                 .action(key)
-                .is_some_and(|(_, a)| a.access == super::reference::Access::Tagging);
+                .is_some_and(|(_, a)| a.access == crate::iam::Access::Tagging);
             if tagging
                 || dependents.iter().any(|d| {
                     d.when.iter().any(|w| op.tags.contains(&w.as_str()))
                         && d.actions.iter().any(|a| {
                             mapper.reference().action(a).is_some_and(|(_, action)| {
-                                action.access == super::reference::Access::Tagging
+                                action.access == crate::iam::Access::Tagging
                             })
                         })
                 })
