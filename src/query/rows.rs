@@ -184,7 +184,11 @@ impl<'r> Parsed<'r> {
             last: last.to_owned(),
             regions: BTreeSet::from([text(2).unwrap_or_default().to_owned()]),
             principals: set("principals"),
-            sessions: set("sessions"),
+            // Examples only, as the local scan keeps them.
+            sessions: set("sessions")
+                .into_iter()
+                .take(crate::scan::EXAMPLES)
+                .collect(),
             via: set("via"),
             ..Seen::default()
         };
@@ -367,8 +371,9 @@ mod tests {
         // Calls aggregate without their resources; the evidence keeps them.
         assert!(
             seen.arns
+                .typed()
                 .iter()
-                .any(|a| &*a.arn == "arn:aws:s3:::psoxy-data"),
+                .any(|(a, _)| &*a.arn == "arn:aws:s3:::psoxy-data"),
             "{seen:?}"
         );
         assert_eq!(seen.count, 3);
@@ -477,8 +482,9 @@ mod tests {
         assert_eq!(&*call.name, "GetBucketTagging");
         assert!(
             seen.arns
+                .typed()
                 .iter()
-                .any(|a| &*a.arn == "arn:aws:s3:::psoxy-data"),
+                .any(|(a, _)| &*a.arn == "arn:aws:s3:::psoxy-data"),
             "{seen:?}"
         );
         assert_eq!(seen.count, 2);
