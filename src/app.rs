@@ -124,6 +124,11 @@ fn scope(config: &Config, mapper: &Mapper) -> Scope {
 fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
     let mut context = Context::new(&config.filter, mapper, config.max_file_size, !config.quiet);
     context.hash_logs = config.digests.is_some();
+    if config.scoping.mode == Mode::Exact {
+        // Exact ARNs are listed as observed: enough of them that any more could not fit
+        // the budget (an ARN takes at least 16 characters) before a node collapses.
+        context.fanout = (config.max_policy_size * config.max_policies / 16).max(context.fanout);
+    }
     let keys = public_keys(config)?;
     let rule = delivery_rule(config);
     match &config.input {

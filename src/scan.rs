@@ -105,9 +105,9 @@ impl Seen {
     /// Adds resources the calls named. A call's resources are often known already (a text
     /// the memo forgot, when it started over, is mostly a call seen before): only new ones
     /// are copied.
-    fn add_arns(&mut self, arns: &[TypedArn]) {
+    fn add_arns(&mut self, arns: &[TypedArn], fanout: usize) {
         for arn in arns {
-            self.arns.insert(arn);
+            self.arns.insert(arn, fanout);
         }
     }
 
@@ -278,7 +278,7 @@ impl Tally {
         );
         let seen = self.calls.entry(call).or_default();
         seen.add(event);
-        seen.add_arns(&arns);
+        seen.add_arns(&arns, context.fanout);
         self.follow(event, &arns, change);
     }
 
@@ -312,7 +312,7 @@ impl Tally {
         }
         let entry = self.calls.entry(call).or_default();
         entry.merge(seen);
-        entry.add_arns(&arns);
+        entry.add_arns(&arns, context.fanout);
         let change = watch.and_then(|watched| observe(event, &arns, watched, None, context));
         self.follow(event, &arns, change.clone());
         if last != event.time {
@@ -594,6 +594,9 @@ pub struct Context<'a> {
     pub budget: Budget,
     /// Hash every input's uncompressed bytes (`--verify-digests`).
     pub hash_logs: bool,
+    /// Most children a node of a call's resource tree lists before it collapses
+    /// (`crate::resource::tree`): 64, more for `--resources exact`.
+    pub fanout: usize,
 }
 
 /// The decompressed bytes all workers may hold at once, unless `max_file_size` is larger.
@@ -690,6 +693,7 @@ impl<'a> Context<'a> {
             prefilter,
             budget: Budget::new(MEMORY_BUDGET.max(max_file_size)),
             hash_logs: false,
+            fanout: crate::resource::tree::FANOUT,
         }
     }
 }

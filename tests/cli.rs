@@ -20,6 +20,8 @@ mod child;
 #[path = "support/fresh.rs"]
 mod fresh;
 
+#[path = "cli/collapse.rs"]
+mod collapse;
 #[path = "cli/delivery.rs"]
 mod delivery;
 #[path = "cli/missing.rs"]

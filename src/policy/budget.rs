@@ -111,7 +111,10 @@ pub fn fit(
         let built = Policy::build(discovery, mapper, &scoping, conditions);
         let documents = built.policy.clone().split(budget.size);
         let largest = documents.iter().map(Policy::size).max().unwrap_or(0);
-        if documents.len() <= budget.documents && largest <= budget.size {
+        // `--resources exact` cannot list ARNs the scan only kept as a pattern.
+        let unlisted = scoping.mode == Mode::Exact
+            && discovery.actions.values().any(|e| !e.scanned.is_empty());
+        if documents.len() <= budget.documents && largest <= budget.size && !unlisted {
             return Fitted {
                 built,
                 documents,

@@ -63,7 +63,7 @@ impl Origin {
 }
 
 /// Collapses each resource type of `resources` past `collapsing.max`, noting each new
-/// pattern in `out`. Resources of unknown origin (`*`) are kept as they are.
+/// pattern in `out` (and each pattern the scan collapsed, kept as it is). Resources of unknown origin (`*`) are kept as they are.
 pub(super) fn shrink(
     action: &str,
     resources: BTreeSet<String>,
@@ -91,19 +91,24 @@ pub(super) fn shrink(
         }
     }
     for ((service, kind), arns) in by_kind {
-        if arns.len() <= max {
-            kept.extend(arns);
-            continue;
-        }
-        let star = locator.starred(service, kind);
-        let patterns = collapse::collapse(&arns, max, collapsing.level, &star);
+        let patterns = if arns.len() <= collapse::threshold(collapsing.level, max) {
+            arns.clone()
+        } else {
+            let star = locator.starred(service, kind);
+            collapse::collapse(&arns, max, collapsing.level, &star)
+        };
         for pattern in &patterns {
-            if arns.contains(pattern) {
+            // A resource kept as it is needs no note, unless the scan collapsed it.
+            if arns.contains(pattern) && origins.get(pattern).is_none_or(|o| !o.estimated) {
                 continue;
             }
             let mut record = Collapse {
                 pattern: pattern.clone(),
-                level: collapsing.level,
+                level: if arns.contains(pattern) {
+                    Level::Narrowest
+                } else {
+                    collapsing.level
+                },
                 action: action.to_owned(),
                 kind: kind.to_owned(),
                 count: 0,

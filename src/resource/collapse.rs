@@ -233,27 +233,28 @@ pub fn per_root(arns: &BTreeSet<String>) -> BTreeSet<String> {
         .collect()
 }
 
-/// Collapses one type's resources as `level` says (`star`: the type's wildcard).
+/// Collapses one type's resources as `level` says (`star`: the type's wildcard). The
+/// further levels apply to any set of several resources: they are the steps taken when the
+/// narrowest patterns do not fit IAM's quotas.
 #[must_use]
 pub fn collapse(arns: &BTreeSet<String>, max: usize, level: Level, star: &str) -> BTreeSet<String> {
     match level {
         Level::Narrowest => narrowest(arns, max),
-        Level::Root => {
-            let narrow = narrowest(arns, max);
-            if narrow.len() <= max {
-                narrow
-            } else {
-                per_root(&narrow)
-            }
-        }
+        Level::Root => per_root(&narrowest(arns, max)),
         Level::Type => {
-            if arns.len() <= max {
+            if arns.len() <= 1 {
                 arns.clone()
             } else {
                 BTreeSet::from([star.to_owned()])
             }
         }
     }
+}
+
+/// How many resources of one type a statement may hold at `level` before they collapse.
+#[must_use]
+pub fn threshold(level: Level, max: usize) -> usize {
+    if level == Level::Narrowest { max } else { 1 }
 }
 
 /// Whether `pattern` (with `*` and `?` wildcards) covers `arn`.

@@ -100,7 +100,7 @@ impl Node {
         }
     }
 
-    fn insert(&mut self, path: &str, segments: &[&str], arn: &str) {
+    fn insert(&mut self, path: &str, segments: &[&str], arn: &str, fanout: usize) {
         if let Some(many) = &mut self.many {
             many.add(arn);
             return;
@@ -109,7 +109,7 @@ impl Node {
             self.leaf = true;
             return;
         };
-        if !self.children.contains_key(*first) && self.children.len() >= FANOUT {
+        if !self.children.contains_key(*first) && self.children.len() >= fanout {
             self.collapse(path);
             if let Some(many) = &mut self.many {
                 many.add(arn);
@@ -117,10 +117,10 @@ impl Node {
             return;
         }
         let child = self.children.entry((*first).into()).or_default();
-        child.insert(&format!("{path}{first}"), rest, arn);
+        child.insert(&format!("{path}{first}"), rest, arn, fanout);
     }
 
-    fn merge(&mut self, path: &str, other: Self) {
+    fn merge(&mut self, path: &str, other: Self, fanout: usize) {
         if self.many.is_some() || other.many.is_some() {
             self.collapse(path);
             if let Some(many) = &mut self.many {
@@ -132,13 +132,13 @@ impl Node {
         for (segment, child) in other.children {
             let here = format!("{path}{segment}");
             match self.children.get_mut(&segment) {
-                Some(mine) => mine.merge(&here, child),
+                Some(mine) => mine.merge(&here, child, fanout),
                 None => {
                     self.children.insert(segment, child);
                 }
             }
         }
-        if self.children.len() > FANOUT {
+        if self.children.len() > fanout {
             self.collapse(path);
         }
     }
@@ -166,20 +166,20 @@ impl Node {
 }
 
 impl Tree {
-    /// Adds an ARN.
-    pub fn insert(&mut self, arn: &str) {
+    /// Adds an ARN; a node past `fanout` children collapses.
+    pub fn insert(&mut self, arn: &str, fanout: usize) {
         let (root, segments) = split(arn);
         self.roots
             .entry(root.into())
             .or_default()
-            .insert(root, &segments, arn);
+            .insert(root, &segments, arn, fanout);
     }
 
     /// Takes in another tree's ARNs: the result is the same as inserting them one by one.
-    pub fn merge(&mut self, other: Self) {
+    pub fn merge(&mut self, other: Self, fanout: usize) {
         for (root, node) in other.roots {
             match self.roots.get_mut(&root) {
-                Some(mine) => mine.merge(&root, node),
+                Some(mine) => mine.merge(&root, node, fanout),
                 None => {
                     self.roots.insert(root, node);
                 }
@@ -199,21 +199,38 @@ impl Tree {
 }
 
 /// The resources a call named, per resource type.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resources {
     /// (service, resource type) → its ARNs.
     trees: BTreeMap<(Box<str>, Box<str>), Tree>,
+    /// Most children a node lists ([`FANOUT`], more for `--resources exact`).
+    fanout: usize,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        Self {
+            trees: BTreeMap::new(),
+            fanout: FANOUT,
+        }
+    }
 }
 
 impl Resources {
-    pub fn insert(&mut self, typed: &TypedArn) {
+    /// Adds an ARN; `fanout` as [`Tree::insert`] takes it.
+    pub fn insert(&mut self, typed: &TypedArn, fanout: usize) {
+        self.fanout = self.fanout.max(fanout);
         let key = (typed.service.clone(), typed.kind.clone());
-        self.trees.entry(key).or_default().insert(&typed.arn);
+        self.trees
+            .entry(key)
+            .or_default()
+            .insert(&typed.arn, self.fanout);
     }
 
     pub fn merge(&mut self, other: Self) {
+        self.fanout = self.fanout.max(other.fanout);
         for (key, tree) in other.trees {
-            self.trees.entry(key).or_default().merge(tree);
+            self.trees.entry(key).or_default().merge(tree, self.fanout);
         }
     }
 
@@ -248,7 +265,7 @@ mod tests {
     fn tree(arns: impl IntoIterator<Item = String>) -> Tree {
         let mut tree = Tree::default();
         for arn in arns {
-            tree.insert(&arn);
+            tree.insert(&arn, FANOUT);
         }
         tree
     }
@@ -257,7 +274,7 @@ mod tests {
     fn a_node_past_the_fanout_collapses_and_keeps_a_sample() {
         let keys = (0..1000).map(|i| format!("arn:aws:s3:::app-data/k/{i:04}"));
         let mut all = tree(keys);
-        all.insert("arn:aws:s3:::app-data/config.json");
+        all.insert("arn:aws:s3:::app-data/config.json", FANOUT);
         let entries = all.entries();
         let arns: Vec<&str> = entries.iter().map(|e| e.arn.as_str()).collect();
         assert_eq!(
@@ -280,10 +297,10 @@ mod tests {
             .collect();
         let whole = tree(arns.clone());
         let mut parts = tree(arns.iter().skip(100).cloned());
-        parts.merge(tree(arns.iter().take(100).cloned()));
+        parts.merge(tree(arns.iter().take(100).cloned()), FANOUT);
         assert_eq!(parts.entries(), whole.entries());
         let mut reversed = tree(arns.iter().rev().cloned());
-        reversed.merge(Tree::default());
+        reversed.merge(Tree::default(), FANOUT);
         assert_eq!(reversed.entries(), whole.entries());
     }
 
