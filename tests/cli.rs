@@ -774,7 +774,7 @@ mod formats {
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert!(
             stderr.contains(&format!(
-                "policy split into {} documents along service boundaries",
+                "policy split into {} documents (along service boundaries, then statements)",
                 documents.len()
             )),
             "{stderr}"
