@@ -91,11 +91,19 @@ pub(super) fn shrink(
         }
     }
     for ((service, kind), arns) in by_kind {
-        let patterns = if arns.len() <= collapse::threshold(collapsing.level, max) {
-            arns.clone()
+        // The further steps apply only where the narrowest patterns stay over `max` (more
+        // roots than that: buckets, accounts, regions).
+        let (patterns, level) = if arns.len() <= max {
+            (arns.clone(), Level::Narrowest)
         } else {
-            let star = locator.starred(service, kind);
-            collapse::collapse(&arns, max, collapsing.level, &star)
+            let narrow = collapse::narrowest(&arns, max);
+            if narrow.len() <= max || collapsing.level == Level::Narrowest {
+                (narrow, Level::Narrowest)
+            } else {
+                let star = locator.starred(service, kind);
+                let level = collapsing.level;
+                (collapse::collapse(&narrow, max, level, &star), level)
+            }
         };
         for pattern in &patterns {
             // A resource kept as it is needs no note, unless the scan collapsed it.
@@ -107,7 +115,7 @@ pub(super) fn shrink(
                 level: if arns.contains(pattern) {
                     Level::Narrowest
                 } else {
-                    collapsing.level
+                    level
                 },
                 action: action.to_owned(),
                 kind: kind.to_owned(),

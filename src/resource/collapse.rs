@@ -234,8 +234,7 @@ pub fn per_root(arns: &BTreeSet<String>) -> BTreeSet<String> {
 }
 
 /// Collapses one type's resources as `level` says (`star`: the type's wildcard). The
-/// further levels apply to any set of several resources: they are the steps taken when the
-/// narrowest patterns do not fit IAM's quotas.
+/// further levels are the steps taken when the narrowest patterns do not fit IAM's quotas.
 #[must_use]
 pub fn collapse(arns: &BTreeSet<String>, max: usize, level: Level, star: &str) -> BTreeSet<String> {
     match level {
@@ -249,12 +248,6 @@ pub fn collapse(arns: &BTreeSet<String>, max: usize, level: Level, star: &str) -
             }
         }
     }
-}
-
-/// How many resources of one type a statement may hold at `level` before they collapse.
-#[must_use]
-pub fn threshold(level: Level, max: usize) -> usize {
-    if level == Level::Narrowest { max } else { 1 }
 }
 
 /// Whether `pattern` (with `*` and `?` wildcards) covers `arn`.
