@@ -177,6 +177,10 @@ impl Policy {
 
 /// Each action's resource set: generalised ARNs, or `*` when it takes no resources, the
 /// user asked for wildcards, or the calls did not name every required resource type.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass per action; the collapse added its bookkeeping"
+)]
 fn group(
     discovery: &Discovery,
     mapper: &Mapper,

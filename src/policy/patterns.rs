@@ -45,16 +45,13 @@ pub(super) struct Origin {
 
 impl Origin {
     pub fn add(&mut self, arn: &str, scanned: Option<&crate::evidence::Stands>) {
-        match scanned {
-            Some(stands) => {
-                self.count += stands.count;
-                self.estimated = true;
-                self.sample.extend(stands.sample.iter().cloned());
-            }
-            None => {
-                self.count += 1;
-                self.sample.insert(arn.to_owned());
-            }
+        if let Some(stands) = scanned {
+            self.count += stands.count;
+            self.estimated = true;
+            self.sample.extend(stands.sample.iter().cloned());
+        } else {
+            self.count += 1;
+            self.sample.insert(arn.to_owned());
         }
         while self.sample.len() > SAMPLE {
             self.sample.pop_last();

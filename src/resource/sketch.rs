@@ -54,7 +54,10 @@ impl Sketch {
             .map(|r| 2_f64.powi(-i32::from(*r)))
             .sum();
         let raw = alpha * m * m / sum;
-        let zeros = self.registers.iter().filter(|r| **r == 0).count();
+        let zeros = self
+            .registers
+            .iter()
+            .fold(0_usize, |n, r| n + usize::from(*r == 0));
         let estimate = if raw <= 2.5 * m && zeros > 0 {
             // Few values: linear counting is exact enough and unbiased.
             #[expect(clippy::cast_precision_loss, reason = "at most 512")]
