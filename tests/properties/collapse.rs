@@ -61,13 +61,12 @@ proptest! {
     }
 }
 
+/// (action, concrete resource, request context).
+type Need = (String, String, Vec<(&'static str, String)>);
+
 /// Every (action, concrete resource, service a role was passed to) a record of `path`
 /// needed, mapped record by record: nothing aggregated, nothing collapsed.
-fn needs_of(
-    path: &std::path::Path,
-    filter: &Filter,
-    mapper: &Mapper,
-) -> Vec<(String, String, Vec<(&'static str, String)>)> {
+fn needs_of(path: &std::path::Path, filter: &Filter, mapper: &Mapper) -> Vec<Need> {
     let raw = std::fs::read(path).unwrap();
     let mut buffer = Vec::new();
     let json = parse::decode(&raw, &mut buffer, 1 << 30).unwrap();
