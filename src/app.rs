@@ -125,6 +125,11 @@ fn scope(config: &Config, mapper: &Mapper) -> Scope {
 fn read(config: &Config, mapper: Mapper) -> anyhow::Result<Read> {
     let mut context = Context::new(&config.filter, mapper, config.max_file_size, !config.quiet);
     context.hash_logs = config.digests.is_some();
+    if config.scoping.mode == Mode::Exact {
+        // Exact ARNs are listed as observed: enough of them that any more could not fit
+        // the budget (an ARN takes at least 16 characters) before a node collapses.
+        context.fanout = (config.max_policy_size * config.max_policies / 16).max(context.fanout);
+    }
     let keys = public_keys(config)?;
     let rule = delivery_rule(config);
     match &config.input {
@@ -529,6 +534,10 @@ fn pushdown(config: &Config) -> Option<(aws_sdk_cloudtrail::types::LookupAttribu
     }
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "the run's steps in order; the quota check added the last lines"
+)]
 fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     let config = Config::from_args(args, jiff::Timestamp::now())?;
     let mut mapper = Mapper::embedded()?;
@@ -556,16 +565,24 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         lifecycle: std::sync::Arc::new(tally.lifecycle.clone()),
         ..config.scoping.clone()
     };
-    let built = Policy::build(&discovery, &mapper, &scoping, config.conditions);
-    let policies = built.policy.clone().split(config.max_policy_size);
+    let fitted = crate::policy::budget::fit(
+        &discovery,
+        &mapper,
+        &scoping,
+        config.conditions,
+        budget(&config),
+    );
+    let (built, policies) = (&fitted.built, &fitted.documents);
     let summary = render::summary::render(&render::summary::Run {
         listing: &listing,
         tally: &tally,
         discovery: &discovery,
         filter: &config.filter,
-        built: &built,
+        built,
         documents: policies.len(),
         max_policy_size: config.max_policy_size,
+        steps: &fitted.steps,
+        refused: fitted.refused.as_ref(),
         mapper: &mapper,
         integrity: verification.as_ref(),
         completeness: Some((&delivery, files.as_ref())),
@@ -576,7 +593,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
     let tampered = verification.as_ref().is_some_and(Verification::tampered);
     tell(config.quiet, &notes, &summary, problems || tampered);
     if tampered {
-        let report = report_of(&discovery, &built, &policies, &mapper, &config, &tally);
+        let report = report_of(&discovery, built, policies, &mapper, &config, &tally);
         return tampered_exit(config.report.as_deref(), report, verification.as_ref());
     }
     if failed > 0 {
@@ -597,16 +614,21 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
             tally.files_read
         );
     }
-    let mut report = report_of(&discovery, &built, &policies, &mapper, &config, &tally);
+    let mut report = report_of(&discovery, built, policies, &mapper, &config, &tally);
     report.integrity = verification.as_ref().map(Verification::statuses);
     if let Some(path) = &config.report {
         write_report(path, &report)?;
     }
+    // No document IAM would refuse is written; the report (evidence) is.
+    if let Some(refused) = &fitted.refused {
+        crate::warnln!("minpriv: {refused}; no policy written");
+        return Ok(Exit::DoesNotFit);
+    }
     if let Some(seed) = &args.seed {
-        write_file(seed, &render::json::policies(&policies)?)?;
+        write_file(seed, &render::json::policies(policies)?)?;
         write_file(&evidence_path(seed), &report.to_json()?)?;
     }
-    let text = render_policies(config.format, &policies, &report)?;
+    let text = render_policies(config.format, policies, &report)?;
     let mut exit = Exit::Success;
     if args.catalog.catalog.is_some() {
         // The proposal takes stdout; the policy goes to -o when asked for.
@@ -618,6 +640,7 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
             &diff::needs_from_run(&discovery, &report),
             args.proposal_format,
             &mapper,
+            budget(&config),
         )?;
     } else {
         emit(config.output.as_deref(), &text)?;
@@ -629,6 +652,14 @@ fn discover(args: &DiscoverArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Strict);
     }
     Ok(exit)
+}
+
+/// IAM's quotas as the user set them (`--max-policy-size`, `--max-policies`).
+fn budget(config: &Config) -> crate::policy::budget::Budget {
+    crate::policy::budget::Budget {
+        size: config.max_policy_size,
+        documents: config.max_policies,
+    }
 }
 
 /// How the listed files of a trail were read, for the `completeness:` line.
@@ -810,6 +841,7 @@ fn propose(
     needs: &[diff::Need],
     format: ProposalFormat,
     mapper: &Mapper,
+    budget: crate::policy::budget::Budget,
 ) -> anyhow::Result<Exit> {
     let Some(path) = &args.catalog else {
         bail!("--catalog is required");
@@ -824,6 +856,22 @@ fn propose(
     if let Some(out) = &args.write {
         let documents = catalog::update::update(&catalog, &proposal, args.prune, mapper.rules())
             .map_err(anyhow::Error::msg)?;
+        // The same quotas as a discovered policy: IAM would refuse the catalog otherwise.
+        let sizes: Vec<usize> = documents
+            .iter()
+            .map(crate::policy::budget::size_of)
+            .collect();
+        let largest = sizes.iter().copied().max().unwrap_or(0);
+        if documents.len() > budget.documents || largest > budget.size {
+            crate::warnln!(
+                "minpriv: --catalog --write {}: the updated catalog does not fit IAM's quotas: {} documents, the largest {largest} characters without whitespace, where at most {} of at most {} characters are allowed (--max-policies, --max-policy-size); nothing written. Narrow the run (--principal, --since/--until, fewer services) or split the catalog",
+                out.display(),
+                documents.len(),
+                budget.documents,
+                budget.size
+            );
+            return Ok(Exit::DoesNotFit);
+        }
         let json = match documents.as_slice() {
             [one] => serde_json::to_string_pretty(one)?,
             many => serde_json::to_string_pretty(many)?,
@@ -865,7 +913,13 @@ fn catalog_diff(args: &DiffArgs) -> anyhow::Result<Exit> {
     } else {
         bail!("give --discovered (with --report for evidence) or --catalog-new");
     };
-    propose(&args.catalog, &needs, args.format, &mapper)
+    propose(
+        &args.catalog,
+        &needs,
+        args.format,
+        &mapper,
+        crate::policy::budget::Budget::default(),
+    )
 }
 
 /// The report as JSON, or markdown for a `.md` file.

@@ -417,6 +417,17 @@ pub struct DiscoverArgs {
     #[arg(long, value_name = "CHARS", default_value_t = crate::policy::MANAGED_POLICY_LIMIT)]
     pub max_policy_size: usize,
 
+    /// Most documents the policy may take: 10 is the default number of managed policies a
+    /// role may have attached. Past it, resources collapse further, or the run exits 8.
+    #[arg(long, value_name = "N", default_value_t = crate::policy::budget::MAX_POLICIES)]
+    pub max_policies: usize,
+
+    /// Most resources of one type in one statement: past it they collapse to the narrowest
+    /// patterns along their path (`arn:aws:s3:::app-data/k/*`), never across a bucket,
+    /// account or region (`--resources exact` never collapses).
+    #[arg(long, value_name = "N", default_value_t = crate::resource::collapse::MAX_RESOURCES)]
+    pub max_resources: usize,
+
     /// Output format on stdout (or -o).
     #[arg(long, value_enum, default_value = "json")]
     pub format: Format,

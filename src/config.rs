@@ -61,6 +61,8 @@ pub struct Config {
     pub scoping: crate::resource::Scoping,
     pub conditions: crate::policy::Conditions,
     pub max_policy_size: usize,
+    /// `--max-policies`.
+    pub max_policies: usize,
     pub format: crate::cli::Format,
     pub report: Option<PathBuf>,
     pub delivery_slack: SignedDuration,
@@ -200,6 +202,18 @@ impl Config {
                 reason: "too small to hold a statement".to_owned(),
             });
         }
+        for (flag, value) in [
+            ("max-policies", args.max_policies),
+            ("max-resources", args.max_resources),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid {
+                    flag,
+                    value: value.to_string(),
+                    reason: "must be at least 1".to_owned(),
+                });
+            }
+        }
         Ok(Self {
             input,
             endpoint_url: args.endpoint_url.clone(),
@@ -213,9 +227,15 @@ impl Config {
                 portable: args.portable,
                 created: std::sync::Arc::default(),
                 lifecycle: std::sync::Arc::default(),
+                collapsing: crate::resource::collapse::Collapsing {
+                    max: (args.resources != crate::resource::Mode::Exact)
+                        .then_some(args.max_resources),
+                    level: crate::resource::collapse::Level::Narrowest,
+                },
             },
             conditions: args.conditions,
             max_policy_size: args.max_policy_size,
+            max_policies: args.max_policies,
             format: args.format,
             report: args.report.clone(),
             delivery_slack,

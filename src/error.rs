@@ -23,6 +23,10 @@ pub enum Exit {
     /// `--wait`: the window was not delivered within its MAX (regions still open). Nothing
     /// was read. Not given with `--allow-partial`.
     NotDelivered = 7,
+    /// The policy does not fit IAM's quotas (`--max-policy-size` characters a document,
+    /// `--max-policies` documents) even collapsed as far as allowed, or `--resources exact`
+    /// is past them; or `--catalog --write` would write such a catalog. Nothing is written.
+    DoesNotFit = 8,
     /// Interrupted (Ctrl-C) while waiting for delivery: nothing read, nothing written.
     /// 128 + SIGINT, as a shell reports a process killed by it.
     Interrupted = 130,

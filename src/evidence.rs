@@ -23,10 +23,22 @@ pub struct ActionEvidence {
     pub reasons: BTreeSet<Reason>,
     /// The concrete resources the calls named, of the types this action takes.
     pub resources: BTreeSet<TypedArn>,
+    /// Patterns among `resources` that the scan collapsed (a node of its resource tree past
+    /// 64 children): pattern → the estimated number of ARNs and some of them.
+    pub scanned: BTreeMap<String, Stands>,
     /// For `iam:PassRole`: the service principals the roles were passed to.
     pub passed_to: BTreeSet<String>,
     /// AWS's messages of the denials that named it (`crate::denial`).
     pub denials: BTreeSet<String>,
+}
+
+/// What a collapsed pattern stands for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stands {
+    /// Distinct ARNs (estimated).
+    pub count: u64,
+    /// The first few, in sort order.
+    pub sample: Vec<String>,
 }
 
 /// A call that could not be mapped with confidence.
@@ -53,16 +65,27 @@ impl Discovery {
         let mut discovery = Self::default();
         for (call, seen) in calls {
             // Calls are kept without their resources; map each with all it named.
+            let typed = seen.arns.typed();
             let call = crate::mapping::Call {
-                arns: seen.arns.iter().cloned().collect(),
+                arns: typed.iter().map(|(arn, _)| arn.clone()).collect(),
                 ..call.clone()
             };
+            let scanned: BTreeMap<&str, &crate::resource::tree::Entry> = typed
+                .iter()
+                .filter(|(_, entry)| !entry.sample.is_empty())
+                .map(|(arn, entry)| (&*arn.arn, entry))
+                .collect();
             match mapper.map(&call) {
                 Mapping::Actions(grants) => {
                     for grant in grants {
                         let evidence = discovery.actions.entry(grant.action).or_default();
                         evidence.add(&call.name, seen);
                         evidence.reasons.insert(grant.reason);
+                        for resource in &grant.resources {
+                            if let Some(entry) = scanned.get(&*resource.arn) {
+                                evidence.note_scanned(&resource.arn, entry);
+                            }
+                        }
                         evidence.resources.extend(grant.resources);
                         evidence.passed_to.extend(grant.passed_to);
                     }
@@ -134,6 +157,16 @@ impl Discovery {
 }
 
 impl ActionEvidence {
+    /// Notes what a pattern the scan collapsed stands for (several calls may name it).
+    fn note_scanned(&mut self, pattern: &str, entry: &crate::resource::tree::Entry) {
+        let stands = self.scanned.entry(pattern.to_owned()).or_default();
+        stands.count = stands.count.max(entry.count);
+        stands.sample.extend(entry.sample.iter().cloned());
+        stands.sample.sort();
+        stands.sample.dedup();
+        stands.sample.truncate(crate::scan::EXAMPLES);
+    }
+
     fn add(&mut self, event_name: &str, seen: &Seen) {
         if self.count == 0 || seen.first < self.first {
             self.first.clone_from(&seen.first);

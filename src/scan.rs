@@ -14,6 +14,7 @@ use crate::parse::{self, BadRecord, Event, Item, Prefilter};
 use crate::resource::TypedArn;
 use crate::resource::generated::Generated;
 use crate::resource::lifecycle::{self, Lifecycle, Watch};
+use crate::resource::tree::Resources;
 use crate::source::{Blob, Problem};
 use std::sync::Arc;
 
@@ -28,13 +29,34 @@ pub struct Seen {
     pub regions: BTreeSet<String>,
     /// Session issuer (role) or caller ARN.
     pub principals: BTreeSet<String>,
-    /// Role session names.
+    /// Role session names: the [`EXAMPLES`] first in sort order (sessions are often named
+    /// per run, so they are examples, not a list).
     pub sessions: BTreeSet<String>,
     /// Services that made the call with the principal's credentials (`invokedBy`).
     pub via: BTreeSet<String>,
-    /// Every resource the calls named. Calls are aggregated without their resources (a
-    /// policy needs only the union), so memory follows distinct resources, not events.
-    pub arns: BTreeSet<TypedArn>,
+    /// The resources the calls named, per resource type, as a capped prefix tree. Calls are
+    /// aggregated without their resources (a policy needs only the union), and the tree
+    /// collapses a node past 64 children, so memory follows distinct patterns, not distinct
+    /// objects.
+    pub arns: Resources,
+}
+
+/// Examples kept per call: sessions (and, in `crate::resource::tree`, the concrete ARNs of
+/// a collapsed pattern).
+pub const EXAMPLES: usize = crate::resource::tree::SAMPLE;
+
+/// Adds `value` to a set that keeps only its [`EXAMPLES`] first values in sort order (the
+/// same whatever order values come in).
+fn add_example(set: &mut BTreeSet<String>, value: &str) {
+    if set.contains(value)
+        || (set.len() >= EXAMPLES && set.last().is_some_and(|last| last.as_str() < value))
+    {
+        return;
+    }
+    set.insert(value.to_owned());
+    while set.len() > EXAMPLES {
+        set.pop_last();
+    }
 }
 
 impl Seen {
@@ -70,10 +92,8 @@ impl Seen {
         {
             self.principals.insert(principal.to_owned());
         }
-        if let Some(session) = crate::filter::session_name(event)
-            && !self.sessions.contains(session)
-        {
-            self.sessions.insert(session.to_owned());
+        if let Some(session) = crate::filter::session_name(event) {
+            add_example(&mut self.sessions, session);
         }
         if let Some(via) = &event.identity.invoked_by
             && !self.via.contains(via.as_ref())
@@ -85,11 +105,9 @@ impl Seen {
     /// Adds resources the calls named. A call's resources are often known already (a text
     /// the memo forgot, when it started over, is mostly a call seen before): only new ones
     /// are copied.
-    fn add_arns(&mut self, arns: &[TypedArn]) {
+    fn add_arns(&mut self, arns: &[TypedArn], fanout: usize) {
         for arn in arns {
-            if !self.arns.contains(arn) {
-                self.arns.insert(arn.clone());
-            }
+            self.arns.insert(arn, fanout);
         }
     }
 
@@ -106,9 +124,12 @@ impl Seen {
         }
         // `append` merges two sorted sets in one pass (a call's resources run to hundreds).
         self.regions.append(&mut other.regions);
-        self.arns.append(&mut other.arns);
+        self.arns.merge(other.arns);
         self.principals.append(&mut other.principals);
         self.sessions.append(&mut other.sessions);
+        while self.sessions.len() > EXAMPLES {
+            self.sessions.pop_last();
+        }
         self.via.append(&mut other.via);
     }
 }
@@ -236,7 +257,6 @@ impl Tally {
             seen.add(event);
             // The call's resources went into its evidence when the memo entry was made, and
             // evidence only grows: nothing to add.
-            debug_assert!(memo.arns.iter().all(|arn| seen.arns.contains(arn)));
             let (arns, change) = (memo.arns.clone(), memo.change.clone());
             self.follow(event, &arns, change);
             return;
@@ -258,7 +278,7 @@ impl Tally {
         );
         let seen = self.calls.entry(call).or_default();
         seen.add(event);
-        seen.add_arns(&arns);
+        seen.add_arns(&arns, context.fanout);
         self.follow(event, &arns, change);
     }
 
@@ -292,7 +312,7 @@ impl Tally {
         }
         let entry = self.calls.entry(call).or_default();
         entry.merge(seen);
-        entry.add_arns(&arns);
+        entry.add_arns(&arns, context.fanout);
         let change = watch.and_then(|watched| observe(event, &arns, watched, None, context));
         self.follow(event, &arns, change.clone());
         if last != event.time {
@@ -574,6 +594,9 @@ pub struct Context<'a> {
     pub budget: Budget,
     /// Hash every input's uncompressed bytes (`--verify-digests`).
     pub hash_logs: bool,
+    /// Most children a node of a call's resource tree lists before it collapses
+    /// (`crate::resource::tree`): 64, more for `--resources exact`.
+    pub fanout: usize,
 }
 
 /// The decompressed bytes all workers may hold at once, unless `max_file_size` is larger.
@@ -670,6 +693,7 @@ impl<'a> Context<'a> {
             prefilter,
             budget: Budget::new(MEMORY_BUDGET.max(max_file_size)),
             hash_logs: false,
+            fanout: crate::resource::tree::FANOUT,
         }
     }
 }

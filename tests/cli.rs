@@ -23,6 +23,8 @@ mod child;
 #[path = "support/fresh.rs"]
 mod fresh;
 
+#[path = "cli/collapse.rs"]
+mod collapse;
 #[path = "cli/delivery.rs"]
 mod delivery;
 #[path = "cli/missing.rs"]
@@ -775,7 +777,7 @@ mod formats {
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert!(
             stderr.contains(&format!(
-                "policy split into {} documents along service boundaries",
+                "policy split into {} documents (along service boundaries, then statements)",
                 documents.len()
             )),
             "{stderr}"

@@ -20,6 +20,9 @@ use wildmatch::WildMatch;
 #[path = "properties/fast_path.rs"]
 mod fast_path;
 
+#[path = "properties/collapse.rs"]
+mod collapse;
+
 /// (event source, event name, request parameters with `{name}` placeholders)
 const CALLS: &[(&str, &str, &str)] = &[
     (

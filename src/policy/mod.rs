@@ -3,7 +3,9 @@
 //! (and the resource types when a service needs several statements), split into several
 //! documents when over the managed-policy size limit.
 
+pub mod budget;
 pub mod condition;
+pub mod patterns;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -107,6 +109,8 @@ pub struct Built {
     pub unscoped: Vec<Unscoped>,
     /// Resources in which a generated identifier became a wildcard, and why.
     pub widened: Vec<crate::resource::Widened>,
+    /// Resources of one type that collapsed to a pattern, per action.
+    pub collapses: Vec<patterns::Collapse>,
 }
 
 /// Actions that share a service and a resource set, with the resource types behind it.
@@ -128,7 +132,8 @@ impl Policy {
         scoping: &Scoping,
         conditions: Conditions,
     ) -> Built {
-        let (groups, mut unscoped, widened) = group(discovery, mapper, scoping, conditions);
+        let (groups, mut unscoped, widened, mut collapses) =
+            group(discovery, mapper, scoping, conditions);
         let mut by_service: BTreeMap<&str, Vec<Keyed<'_>>> = BTreeMap::new();
         for ((prefix, resources, condition), group) in &groups {
             by_service
@@ -141,6 +146,8 @@ impl Policy {
             .flat_map(|(prefix, groups)| statements(&mapper.rules().sid(prefix), &groups))
             .collect();
         unscoped.sort();
+        collapses.sort();
+        collapses.dedup();
         Built {
             policy: Self {
                 version: "2012-10-17",
@@ -148,6 +155,7 @@ impl Policy {
             },
             unscoped,
             widened: widened.into_iter().collect(),
+            collapses,
         }
     }
 
@@ -165,77 +173,27 @@ impl Policy {
             json.chars().filter(|c| !c.is_whitespace()).count()
         })
     }
-
-    /// Splits into documents of at most `limit` characters, keeping each service's
-    /// statements together where they fit. A single statement over the limit stays alone.
-    #[must_use]
-    pub fn split(self, limit: usize) -> Vec<Self> {
-        if self.size() <= limit {
-            return vec![self];
-        }
-        let mut services: Vec<Vec<Statement>> = Vec::new();
-        let mut last_prefix = String::new();
-        for statement in self.statements {
-            let prefix = statement
-                .actions
-                .first()
-                .and_then(|a| a.split(':').next())
-                .unwrap_or_default()
-                .to_owned();
-            if prefix != last_prefix || services.is_empty() {
-                services.push(Vec::new());
-                last_prefix = prefix;
-            }
-            if let Some(group) = services.last_mut() {
-                group.push(statement);
-            }
-        }
-        let empty = || Self {
-            version: "2012-10-17",
-            statements: Vec::new(),
-        };
-        let mut documents = vec![empty()];
-        for group in services {
-            let fits = |doc: &Self, extra: &[Statement]| {
-                let mut trial = doc.clone();
-                trial.statements.extend_from_slice(extra);
-                trial.size() <= limit
-            };
-            let current = documents.len() - 1;
-            if fits(&documents[current], &group) {
-                documents[current].statements.extend(group);
-                continue;
-            }
-            if !documents[current].statements.is_empty() && fits(&empty(), &group) {
-                documents.push(empty());
-                let last = documents.len() - 1;
-                documents[last].statements.extend(group);
-                continue;
-            }
-            for statement in group {
-                let current = documents.len() - 1;
-                if !documents[current].statements.is_empty()
-                    && !fits(&documents[current], std::slice::from_ref(&statement))
-                {
-                    documents.push(empty());
-                }
-                let last = documents.len() - 1;
-                documents[last].statements.push(statement);
-            }
-        }
-        documents
-    }
 }
 
 /// Each action's resource set: generalised ARNs, or `*` when it takes no resources, the
 /// user asked for wildcards, or the calls did not name every required resource type.
+#[expect(
+    clippy::too_many_lines,
+    reason = "one pass per action; the collapse added its bookkeeping"
+)]
 fn group(
     discovery: &Discovery,
     mapper: &Mapper,
     scoping: &Scoping,
     conditions: Conditions,
-) -> (Groups, Vec<Unscoped>, BTreeSet<crate::resource::Widened>) {
+) -> (
+    Groups,
+    Vec<Unscoped>,
+    BTreeSet<crate::resource::Widened>,
+    Vec<patterns::Collapse>,
+) {
     let mut groups = Groups::new();
+    let mut collapses = Vec::new();
     let mut unscoped = Vec::new();
     let mut widened = BTreeSet::new();
     let story = condition::Story::new(&scoping.lifecycle);
@@ -254,6 +212,8 @@ fn group(
             .collect();
         // (resources, resource types, the resources whose generated identifier went)
         let mut sets: Vec<(BTreeSet<String>, BTreeSet<String>, Vec<&TypedArn>)> = Vec::new();
+        // Each generalised resource's type, and what it stands for (for a collapse).
+        let mut origins: BTreeMap<String, patterns::Origin> = BTreeMap::new();
         if scoping.mode == crate::resource::Mode::Wildcard || types.is_empty() {
             sets.push((star(), BTreeSet::new(), Vec::new()));
         } else if evidence.resources.is_empty() || !missing.is_empty() {
@@ -273,6 +233,10 @@ fn group(
                 (BTreeSet::new(), BTreeSet::new(), Vec::new());
             for r in &evidence.resources {
                 let (resource, why) = mapper.locator().widen(r, scoping);
+                let origin = origins.entry(resource.clone()).or_default();
+                origin.service = r.service.to_string();
+                origin.kind = r.kind.to_string();
+                origin.add(&r.arn, evidence.scanned.get(&*r.arn));
                 if why.is_empty() {
                     kept.insert(resource);
                     kept_kinds.insert(r.kind.to_string());
@@ -321,19 +285,35 @@ fn group(
             }
             let mut condition = base.clone();
             condition::merge(&mut condition, narrowing);
+            let resources = patterns::shrink(
+                action,
+                minimal(resources),
+                &origins,
+                scoping.collapsing,
+                *mapper.locator(),
+                &mut collapses,
+            );
             let group = groups
-                .entry((prefix.clone(), minimal(resources), condition))
+                .entry((prefix.clone(), resources, condition))
                 .or_default();
             group.actions.insert(action.clone());
             group.kinds.extend(kinds);
         }
         if !plain.0.is_empty() {
-            let group = groups.entry((prefix, minimal(plain.0), base)).or_default();
+            let resources = patterns::shrink(
+                action,
+                minimal(plain.0),
+                &origins,
+                scoping.collapsing,
+                *mapper.locator(),
+                &mut collapses,
+            );
+            let group = groups.entry((prefix, resources, base)).or_default();
             group.actions.insert(action.clone());
             group.kinds.extend(plain.1);
         }
     }
-    (groups, unscoped, widened)
+    (groups, unscoped, widened, collapses)
 }
 
 /// One group of a service: its resources, condition and actions.

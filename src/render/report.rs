@@ -65,6 +65,23 @@ pub struct ActionReport {
     /// AWS's messages of the denials that named it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub denials: Vec<String>,
+    /// Its resources of one type that collapsed to a pattern (`--max-resources`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collapsed: Vec<CollapseReport>,
+}
+
+/// Resources of one type that collapsed to one pattern.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollapseReport {
+    pub pattern: String,
+    pub resource_type: String,
+    /// How many ARNs it covers (estimated past 64 under one path: `estimated`).
+    pub count: u64,
+    pub estimated: bool,
+    /// The step: narrowest patterns, or a further one taken to fit IAM's quotas.
+    pub step: String,
+    /// The first concrete ARNs it covers (at most 5).
+    pub sample: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +174,19 @@ impl Report {
                     risky: access == crate::iam::Access::PermissionsManagement
                         || mapper.rules().is_risky(action),
                     denials: evidence.denials.iter().take(EXAMPLES).cloned().collect(),
+                    collapsed: built
+                        .collapses
+                        .iter()
+                        .filter(|c| c.action == *action)
+                        .map(|c| CollapseReport {
+                            pattern: c.pattern.clone(),
+                            resource_type: c.kind.clone(),
+                            count: c.count,
+                            estimated: c.estimated,
+                            step: c.level.label().to_owned(),
+                            sample: c.sample.clone(),
+                        })
+                        .collect(),
                 },
             );
         }
@@ -361,6 +391,18 @@ impl Report {
             r.policy_statements.join(", "),
             r.policy_resources.join(", ")
         );
+        for c in &r.collapsed {
+            let _ = writeln!(
+                out,
+                "  collapsed: {}{} {} ARNs to {} ({}); e.g. {}",
+                if c.estimated { "about " } else { "" },
+                c.count,
+                c.resource_type,
+                c.pattern,
+                c.step,
+                c.sample.join(", ")
+            );
+        }
         for wildcard in &r.wildcards {
             let _ = writeln!(out, "  wildcard: {wildcard}");
         }

@@ -22,6 +22,10 @@ pub struct Run<'a> {
     /// How many documents the policy was split into.
     pub documents: usize,
     pub max_policy_size: usize,
+    /// Each collapse past the narrowest patterns made to fit the quotas.
+    pub steps: &'a [String],
+    /// The policy does not fit the quotas: no document is written.
+    pub refused: Option<&'a crate::policy::budget::DoesNotFit>,
     pub mapper: &'a Mapper,
     /// `--verify-digests`: what the digests say about the files read.
     pub integrity: Option<&'a crate::integrity::Verification>,
@@ -255,12 +259,52 @@ fn policy(out: &mut String, run: &Run<'_>) {
         .map(|s| format!("  {}: {}", s.sid, s.condition_lines().join("; ")))
         .collect();
     section(out, "conditions that narrow the grants", &conditioned);
-    if run.documents > 1 {
+    collapses(out, run);
+    if let Some(refused) = run.refused {
+        let _ = writeln!(out, "policy NOT written: {refused}");
+    } else if run.documents > 1 {
         let _ = writeln!(
             out,
-            "policy split into {} documents along service boundaries: over {} characters (--max-policy-size)",
+            "policy split into {} documents (along service boundaries, then statements), each at most {} characters without whitespace (--max-policy-size)",
             run.documents, run.max_policy_size
         );
+    }
+}
+
+/// Each pattern resources collapsed to, with the actions and how many ARNs each covers,
+/// then each further step taken to fit the quotas.
+fn collapses(out: &mut String, run: &Run<'_>) {
+    let mut by_pattern: BTreeMap<(&str, crate::resource::collapse::Level), Vec<String>> =
+        BTreeMap::new();
+    let mut samples: BTreeMap<&str, &[String]> = BTreeMap::new();
+    for collapse in &run.built.collapses {
+        by_pattern
+            .entry((&collapse.pattern, collapse.level))
+            .or_default()
+            .push(format!("{} {}", collapse.action, collapse.counted()));
+        samples.entry(&collapse.pattern).or_insert(&collapse.sample);
+    }
+    let lines: Vec<String> = by_pattern
+        .into_iter()
+        .map(|((pattern, level), actions)| {
+            let sample = samples.get(pattern).map_or(String::new(), |s| {
+                s.first()
+                    .map_or(String::new(), |first| format!(" (e.g. {first})"))
+            });
+            format!(
+                "  {pattern} [{}]: {}{sample}",
+                level.label(),
+                actions.join(", ")
+            )
+        })
+        .collect();
+    section(
+        out,
+        "resources collapsed to patterns (more of one type in a statement than --max-resources)",
+        &lines,
+    );
+    for step in run.steps {
+        let _ = writeln!(out, "to fit IAM's quotas: {step}");
     }
 }
 

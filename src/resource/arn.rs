@@ -49,6 +49,19 @@ impl Template {
         matches!(self.parts.last(), Some(Part::Var(_)))
     }
 
+    /// The template with every variable a wildcard: the resource type's `*`
+    /// (`arn:*:s3:::*/*`).
+    #[must_use]
+    pub fn starred(&self) -> String {
+        self.parts
+            .iter()
+            .map(|part| match part {
+                Part::Text(text) => text.as_str(),
+                Part::Var(_) => "*",
+            })
+            .collect()
+    }
+
     /// The variables the template needs.
     pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.parts.iter().filter_map(|part| match part {

@@ -3,9 +3,12 @@
 //! region to `*`, account kept or `*`, names under a `--name-prefix` to `prefix*`.
 
 pub mod arn;
+pub mod collapse;
 pub mod generated;
 pub mod lifecycle;
 pub mod path;
+pub mod sketch;
+pub mod tree;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
@@ -195,6 +198,8 @@ pub struct Scoping {
     /// The tags and aliases of what the run created, and when calls named it (from the
     /// scan): what conditions may stand in for a generated identifier.
     pub lifecycle: std::sync::Arc<lifecycle::Lifecycle>,
+    /// When many resources of one type collapse to patterns (`--max-resources`).
+    pub collapsing: collapse::Collapsing,
 }
 
 /// Why a position of a resource became a wildcard.
@@ -293,6 +298,16 @@ impl Locator {
             .filter(|(k, _)| &**k == kind)
             .map(|(_, t)| t)
             .find(|t| t.matches(arn))
+    }
+
+    /// The resource type's wildcard (its ARN template with every variable `*`), the last
+    /// step of a collapse; `*` for a type the reference has no template for.
+    #[must_use]
+    pub fn starred(&self, service: &str, kind: &str) -> String {
+        self.templates
+            .get(service)
+            .and_then(|templates| templates.iter().find(|(k, _)| &**k == kind))
+            .map_or_else(|| "*".to_owned(), |(_, template)| template.starred())
     }
 
     /// Generated identifiers named by a creating call's response, for `Scoping::created`.
