@@ -18,6 +18,7 @@ pub mod fields;
 pub mod filter;
 pub mod iam;
 pub mod integrity;
+pub mod manual;
 pub mod parse;
 pub mod policy;
 pub mod query;

@@ -25,6 +25,9 @@ mod delivery;
 #[path = "cli/missing.rs"]
 mod missing;
 
+#[path = "cli/manual.rs"]
+mod manual;
+
 /// The binary with a scrubbed environment: no developer's AWS or terminal settings leak in.
 fn minpriv() -> Command {
     let mut cmd = Command::cargo_bin("minpriv").unwrap();
