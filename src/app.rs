@@ -41,6 +41,11 @@ pub fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Catalog(CatalogCommand::Diff(args)) => catalog_diff(&args),
         Command::SelfPolicy(args) => self_policy(&args),
         Command::Athena(AthenaCommand::Ddl(args)) => athena_ddl(&args),
+        Command::Completions(args) => {
+            emit(None, &crate::manual::completions(args.shell)?)?;
+            Ok(Exit::Success)
+        }
+        Command::Man(args) => man(&args),
         Command::Reference(args) => match args.command {
             None => reference(),
             Some(ReferenceCommand::Coverage {
@@ -1108,6 +1113,20 @@ fn athena_ddl(args: &crate::cli::DdlArgs) -> anyhow::Result<Exit> {
     })
     .map_err(anyhow::Error::msg)?;
     emit(None, &text)?;
+    Ok(Exit::Success)
+}
+
+fn man(args: &crate::cli::ManArgs) -> anyhow::Result<Exit> {
+    match &args.dir {
+        Some(dir) => {
+            for path in crate::manual::write_pages(dir)
+                .with_context(|| format!("writing man pages into {}", dir.display()))?
+            {
+                crate::warnln!("{}", path.display());
+            }
+        }
+        None => emit(None, &crate::manual::man()?)?,
+    }
     Ok(Exit::Success)
 }
 

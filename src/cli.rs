@@ -34,6 +34,25 @@ pub enum Command {
     /// Amazon Athena helpers.
     #[command(subcommand)]
     Athena(AthenaCommand),
+    /// Print a shell completion script (for example `minpriv completions bash`).
+    Completions(CompletionsArgs),
+    /// Print the manual in roff: minpriv and every subcommand, or one page a file with `--dir`.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write one page per command (`minpriv.1`, `minpriv-discover.1`, …) into this directory
+    /// instead of printing them all.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

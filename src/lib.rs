@@ -20,6 +20,7 @@ pub mod fields;
 pub mod filter;
 pub mod iam;
 pub mod integrity;
+pub mod manual;
 pub mod mapping;
 pub mod parse;
 pub mod policy;

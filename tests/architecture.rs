@@ -13,6 +13,7 @@ use std::path::Path;
 /// own. docs/architecture.md explains each; keep the two in step.
 const LAYERS: &[&[&str]] = &[
     &["app"],
+    &["manual"],
     &["config"],
     &["cli"],
     &["catalog"],

@@ -30,6 +30,12 @@ mod delivery;
 #[path = "cli/missing.rs"]
 mod missing;
 
+#[path = "cli/manual.rs"]
+mod manual;
+
+#[path = "cli/action.rs"]
+mod action;
+
 /// The binary with a scrubbed environment: no developer's AWS or terminal settings leak in.
 fn minpriv() -> Command {
     let mut cmd = Command::cargo_bin("minpriv").unwrap();
