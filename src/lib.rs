@@ -28,4 +28,5 @@ pub mod query;
 pub mod render;
 pub mod resource;
 pub mod scan;
+pub mod seen;
 pub mod source;

@@ -23,6 +23,7 @@ const LAYERS: &[&[&str]] = &[
     &["query"],
     &["scan"],
     &["denial"],
+    &["seen"],
     &["integrity"],
     &["source"],
     &["filter"],
@@ -34,11 +35,7 @@ const LAYERS: &[&[&str]] = &[
 
 /// Imports that still run upwards, each closing a circle still to break (listed in
 /// docs/architecture.md). The test fails when one of them is gone, so the list only shrinks.
-const KNOWN: &[(&str, &str)] = &[
-    // `Seen`, the evidence of one distinct call, lives in `scan`, and the denial tally keeps
-    // one per refused call: it belongs below both.
-    ("denial", "scan"),
-];
+const KNOWN: &[(&str, &str)] = &[];
 
 /// One file of `src/`: its module path (`["query", "sql"]`), name and text.
 struct Source {

@@ -8,7 +8,7 @@ use super::entry::{Class, Entry, Key};
 use super::message::{Named, Verdict};
 use super::table::Table;
 use crate::mapping::Mapper;
-use crate::scan::Seen;
+use crate::seen::Seen;
 
 /// Most distinct encoded messages kept for decoding; the rest are counted as encoded.
 pub const PENDING_LIMIT: usize = 4_096;

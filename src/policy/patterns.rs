@@ -9,6 +9,10 @@ use crate::resource::collapse::{self, Collapsing, Level};
 /// Concrete ARNs a collapse lists as examples.
 const SAMPLE: usize = crate::scan::EXAMPLES;
 
+/// The longest ARN AWS's APIs take as a parameter (IAM's `arnType`: 20 to 2,048
+/// characters). A longer "resource" came from a request no service would have accepted.
+const LONGEST_ARN: usize = 2048;
+
 /// One collapse of an action's resources of one type into one pattern.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Collapse {
@@ -89,19 +93,24 @@ pub(super) fn shrink(
     }
     for ((service, kind), arns) in by_kind {
         // The further steps apply only where the narrowest patterns stay over `max` (more
-        // roots than that: buckets, accounts, regions).
-        let (patterns, level) = if arns.len() <= max {
-            (arns.clone(), Level::Narrowest)
-        } else {
-            let narrow = collapse::narrowest(&arns, max);
-            if narrow.len() <= max || collapsing.level == Level::Narrowest {
-                (narrow, Level::Narrowest)
-            } else {
+        // roots than that: buckets, accounts, regions), and at the last step to a resource
+        // longer than any ARN AWS takes, which no document could hold.
+        let (patterns, level) =
+            if collapsing.level == Level::Type && arns.iter().any(|arn| arn.len() > LONGEST_ARN) {
                 let star = locator.starred(service, kind);
-                let level = collapsing.level;
-                (collapse::collapse(&narrow, max, level, &star), level)
-            }
-        };
+                (BTreeSet::from([star]), Level::Type)
+            } else if arns.len() <= max {
+                (arns.clone(), Level::Narrowest)
+            } else {
+                let narrow = collapse::narrowest(&arns, max);
+                if narrow.len() <= max || collapsing.level == Level::Narrowest {
+                    (narrow, Level::Narrowest)
+                } else {
+                    let star = locator.starred(service, kind);
+                    let level = collapsing.level;
+                    (collapse::collapse(&narrow, max, level, &star), level)
+                }
+            };
         for pattern in &patterns {
             // A resource kept as it is needs no note, unless the scan collapsed it.
             if arns.contains(pattern) && origins.get(pattern).is_none_or(|o| !o.estimated) {

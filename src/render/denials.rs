@@ -7,7 +7,6 @@ use std::fmt::Write;
 
 use serde::{Deserialize, Serialize};
 
-use super::summary::section;
 use crate::denial::{Class, Denials, Entry, Key, NOT_ASKED};
 
 /// The summary's sections, each only when it has lines.
@@ -91,6 +90,17 @@ pub fn render(out: &mut String, denials: &Denials) {
         &encoded(false),
     );
     section(out, "encoded messages STS did not decode", &encoded(true));
+}
+
+/// A titled list of lines with their count, only when there are lines.
+pub(super) fn section(out: &mut String, title: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "{title} ({}):", lines.len());
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
 }
 
 /// A denied call's line: its calls, the action and resource, and what refused it.

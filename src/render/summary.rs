@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::denials::section;
 use crate::evidence::Discovery;
 use crate::filter::Filter;
 use crate::iam::Access;
@@ -178,17 +179,6 @@ fn actions(out: &mut String, discovery: &Discovery) {
         for (call, n) in &discovery.unmapped {
             let _ = writeln!(out, "  {} {} ×{n}: {}", call.source, call.name, call.reason);
         }
-    }
-}
-
-/// A titled list of lines with their count, only when there are lines.
-pub(super) fn section(out: &mut String, title: &str, lines: &[String]) {
-    if lines.is_empty() {
-        return;
-    }
-    let _ = writeln!(out, "{title} ({}):", lines.len());
-    for line in lines {
-        let _ = writeln!(out, "{line}");
     }
 }
 
