@@ -29,16 +29,9 @@ fn strings(args: &[&str]) -> Vec<String> {
 /// PutObject, as CloudTrail delivers.
 fn put(endpoint: &str, bucket: &str, key: &str, body: Vec<u8>) {
     let client = signed::client(endpoint, KEY, SECRET);
-    tokio::runtime::Runtime::new().unwrap().block_on(async {
-        client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(aws_sdk_s3::primitives::ByteStream::from(body))
-            .send()
-            .await
-            .unwrap();
-    });
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(signed::put(&client, bucket, key, body));
 }
 
 /// A bucket folder holding one log file of a deploy that just ended, delivered before

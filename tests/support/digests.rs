@@ -281,6 +281,18 @@ pub fn client(endpoint: &str, key: &str, secret: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
+/// One object, with PutObject as CloudTrail delivers.
+pub async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec<u8>) {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(aws_sdk_s3::primitives::ByteStream::from(body))
+        .send()
+        .await
+        .unwrap();
+}
+
 /// Every file below `dir`, uploaded with PutObject under its path (into `bucket`, created
 /// first if it is not there).
 pub async fn upload_tree(client: &aws_sdk_s3::Client, bucket: &str, dir: &Path) {
@@ -288,15 +300,7 @@ pub async fn upload_tree(client: &aws_sdk_s3::Client, bucket: &str, dir: &Path) 
     let mut keys = Vec::new();
     files(dir, dir, &mut keys);
     for key in keys {
-        let body = std::fs::read(dir.join(&key)).unwrap();
-        client
-            .put_object()
-            .bucket(bucket)
-            .key(key)
-            .body(aws_sdk_s3::primitives::ByteStream::from(body))
-            .send()
-            .await
-            .unwrap();
+        put(client, bucket, &key, std::fs::read(dir.join(&key)).unwrap()).await;
     }
 }
 
