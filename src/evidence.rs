@@ -141,6 +141,15 @@ impl Discovery {
                 evidence
                     .resources
                     .extend(key.resource.as_deref().and_then(|r| fit(mapper, action, r)));
+                // A folded denial's resources: its ARNs and the patterns its tree collapsed.
+                for folded in entry.resources.entries() {
+                    if let Some(typed) = fit(mapper, action, &folded.arn) {
+                        if !folded.sample.is_empty() {
+                            evidence.note_scanned(&folded.arn, &folded);
+                        }
+                        evidence.resources.insert(typed);
+                    }
+                }
             }
             if let (Some(evidence), Some((_, message))) =
                 (self.actions.get_mut(action), &entry.message)
@@ -284,5 +293,34 @@ mod tests {
             discovery.add_denials(&denials(message, &mapper), &mapper);
             assert!(discovery.actions.is_empty(), "{message}");
         }
+    }
+
+    #[test]
+    fn a_folded_denial_grants_the_patterns_its_resources_collapsed_to() {
+        let mapper = Mapper::embedded().unwrap();
+        let mut denials = Denials::default();
+        for n in 0..1_000 {
+            let message = format!(
+                "User: arn:aws:sts::111122223333:assumed-role/deployer/ci is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::app-data/k/{n} because no identity-based policy allows the s3:GetObject action"
+            );
+            let mut seen = Seen::default();
+            seen.add(&event(Some(("AccessDenied", &message))));
+            denials.add(
+                ("s3.amazonaws.com", "GetObject"),
+                Some(&message),
+                seen,
+                &mapper,
+            );
+        }
+        let mut discovery = Discovery::default();
+        discovery.add_denials(&denials, &mapper);
+        let get = &discovery.actions["s3:GetObject"];
+        assert_eq!(get.count, 1_000);
+        let resources: Vec<(&str, &str)> =
+            get.resources.iter().map(|r| (&*r.kind, &*r.arn)).collect();
+        assert_eq!(resources, [("object", "arn:aws:s3:::app-data/k/*")]);
+        let stands = &get.scanned["arn:aws:s3:::app-data/k/*"];
+        assert!(stands.count > 900, "{}", stands.count);
+        assert_eq!(stands.sample.len(), crate::resource::tree::SAMPLE);
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::resource::tree::{FANOUT, Tree};
 use crate::seen::Seen;
 
 /// What the report keys a denial by.
@@ -13,9 +14,25 @@ pub struct Key {
     /// In the reference's spelling when it has the action, else as AWS wrote it.
     pub action: Option<Box<str>>,
     pub resource: Option<Box<str>>,
+    /// The denial named more distinct resources than the tally lists one by one: they are
+    /// all in the entry's [`Entry::resources`], and `resource` is `None`.
+    pub folded: bool,
     pub decided_by: Option<Box<str>>,
     pub explicit: Option<bool>,
     pub policy_arn: Option<Box<str>>,
+}
+
+impl Key {
+    /// The folded key of this one's group: the same call, action and verdict, whatever
+    /// resource it named.
+    #[must_use]
+    pub fn group(&self) -> Self {
+        Self {
+            resource: None,
+            folded: true,
+            ..self.clone()
+        }
+    }
 }
 
 /// The calls behind one key, and what else AWS said of them.
@@ -41,6 +58,8 @@ pub struct Entry {
     pub through: BTreeSet<String>,
     /// Statements a decoded message said matched.
     pub statements: BTreeSet<String>,
+    /// For a folded key: every resource it named, as a capped prefix tree (empty otherwise).
+    pub resources: Tree,
 }
 
 /// What can be done about a denial.
@@ -125,6 +144,7 @@ impl Entry {
         self.unknown_policies.extend(other.unknown_policies);
         self.through.extend(other.through);
         self.statements.extend(other.statements);
+        self.resources.merge(other.resources, FANOUT);
     }
 }
 

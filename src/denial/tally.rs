@@ -1,6 +1,9 @@
 //! Every denial of a run, by what AWS said of it: one entry per distinct (event source, event
 //! name, action, resource, kind of policy, explicit, policy ARN), with its calls and times.
-//! Encoded messages wait, one per distinct message, until they are decoded (or not).
+//! A kind of denial that names more than [`LISTED`] distinct resources folds them into one
+//! entry, as a capped prefix tree like the scan's, so memory follows distinct patterns, not
+//! distinct denied objects. Encoded messages wait, one per distinct message, until they are
+//! decoded (or not).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -8,10 +11,15 @@ use super::entry::{Class, Entry, Key};
 use super::message::{Named, Verdict};
 use super::table::Table;
 use crate::mapping::Mapper;
+use crate::resource::tree::FANOUT;
 use crate::seen::Seen;
 
 /// Most distinct encoded messages kept for decoding; the rest are counted as encoded.
 pub const PENDING_LIMIT: usize = 4_096;
+
+/// Most distinct resources one kind of denial (the same call, action and verdict) lists one
+/// by one; one more and all of them fold into one entry (the scan's cap, `FANOUT`).
+pub const LISTED: usize = FANOUT;
 
 /// Why an encoded message was not decoded when `--decode-denials` was not given.
 pub const NOT_ASKED: &str = "rerun with --decode-denials";
@@ -21,6 +29,8 @@ pub const NOT_ASKED: &str = "rerun with --decode-denials";
 pub struct Denials {
     pub entries: BTreeMap<Key, Entry>,
     pending: Pending,
+    /// Distinct resources listed one by one, per group not folded yet ([`Key::group`]).
+    listed: BTreeMap<Key, usize>,
 }
 
 /// Encoded messages waiting for [`Denials::settle`]: (source, name, message) → calls.
@@ -42,15 +52,15 @@ impl Denials {
         let verdict = message.map_or(Verdict::Unexplained, |m| super::message::parse(m, table));
         match verdict {
             Verdict::Named(named) => {
-                let time = seen.first.clone();
-                let latest = seen.last.clone();
-                let entry = self.named((source, name), &named, seen, mapper);
+                let (time, latest) = (seen.first.clone(), seen.last.clone());
+                let (key, mut entry) = named_entry((source, name), &named, seen, mapper);
                 if let Some(text) = message {
                     entry.note_message(&time, text);
                 }
                 if let Some(id) = &named.authorization_id {
                     entry.note_authorization_id(&latest, id);
                 }
+                self.file(key, entry);
             }
             Verdict::Encoded(encoded) => {
                 let key = (source.into(), name.into(), encoded.into_boxed_str());
@@ -79,45 +89,67 @@ impl Denials {
         }
     }
 
-    /// The entry a named verdict goes to, with `seen` added.
-    fn named(
-        &mut self,
-        (source, name): (&str, &str),
-        named: &Named,
-        seen: Seen,
-        mapper: &Mapper,
-    ) -> &mut Entry {
-        // A decoded message may give the action without its service (`RunInstances`).
-        let qualified = if named.action.contains(':') {
-            named.action.clone()
-        } else {
-            format!(
-                "{}:{}",
-                mapper.prefix_of(source).unwrap_or(source),
-                named.action
-            )
+    /// Files one entry under `key`. A resource its group has not listed yet is listed, until
+    /// the group lists more than [`LISTED`]: then the group folds, and every later resource
+    /// goes into the folded entry. Whether a group folds depends only on how many distinct
+    /// resources it named, so the result is the same in any order of calls and merges.
+    fn file(&mut self, key: Key, mut entry: Entry) {
+        let Some(resource) = key.resource.as_deref() else {
+            let folds = key.folded;
+            let group = key.group();
+            self.entries.entry(key).or_default().merge(entry);
+            if folds {
+                self.fold(&group);
+            }
+            return;
         };
-        let canonical = mapper
-            .reference()
-            .action(&qualified)
-            .map(|(service, action)| format!("{}:{}", service.prefix, action.name));
-        let key = Key {
-            source: source.into(),
-            name: name.into(),
-            action: Some(canonical.as_deref().unwrap_or(&qualified).into()),
-            resource: named.resource.as_deref().map(Into::into),
-            decided_by: named.decided_by.as_deref().map(Into::into),
-            explicit: named.explicit,
-            policy_arn: named.policy_arn.as_deref().map(Into::into),
+        let group = key.group();
+        if let Some(folded) = self.entries.get_mut(&group) {
+            entry.resources.insert(resource, FANOUT);
+            folded.merge(entry);
+            return;
+        }
+        if let Some(mine) = self.entries.get_mut(&key) {
+            mine.merge(entry);
+            return;
+        }
+        self.entries.insert(key, entry);
+        let listed = self.listed.entry(group.clone()).or_default();
+        *listed += 1;
+        if *listed > LISTED {
+            self.fold(&group);
+        }
+    }
+
+    /// Folds every resource `group` lists one by one into its folded entry.
+    fn fold(&mut self, group: &Key) {
+        self.listed.remove(group);
+        // A group's keys share source, name and action, and sort from the one without
+        // resource and verdict (`Key::default()`'s fields) on.
+        let start = Key {
+            source: group.source.clone(),
+            name: group.name.clone(),
+            action: group.action.clone(),
+            ..Key::default()
         };
-        let entry = self.entries.entry(key).or_default();
-        entry.seen.merge(seen);
-        entry.known |= canonical.is_some();
-        entry.identity |= named.identity;
-        entry.unknown_policies.extend(named.unknown_policy.clone());
-        entry.through.extend(named.through.clone());
-        entry.statements.extend(named.statements.iter().cloned());
-        entry
+        let listed: Vec<Key> = self
+            .entries
+            .range(start..)
+            .map(|(key, _)| key)
+            .take_while(|key| {
+                (&key.source, &key.name, &key.action) == (&group.source, &group.name, &group.action)
+            })
+            .filter(|key| key.resource.is_some() && key.group() == *group)
+            .cloned()
+            .collect();
+        let mut folded = self.entries.remove(group).unwrap_or_default();
+        for key in listed {
+            if let (Some(mut entry), Some(resource)) = (self.entries.remove(&key), key.resource) {
+                entry.resources.insert(&resource, FANOUT);
+                folded.merge(entry);
+            }
+        }
+        self.entries.insert(group.clone(), folded);
     }
 
     fn unnamed_entry(&mut self, (source, name): (&str, &str)) -> &mut Entry {
@@ -140,12 +172,7 @@ impl Denials {
     /// Merges another worker's denials.
     pub fn merge(&mut self, other: Self) {
         for (key, entry) in other.entries {
-            match self.entries.get_mut(&key) {
-                Some(mine) => mine.merge(entry),
-                None => {
-                    self.entries.insert(key, entry);
-                }
-            }
+            self.file(key, entry);
         }
         for (key, seen) in other.pending {
             self.pending.entry(key).or_default().merge(seen);
@@ -167,8 +194,9 @@ impl Denials {
             match decoded.get(&*message) {
                 Some(Ok(Verdict::Named(named))) => {
                     let (time, text) = (seen.first.clone(), describe(named));
-                    self.named(call, named, seen, mapper)
-                        .note_message(&time, &text);
+                    let (key, mut entry) = named_entry(call, named, seen, mapper);
+                    entry.note_message(&time, &text);
+                    self.file(key, entry);
                 }
                 Some(Ok(_)) => {
                     let count = seen.count;
@@ -218,6 +246,49 @@ impl Denials {
             .map(|(_, n)| n)
             .sum()
     }
+}
+
+/// The key and entry of the calls `seen` whose message named an action.
+fn named_entry(
+    (source, name): (&str, &str),
+    named: &Named,
+    seen: Seen,
+    mapper: &Mapper,
+) -> (Key, Entry) {
+    // A decoded message may give the action without its service (`RunInstances`).
+    let qualified = if named.action.contains(':') {
+        named.action.clone()
+    } else {
+        format!(
+            "{}:{}",
+            mapper.prefix_of(source).unwrap_or(source),
+            named.action
+        )
+    };
+    let canonical = mapper
+        .reference()
+        .action(&qualified)
+        .map(|(service, action)| format!("{}:{}", service.prefix, action.name));
+    let key = Key {
+        source: source.into(),
+        name: name.into(),
+        action: Some(canonical.as_deref().unwrap_or(&qualified).into()),
+        resource: named.resource.as_deref().map(Into::into),
+        folded: false,
+        decided_by: named.decided_by.as_deref().map(Into::into),
+        explicit: named.explicit,
+        policy_arn: named.policy_arn.as_deref().map(Into::into),
+    };
+    let entry = Entry {
+        seen,
+        known: canonical.is_some(),
+        identity: named.identity,
+        unknown_policies: named.unknown_policy.iter().cloned().collect(),
+        through: named.through.iter().cloned().collect(),
+        statements: named.statements.iter().cloned().collect(),
+        ..Entry::default()
+    };
+    (key, entry)
 }
 
 /// A decoded verdict in words, for `explain` (AWS's own message is the encoded text).
@@ -452,5 +523,93 @@ mod tests {
             .flat_map(|e| e.encoded.values())
             .sum();
         assert_eq!(counted, PENDING_LIMIT as u64 + 1);
+    }
+
+    /// A fixable GetObject denial on `key` in bucket `app-data`.
+    fn get_object(key: &str) -> String {
+        format!(
+            "User: arn:aws:sts::111122223333:assumed-role/app/s is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::app-data/{key} because no identity-based policy allows the s3:GetObject action"
+        )
+    }
+
+    const GET: (&str, &str) = ("s3.amazonaws.com", "GetObject");
+
+    #[test]
+    fn a_denial_naming_many_resources_folds_them_into_one_bounded_entry() {
+        let m = mapper();
+        let mut denials = Denials::default();
+        for n in 0..LISTED {
+            denials.add(
+                GET,
+                Some(&get_object(&format!("k/{n}"))),
+                seen("t", "AccessDenied"),
+                &m,
+            );
+        }
+        // Up to the limit, each resource is its own entry.
+        assert_eq!(denials.entries.len(), LISTED);
+        assert!(
+            denials
+                .entries
+                .keys()
+                .all(|k| !k.folded && k.resource.is_some())
+        );
+        for n in LISTED..10_000 {
+            denials.add(
+                GET,
+                Some(&get_object(&format!("k/{n}"))),
+                seen("t", "AccessDenied"),
+                &m,
+            );
+        }
+        assert_eq!(denials.entries.len(), 1);
+        let (key, entry) = denials.entries.iter().next().unwrap();
+        assert!(key.folded);
+        assert_eq!(key.resource, None);
+        assert_eq!(key.action.as_deref(), Some("s3:GetObject"));
+        assert_eq!(entry.class(key), Class::Fixable);
+        assert_eq!(entry.seen.count, 10_000);
+        let resources = entry.resources.entries();
+        assert_eq!(resources.len(), 1, "{resources:?}");
+        assert_eq!(resources[0].arn, "arn:aws:s3:::app-data/k/*");
+        assert!(
+            (9_000..11_000).contains(&resources[0].count),
+            "{}",
+            resources[0].count
+        );
+        assert_eq!(resources[0].sample.len(), crate::resource::tree::SAMPLE);
+        assert!(denials.listed.is_empty());
+    }
+
+    /// Every way of splitting a run's denials over workers and merging them back gives the
+    /// same tally as adding them one by one.
+    #[test]
+    fn folding_is_the_same_in_any_order_of_calls_and_merges() {
+        use proptest::prelude::*;
+        let m = mapper();
+        let config = ProptestConfig {
+            cases: 64,
+            ..ProptestConfig::default()
+        };
+        proptest!(config, |(keys in proptest::collection::vec(0..150_u32, 0..200), split in any::<u64>())| {
+            let add = |denials: &mut Denials, n: u32| {
+                denials.add(GET, Some(&get_object(&format!("k/{n}"))), seen("t", "AccessDenied"), &m);
+            };
+            let mut whole = Denials::default();
+            let (mut a, mut b) = (Denials::default(), Denials::default());
+            for (i, &n) in keys.iter().enumerate() {
+                add(&mut whole, n);
+                add(if split >> (i % 64) & 1 == 1 { &mut a } else { &mut b }, n);
+            }
+            let (mut ab, mut ba) = (a.clone(), b.clone());
+            ab.merge(b);
+            ba.merge(a);
+            prop_assert_eq!(&ab, &whole);
+            prop_assert_eq!(&ba, &whole);
+            let distinct: std::collections::BTreeSet<u32> = keys.iter().copied().collect();
+            let folded = distinct.len() > LISTED;
+            prop_assert_eq!(whole.entries.keys().any(|k| k.folded), folded);
+            prop_assert_eq!(whole.entries.len(), if folded { 1 } else { distinct.len() });
+        });
     }
 }

@@ -21,7 +21,7 @@ pub fn render(out: &mut String, denials: &Denials) {
             format!(
                 "  {}{}: in the error of {}",
                 action(key),
-                on(key),
+                on(key, entry),
                 calls(key, entry)
             )
         }),
@@ -40,7 +40,7 @@ pub fn render(out: &mut String, denials: &Denials) {
         out,
         "denied: AWS named an action the IAM reference does not have (not added)",
         &lines(Class::NotInReference, |key, entry| {
-            format!("  {}: {}{}", calls(key, entry), action(key), on(key))
+            format!("  {}: {}{}", calls(key, entry), action(key), on(key, entry))
         }),
     );
     let unnamed: Vec<(&Key, &Entry)> = denials.of(Class::Unnamed).collect();
@@ -109,7 +109,7 @@ fn denied(key: &Key, entry: &Entry) -> String {
         "  {}: {}{} ({})",
         calls(key, entry),
         action(key),
-        on(key),
+        on(key, entry),
         decision(key, entry)
     )
 }
@@ -118,10 +118,66 @@ fn action(key: &Key) -> &str {
     key.action.as_deref().unwrap_or_default()
 }
 
-fn on(key: &Key) -> String {
+fn on(key: &Key, entry: &Entry) -> String {
+    if key.folded {
+        return format!(" on {}", folded(&resources(entry)));
+    }
     key.resource
         .as_deref()
         .map_or_else(String::new, |r| format!(" on {r}"))
+}
+
+/// A folded denial's resources in words: `arn:aws:s3:::b/k/* (about 1990 resources)`, or
+/// `about 2000 resources: arn:aws:s3:::b/k/* (about 1990), arn:aws:s3:::b/top, and 3 more`.
+fn folded(resources: &[FoldedResource]) -> String {
+    const SHOWN: usize = 3;
+    let about = |estimated: bool| if estimated { "about " } else { "" };
+    if let [only] = resources {
+        return format!(
+            "{} ({}{} resources)",
+            only.pattern,
+            about(only.estimated),
+            only.count
+        );
+    }
+    let shown: Vec<String> = resources
+        .iter()
+        .take(SHOWN)
+        .map(|r| {
+            if r.estimated {
+                format!("{} (about {})", r.pattern, r.count)
+            } else {
+                r.pattern.clone()
+            }
+        })
+        .collect();
+    let more = resources.len().saturating_sub(SHOWN);
+    format!(
+        "{}{} resources: {}{}",
+        about(resources.iter().any(|r| r.estimated)),
+        resources.iter().map(|r| r.count).sum::<u64>(),
+        shown.join(", "),
+        if more > 0 {
+            format!(", and {more} more")
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// A folded denial's resources, from its tree.
+fn resources(entry: &Entry) -> Vec<FoldedResource> {
+    entry
+        .resources
+        .entries()
+        .into_iter()
+        .map(|e| FoldedResource {
+            estimated: !e.sample.is_empty(),
+            pattern: e.arn,
+            count: e.count,
+            sample: e.sample,
+        })
+        .collect()
 }
 
 /// `ec2.amazonaws.com RunInstances ×3 (Client.UnauthorizedOperation)`
@@ -181,6 +237,10 @@ pub struct DenialReport {
     pub error_code: String,
     pub action: Option<String>,
     pub resource: Option<String>,
+    /// When the denial named more than 64 distinct resources (`resource` is then absent):
+    /// all of them, as ARNs and the patterns the tally's prefix tree collapsed them to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub folded_resources: Vec<FoldedResource>,
     /// `identity-based`, `resource-based`, `service control`, `resource control`,
     /// `permissions boundary`, `session`, `VPC endpoint` or `role trust`.
     pub decided_by: Option<String>,
@@ -192,6 +252,19 @@ pub struct DenialReport {
     pub calls: u64,
     pub first: String,
     pub last: String,
+}
+
+/// Resources of a folded denial: one ARN, or a pattern standing for several.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoldedResource {
+    /// The ARN, or `path*` for several.
+    pub pattern: String,
+    /// 1, or how many distinct ARNs the pattern stands for (`estimated`).
+    pub count: u64,
+    pub estimated: bool,
+    /// The first concrete ARNs a pattern stands for (at most 5).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sample: Vec<String>,
 }
 
 /// The report's entries of a run's denials, in order.
@@ -207,6 +280,7 @@ pub fn reports(denials: &Denials) -> Vec<DenialReport> {
             error_code: entry.error_code().to_owned(),
             action: text(key.action.as_deref()),
             resource: text(key.resource.as_deref()),
+            folded_resources: resources(entry),
             decided_by: text(key.decided_by.as_deref()),
             explicit: key.explicit,
             policy_arn: text(key.policy_arn.as_deref()),
@@ -237,7 +311,11 @@ pub fn markdown(out: &mut String, denials: &[DenialReport]) {
             d.action
                 .as_deref()
                 .map_or_else(|| "not named".to_owned(), |a| format!("`{a}`")),
-            cell(d.resource.as_deref()),
+            if d.folded_resources.is_empty() {
+                cell(d.resource.as_deref())
+            } else {
+                folded(&d.folded_resources)
+            },
             d.decided_by.as_deref().unwrap_or("not said"),
             d.explicit
                 .map_or("not said", |e| if e { "yes" } else { "no" }),
@@ -257,6 +335,9 @@ impl DenialReport {
         );
         if let Some(resource) = &self.resource {
             let _ = write!(text, " on {resource}");
+        }
+        if !self.folded_resources.is_empty() {
+            let _ = write!(text, " on {}", folded(&self.folded_resources));
         }
         let _ = write!(
             text,

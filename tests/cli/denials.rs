@@ -152,6 +152,63 @@ fn an_implicit_identity_deny_adds_the_named_grant_and_the_report_has_the_documen
 }
 
 #[test]
+fn a_denial_of_many_objects_folds_into_one_line_and_one_report_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let records: Vec<Value> = (0..2_000)
+        .map(|n| {
+            let message = format!("User: {SESSION} is not authorized to perform: s3:GetObject on resource: \"arn:aws:s3:::app-data/k/{n:05}\" because no identity-based policy allows the s3:GetObject action");
+            call(
+                &format!("2026-11-20T10:{:02}:00Z", n % 60),
+                "s3.amazonaws.com",
+                "GetObject",
+                &json!({"bucketName": "app-data", "key": format!("k/{n:05}")}),
+                Some(("AccessDenied", &message)),
+            )
+        })
+        .collect();
+    let report = dir.path().join("report.json");
+    let output = discover(
+        &events(dir.path(), &records),
+        &["--report", report.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let policy = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        policy_resources(&policy, "s3:GetObject"),
+        [json!(["arn:aws:s3:::app-data/k/*"])],
+        "{policy}"
+    );
+    // One report entry: no single resource, every one in the folded patterns.
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let denials = json["denials"].as_array().unwrap();
+    assert_eq!(denials.len(), 1, "{denials:?}");
+    assert_eq!(denials[0]["resource"], Value::Null);
+    assert_eq!(denials[0]["calls"], json!(2000));
+    let folded = denials[0]["folded_resources"].as_array().unwrap();
+    assert_eq!(folded.len(), 1, "{folded:?}");
+    assert_eq!(folded[0]["pattern"], json!("arn:aws:s3:::app-data/k/*"));
+    assert_eq!(folded[0]["estimated"], json!(true));
+    let count = folded[0]["count"].as_u64().unwrap();
+    assert!((1_800..2_200).contains(&count), "{count}");
+    // One summary line for the 2,000 denials, naming the pattern and what it stands for.
+    assert!(
+        stderr.contains(&format!("named by AWS as missing from the identity-based policy, added to the policy (1):\n  s3:GetObject on arn:aws:s3:::app-data/k/* (about {count} resources): in the error of s3.amazonaws.com GetObject ×2000 (AccessDenied)\n")),
+        "{stderr}"
+    );
+    assert_eq!(
+        folded[0]["sample"],
+        json!([
+            "arn:aws:s3:::app-data/k/00000",
+            "arn:aws:s3:::app-data/k/00001",
+            "arn:aws:s3:::app-data/k/00002",
+            "arn:aws:s3:::app-data/k/00003",
+            "arn:aws:s3:::app-data/k/00004"
+        ])
+    );
+}
+
+#[test]
 fn a_grant_only_a_denial_shows_says_so_in_explain() {
     let dir = tempfile::tempdir().unwrap();
     let report = dir.path().join("report.json");
