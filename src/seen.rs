@@ -92,9 +92,8 @@ impl Seen {
         }
     }
 
-    /// Adds resources the calls named. A call's resources are often known already (a text
-    /// the memo forgot, when it started over, is mostly a call seen before): only new ones
-    /// are copied.
+    /// Adds resources the calls named to the capped tree (`fanout` children per node before
+    /// a node collapses).
     pub(crate) fn add_arns(&mut self, arns: &[TypedArn], fanout: usize) {
         for arn in arns {
             self.arns.insert(arn, fanout);

@@ -347,25 +347,9 @@ mod sample {
         minpriv_synth::deploy::sample()
             .write(dir.path(), "")
             .unwrap();
-        let listing = |root: &Path| {
-            let mut files = Vec::new();
-            let mut stack = vec![root.to_path_buf()];
-            while let Some(dir) = stack.pop() {
-                for entry in std::fs::read_dir(dir).unwrap() {
-                    let path = entry.unwrap().path();
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else {
-                        files.push(path.strip_prefix(root).unwrap().to_path_buf());
-                    }
-                }
-            }
-            files.sort();
-            files
-        };
-        let committed = listing(&bundled::trail());
+        let committed = tree::files(&bundled::trail());
         assert_eq!(
-            listing(dir.path()),
+            tree::files(dir.path()),
             committed,
             "regenerate with: cargo run -p minpriv-synth -- sample samples/trail"
         );
@@ -381,12 +365,7 @@ mod sample {
                 .unwrap();
                 text
             };
-            assert_eq!(
-                json(dir.path()),
-                json(&bundled::trail()),
-                "{}",
-                file.display()
-            );
+            assert_eq!(json(dir.path()), json(&bundled::trail()), "{file}");
         }
     }
 }

@@ -477,32 +477,7 @@ fn moto_serves_the_same_trail_and_the_same_policy() {
             ))
             .build();
         let client = aws_sdk_s3::Client::from_conf(config);
-        let _ = client.create_bucket().bucket(BUCKET).send().await;
-        let mut stack = vec![bundled::trail()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    let key = path
-                        .strip_prefix(bundled::trail())
-                        .unwrap()
-                        .to_string_lossy()
-                        .replace('\\', "/");
-                    let body =
-                        aws_sdk_s3::primitives::ByteStream::from(std::fs::read(&path).unwrap());
-                    client
-                        .put_object()
-                        .bucket(BUCKET)
-                        .key(key)
-                        .body(body)
-                        .send()
-                        .await
-                        .unwrap();
-                }
-            }
-        }
+        signed::upload_tree(&client, BUCKET, &bundled::trail()).await;
     });
     let output = minpriv()
         .args([

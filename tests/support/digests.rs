@@ -99,23 +99,6 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Every file below `dir`, as paths relative to `root` with `/`.
-fn files(root: &Path, dir: &Path, out: &mut Vec<String>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files(root, &path, out);
-        } else {
-            out.push(
-                path.strip_prefix(root)
-                    .unwrap()
-                    .to_string_lossy()
-                    .replace('\\', "/"),
-            );
-        }
-    }
-}
-
 fn stamp(at: jiff::Timestamp, format: &str) -> String {
     at.to_zoned_datetime(jiff::tz::TimeZone::UTC)
         .strftime(format)
@@ -134,8 +117,7 @@ pub fn make(
     hours: i32,
 ) -> Vec<Object> {
     let first_end: jiff::Timestamp = first_end.parse().unwrap();
-    let mut all = Vec::new();
-    files(bucket_dir, bucket_dir, &mut all);
+    let all = super::tree::files(bucket_dir);
     for key in all.iter().filter(|k| k.contains("/CloudTrail-Digest/")) {
         std::fs::remove_file(bucket_dir.join(key)).unwrap();
     }
@@ -297,9 +279,7 @@ pub async fn put(client: &aws_sdk_s3::Client, bucket: &str, key: &str, body: Vec
 /// first if it is not there).
 pub async fn upload_tree(client: &aws_sdk_s3::Client, bucket: &str, dir: &Path) {
     let _ = client.create_bucket().bucket(bucket).send().await;
-    let mut keys = Vec::new();
-    files(dir, dir, &mut keys);
-    for key in keys {
+    for key in super::tree::files(dir) {
         put(client, bucket, &key, std::fs::read(dir.join(&key)).unwrap()).await;
     }
 }
