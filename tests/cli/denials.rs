@@ -49,6 +49,18 @@ fn discover(events: &Path, extra: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `discover --report` (and `extra`) over `records`, which must exit 0: the policy, the
+/// summary and the report's path.
+fn reported(dir: &Path, records: &[Value], extra: &[&str]) -> (String, String, PathBuf) {
+    let report = dir.join("report.json");
+    let mut args = vec!["--report", report.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let output = discover(&events(dir, records), &args);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    (String::from_utf8(output.stdout).unwrap(), stderr, report)
+}
+
 const PASS_ROLE: &str = "You are not authorized to perform this operation. User: arn:aws:sts::111122223333:assumed-role/ci-provisioner/terraform-run-43 is not authorized to perform: iam:PassRole on resource: arn:aws:iam::111122223333:role/app-ec2 because no identity-based policy allows the iam:PassRole action. Encoded authorization failure message: EXAMPLE-ENCODED";
 
 /// A refused RunInstances, launching with an instance profile or not.
@@ -97,15 +109,8 @@ fn an_implicit_identity_deny_adds_the_named_grant_and_the_report_has_the_documen
         .iter()
         .map(|t| launch(&format!("2026-11-20T{t}:00Z"), PASS_ROLE, true))
         .collect();
-    let report = dir.path().join("report.json");
-    let output = discover(
-        &events(dir.path(), &records),
-        &["--report", report.to_str().unwrap()],
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let (policy, stderr, report) = reported(dir.path(), &records, &[]);
     // The named grant, on the named role, still only to EC2; the call's own action is kept.
-    let policy = String::from_utf8(output.stdout).unwrap();
     let pass = granting(&policy, "iam:PassRole");
     assert_eq!(pass.len(), 1, "{policy}");
     assert_eq!(
@@ -166,14 +171,7 @@ fn a_denial_of_many_objects_folds_into_one_line_and_one_report_entry() {
             )
         })
         .collect();
-    let report = dir.path().join("report.json");
-    let output = discover(
-        &events(dir.path(), &records),
-        &["--report", report.to_str().unwrap()],
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
-    let policy = String::from_utf8(output.stdout).unwrap();
+    let (policy, stderr, report) = reported(dir.path(), &records, &[]);
     assert_eq!(
         policy_resources(&policy, "s3:GetObject"),
         [json!(["arn:aws:s3:::app-data/k/*"])],
@@ -211,14 +209,11 @@ fn a_denial_of_many_objects_folds_into_one_line_and_one_report_entry() {
 #[test]
 fn a_grant_only_a_denial_shows_says_so_in_explain() {
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.json");
-    let path = events(
+    let (policy, _, report) = reported(
         dir.path(),
         &[run_instances("2026-11-20T10:01:00Z", PASS_ROLE)],
+        &[],
     );
-    let output = discover(&path, &["--report", report.to_str().unwrap()]);
-    assert_eq!(output.status.code(), Some(0));
-    let policy = String::from_utf8(output.stdout).unwrap();
     assert_eq!(
         policy_resources(&policy, "iam:PassRole"),
         [json!(["arn:aws:iam::111122223333:role/app-ec2"])]
@@ -276,18 +271,13 @@ fn refused() -> Vec<Value> {
 #[test]
 fn denials_by_other_policies_are_reported_not_granted_and_fail_strict() {
     let dir = tempfile::tempdir().unwrap();
-    let report = dir.path().join("report.json");
-    let path = events(dir.path(), &refused());
-    let output = discover(&path, &["--report", report.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let (policy, stderr, report) = reported(dir.path(), &refused(), &[]);
     assert!(
         stderr.contains(&format!("REFUSED by other policies: the deployment needs these, and no identity policy makes them succeed (3):\n  ec2.amazonaws.com RunInstances ×1 (Client.UnauthorizedOperation): iam:PassRole on arn:aws:iam::111122223333:role/app-ec2 (implicit deny; decided by permissions boundary)\n  sns.amazonaws.com Publish ×1 (AuthorizationError): sns:Publish on arn:aws:sns:eu-west-1:111122223333:psoxy-t (explicit deny; decided by VPC endpoint; through a service control policy)\n  ssm.amazonaws.com PutParameter ×1 (AccessDeniedException): ssm:PutParameter on arn:aws:ssm:eu-west-1:111122223333:parameter/psoxy-salt (explicit deny; decided by service control; policy {SCP})\n")),
         "{stderr}"
     );
     // The calls' own actions are in the policy (the deployment needs them); the role the
     // boundary refused is not granted.
-    let policy = String::from_utf8(output.stdout).unwrap();
     assert!(policy.contains("ssm:PutParameter") && policy.contains("sns:Publish"));
     assert!(
         policy_resources(&policy, "iam:PassRole").is_empty(),
@@ -320,7 +310,7 @@ fn denials_by_other_policies_are_reported_not_granted_and_fail_strict() {
         "{explained}"
     );
     // --strict fails on them, after writing the policy.
-    let strict = discover(&path, &["--strict"]);
+    let strict = discover(&dir.path().join("events.json"), &["--strict"]);
     assert_eq!(strict.status.code(), Some(4));
     assert_eq!(strict.stdout, policy.as_bytes());
 }
@@ -351,12 +341,8 @@ fn denials_aws_did_not_explain_are_listed_never_guessed() {
             ),
         ),
     ];
-    let path = events(dir.path(), &records);
-    let report = dir.path().join("report.json");
-    let output = discover(&path, &["--strict", "--report", report.to_str().unwrap()]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
     // Nothing was refused by another policy: --strict passes.
-    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let (policy, stderr, report) = reported(dir.path(), &records, &["--strict"]);
     for expected in [
         "denied, AWS did not say why (1):\n  s3.amazonaws.com GetBucketAccelerateConfiguration ×1 (AccessDenied): \"Access Denied\"\n",
         "denied with an encoded message only STS can read: rerun with --decode-denials (1):\n  ec2.amazonaws.com RunInstances ×2\n",
@@ -364,7 +350,6 @@ fn denials_aws_did_not_explain_are_listed_never_guessed() {
     ] {
         assert!(stderr.contains(expected), "{expected}\n---\n{stderr}");
     }
-    let policy = String::from_utf8(output.stdout).unwrap();
     assert!(
         policy_resources(&policy, "iam:PassRole").is_empty(),
         "{policy}"
