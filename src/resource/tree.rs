@@ -100,7 +100,10 @@ impl Node {
         }
     }
 
-    fn insert(&mut self, path: &str, segments: &[&str], arn: &str, fanout: usize) {
+    /// Inserts `arn`, whose first `end` bytes are this node's path and whose segments below
+    /// it are `segments`. Nothing is allocated for a path already in the tree: this runs for
+    /// every resource of every distinct call.
+    fn insert(&mut self, end: usize, segments: &[&str], arn: &str, fanout: usize) {
         if let Some(many) = &mut self.many {
             many.add(arn);
             return;
@@ -109,15 +112,18 @@ impl Node {
             self.leaf = true;
             return;
         };
-        if !self.children.contains_key(*first) && self.children.len() >= fanout {
-            self.collapse(path);
+        let child = if let Some(child) = self.children.get_mut(*first) {
+            child
+        } else if self.children.len() >= fanout {
+            self.collapse(&arn[..end]);
             if let Some(many) = &mut self.many {
                 many.add(arn);
             }
             return;
-        }
-        let child = self.children.entry((*first).into()).or_default();
-        child.insert(&format!("{path}{first}"), rest, arn, fanout);
+        } else {
+            self.children.entry((*first).into()).or_default()
+        };
+        child.insert(end + first.len(), rest, arn, fanout);
     }
 
     fn merge(&mut self, path: &str, other: Self, fanout: usize) {
@@ -169,10 +175,12 @@ impl Tree {
     /// Adds an ARN; a node past `fanout` children collapses.
     pub fn insert(&mut self, arn: &str, fanout: usize) {
         let (root, segments) = split(arn);
-        self.roots
-            .entry(root.into())
-            .or_default()
-            .insert(root, &segments, arn, fanout);
+        let node = if let Some(node) = self.roots.get_mut(root) {
+            node
+        } else {
+            self.roots.entry(root.into()).or_default()
+        };
+        node.insert(root.len(), &segments, arn, fanout);
     }
 
     /// Takes in another tree's ARNs: the result is the same as inserting them one by one.
@@ -220,11 +228,20 @@ impl Resources {
     /// Adds an ARN; `fanout` as [`Tree::insert`] takes it.
     pub fn insert(&mut self, typed: &TypedArn, fanout: usize) {
         self.fanout = self.fanout.max(fanout);
-        let key = (typed.service.clone(), typed.kind.clone());
-        self.trees
-            .entry(key)
-            .or_default()
-            .insert(&typed.arn, self.fanout);
+        // A call names resources of one or two types: finding the tree by a scan allocates
+        // no key, where `entry` would copy both names for every resource.
+        let found = self
+            .trees
+            .iter_mut()
+            .find(|((service, kind), _)| **service == *typed.service && **kind == *typed.kind);
+        let tree = match found {
+            Some((_, tree)) => tree,
+            None => self
+                .trees
+                .entry((typed.service.clone(), typed.kind.clone()))
+                .or_default(),
+        };
+        tree.insert(&typed.arn, self.fanout);
     }
 
     pub fn merge(&mut self, other: Self) {
