@@ -587,11 +587,8 @@ mod tests {
     fn folding_is_the_same_in_any_order_of_calls_and_merges() {
         use proptest::prelude::*;
         let m = mapper();
-        let config = ProptestConfig {
-            cases: 64,
-            ..ProptestConfig::default()
-        };
-        proptest!(config, |(keys in proptest::collection::vec(0..150_u32, 0..200), split in any::<u64>())| {
+        // 256 cases, or `PROPTEST_CASES`.
+        proptest!(ProptestConfig::default(), |(keys in proptest::collection::vec(0..150_u32, 0..200), split in any::<u64>())| {
             let add = |denials: &mut Denials, n: u32| {
                 denials.add(GET, Some(&get_object(&format!("k/{n}"))), seen("t", "AccessDenied"), &m);
             };
