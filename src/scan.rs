@@ -66,6 +66,14 @@ pub struct Tally {
     key: String,
 }
 
+/// Whether the call was refused (its error code is a denial's).
+fn refused(event: &Event<'_>) -> bool {
+    event
+        .error_code
+        .as_deref()
+        .is_some_and(crate::denial::is_denial)
+}
+
 impl Tally {
     fn merge(mut self, other: Self) -> Self {
         self.files_read += other.files_read;
@@ -91,24 +99,27 @@ impl Tally {
         self
     }
 
+    /// Tallies the refused calls `seen` by what `event`'s message said. A denial's resources
+    /// are kept as the calls' are (all of them under `--resources exact`).
+    fn deny(&mut self, event: &Event<'_>, seen: Seen, context: &Context<'_>) {
+        self.denials.raise_fanout(context.fanout);
+        self.denials.add(
+            (&event.source, &event.name),
+            event.error_message.as_deref(),
+            seen,
+            &context.mapper,
+        );
+    }
+
     /// Adds a kept event to its call, mapping the call only the first time its text is seen.
     fn keep(&mut self, event: &Event<'_>, context: &Context<'_>) {
         fn raw(value: Option<&serde_json::value::RawValue>) -> &str {
             value.map_or("", serde_json::value::RawValue::get)
         }
-        if event
-            .error_code
-            .as_deref()
-            .is_some_and(crate::denial::is_denial)
-        {
+        if refused(event) {
             let mut seen = Seen::default();
             seen.add(event);
-            self.denials.add(
-                (&event.source, &event.name),
-                event.error_message.as_deref(),
-                seen,
-                &context.mapper,
-            );
+            self.deny(event, seen, context);
         }
         let partition = event
             .identity
@@ -182,17 +193,8 @@ impl Tally {
         let watch = watch(event, context);
         let count = seen.count;
         self.kept += seen.count;
-        if event
-            .error_code
-            .as_deref()
-            .is_some_and(crate::denial::is_denial)
-        {
-            self.denials.add(
-                (&event.source, &event.name),
-                event.error_message.as_deref(),
-                seen.clone(),
-                &context.mapper,
-            );
+        if refused(event) {
+            self.deny(event, seen.clone(), context);
         }
         let entry = self.calls.entry(call).or_default();
         entry.merge(seen);

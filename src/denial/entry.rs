@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::resource::tree::{FANOUT, Tree};
+use crate::resource::tree::Tree;
 use crate::seen::Seen;
 
 /// What the report keys a denial by.
@@ -127,7 +127,8 @@ impl Entry {
         }
     }
 
-    pub(super) fn merge(&mut self, other: Self) {
+    /// Takes in `other`'s calls; `fanout` as the resource tree takes it.
+    pub(super) fn merge(&mut self, other: Self, fanout: usize) {
         if let Some((time, text)) = &other.message {
             self.note_message(time, text);
         }
@@ -144,7 +145,7 @@ impl Entry {
         self.unknown_policies.extend(other.unknown_policies);
         self.through.extend(other.through);
         self.statements.extend(other.statements);
-        self.resources.merge(other.resources, FANOUT);
+        self.resources.merge(other.resources, fanout);
     }
 }
 

@@ -31,6 +31,9 @@ pub struct Denials {
     pending: Pending,
     /// Distinct resources listed one by one, per group not folded yet ([`Key::group`]).
     listed: BTreeMap<Key, usize>,
+    /// Most children a node of a folded entry's tree lists ([`FANOUT`] when 0): the scan's,
+    /// so `--resources exact` keeps the ARNs a denial named as it keeps the calls'.
+    fanout: usize,
 }
 
 /// Encoded messages waiting for [`Denials::settle`]: (source, name, message) → calls.
@@ -89,28 +92,36 @@ impl Denials {
         }
     }
 
+    /// Raises the fanout of folded entries' trees to the scan's (`--resources exact`).
+    pub fn raise_fanout(&mut self, fanout: usize) {
+        self.fanout = self.fanout.max(fanout);
+    }
+
+    fn fanout(&self) -> usize {
+        self.fanout.max(FANOUT)
+    }
+
     /// Files one entry under `key`. A resource its group has not listed yet is listed, until
     /// the group lists more than [`LISTED`]: then the group folds, and every later resource
     /// goes into the folded entry. Whether a group folds depends only on how many distinct
     /// resources it named, so the result is the same in any order of calls and merges.
     fn file(&mut self, key: Key, mut entry: Entry) {
         let Some(resource) = key.resource.as_deref() else {
-            let folds = key.folded;
-            let group = key.group();
-            self.entries.entry(key).or_default().merge(entry);
+            let (folds, group, fanout) = (key.folded, key.group(), self.fanout());
+            self.entries.entry(key).or_default().merge(entry, fanout);
             if folds {
                 self.fold(&group);
             }
             return;
         };
-        let group = key.group();
+        let (group, fanout) = (key.group(), self.fanout());
         if let Some(folded) = self.entries.get_mut(&group) {
-            entry.resources.insert(resource, FANOUT);
-            folded.merge(entry);
+            entry.resources.insert(resource, fanout);
+            folded.merge(entry, fanout);
             return;
         }
         if let Some(mine) = self.entries.get_mut(&key) {
-            mine.merge(entry);
+            mine.merge(entry, fanout);
             return;
         }
         self.entries.insert(key, entry);
@@ -142,11 +153,12 @@ impl Denials {
             .filter(|key| key.resource.is_some() && key.group() == *group)
             .cloned()
             .collect();
+        let fanout = self.fanout();
         let mut folded = self.entries.remove(group).unwrap_or_default();
         for key in listed {
             if let (Some(mut entry), Some(resource)) = (self.entries.remove(&key), key.resource) {
-                entry.resources.insert(&resource, FANOUT);
-                folded.merge(entry);
+                entry.resources.insert(&resource, fanout);
+                folded.merge(entry, fanout);
             }
         }
         self.entries.insert(group.clone(), folded);
@@ -171,6 +183,7 @@ impl Denials {
 
     /// Merges another worker's denials.
     pub fn merge(&mut self, other: Self) {
+        self.raise_fanout(other.fanout);
         for (key, entry) in other.entries {
             self.file(key, entry);
         }

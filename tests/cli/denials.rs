@@ -156,10 +156,10 @@ fn an_implicit_identity_deny_adds_the_named_grant_and_the_report_has_the_documen
     assert_eq!(again.stdout, policy.as_bytes());
 }
 
-#[test]
-fn a_denial_of_many_objects_folds_into_one_line_and_one_report_entry() {
-    let dir = tempfile::tempdir().unwrap();
-    let records: Vec<Value> = (0..2_000)
+/// `n` GetObject calls on distinct keys under `app-data/k/`, each denied by the
+/// identity-based policy.
+fn denied_objects(n: usize) -> Vec<Value> {
+    (0..n)
         .map(|n| {
             let message = format!("User: {SESSION} is not authorized to perform: s3:GetObject on resource: \"arn:aws:s3:::app-data/k/{n:05}\" because no identity-based policy allows the s3:GetObject action");
             call(
@@ -170,7 +170,13 @@ fn a_denial_of_many_objects_folds_into_one_line_and_one_report_entry() {
                 Some(("AccessDenied", &message)),
             )
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_denial_of_many_objects_folds_into_one_line_and_one_report_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let records = denied_objects(2_000);
     let (policy, stderr, report) = reported(dir.path(), &records, &[]);
     assert_eq!(
         policy_resources(&policy, "s3:GetObject"),
@@ -203,6 +209,21 @@ fn a_denial_of_many_objects_folds_into_one_line_and_one_report_entry() {
             "arn:aws:s3:::app-data/k/00003",
             "arn:aws:s3:::app-data/k/00004"
         ])
+    );
+}
+
+#[test]
+fn under_resources_exact_a_folded_denial_keeps_every_arn() {
+    let dir = tempfile::tempdir().unwrap();
+    let (policy, stderr, _) = reported(dir.path(), &denied_objects(100), &["--resources", "exact"]);
+    let granted = &policy_resources(&policy, "s3:GetObject")[0];
+    let expected: Vec<String> = (0..100)
+        .map(|n| format!("arn:aws:s3:::app-data/k/{n:05}"))
+        .collect();
+    assert_eq!(granted, &json!(expected), "{policy}");
+    assert!(
+        stderr.contains("  s3:GetObject on 100 resources: arn:aws:s3:::app-data/k/00000, arn:aws:s3:::app-data/k/00001, arn:aws:s3:::app-data/k/00002, and 97 more: in the error of s3.amazonaws.com GetObject ×100 (AccessDenied)\n"),
+        "{stderr}"
     );
 }
 
