@@ -143,7 +143,7 @@ impl Discovery {
                     .extend(key.resource.as_deref().and_then(|r| fit(mapper, action, r)));
                 // A folded denial's resources: its ARNs and the patterns its tree collapsed.
                 for folded in entry.resources.entries() {
-                    if let Some(typed) = fit(mapper, action, &folded.arn) {
+                    if let Some(typed) = fit_folded(mapper, action, &folded) {
                         if !folded.sample.is_empty() {
                             evidence.note_scanned(&folded.arn, &folded);
                         }
@@ -203,6 +203,25 @@ fn fit(mapper: &Mapper, action: &str, resource: &str) -> Option<TypedArn> {
         .iter()
         .any(|t| t.name == typed.kind)
         .then_some(typed)
+}
+
+/// A folded denial's ARN or pattern, typed as a resource the action takes. A pattern takes
+/// the type of the first ARN it stands for that fits one: `log-group:/aws/lambda/*` may
+/// stand for log streams, and would itself fit only the log group's template.
+fn fit_folded(
+    mapper: &Mapper,
+    action: &str,
+    folded: &crate::resource::tree::Entry,
+) -> Option<TypedArn> {
+    folded
+        .sample
+        .iter()
+        .find_map(|arn| fit(mapper, action, arn))
+        .map(|member| TypedArn {
+            arn: folded.arn.as_str().into(),
+            ..member
+        })
+        .or_else(|| fit(mapper, action, &folded.arn))
 }
 
 #[cfg(test)]
@@ -322,5 +341,40 @@ mod tests {
         let stands = &get.scanned["arn:aws:s3:::app-data/k/*"];
         assert!(stands.count > 900, "{}", stands.count);
         assert_eq!(stands.sample.len(), crate::resource::tree::SAMPLE);
+    }
+
+    #[test]
+    fn a_folded_pattern_takes_the_type_of_the_arns_it_stands_for() {
+        let mapper = Mapper::embedded().unwrap();
+        let mut denials = Denials::default();
+        for n in 0..100 {
+            let message = format!(
+                "User: arn:aws:sts::111122223333:assumed-role/deployer/ci is not authorized to perform: logs:PutLogEvents on resource: arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/fn-{n}:log-stream:2026/11/20/run because no identity-based policy allows the logs:PutLogEvents action"
+            );
+            let mut seen = Seen::default();
+            seen.add(&event(Some(("AccessDeniedException", &message))));
+            denials.add(
+                ("logs.amazonaws.com", "PutLogEvents"),
+                Some(&message),
+                seen,
+                &mapper,
+            );
+        }
+        let mut discovery = Discovery::default();
+        discovery.add_denials(&denials, &mapper);
+        let put = &discovery.actions["logs:PutLogEvents"];
+        let resources: Vec<(&str, &str)> =
+            put.resources.iter().map(|r| (&*r.kind, &*r.arn)).collect();
+        assert_eq!(
+            resources,
+            [(
+                "log-stream",
+                "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/*"
+            )]
+        );
+        assert!(
+            put.scanned
+                .contains_key("arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/*")
+        );
     }
 }

@@ -237,7 +237,7 @@ pub struct DenialReport {
     pub error_code: String,
     pub action: Option<String>,
     pub resource: Option<String>,
-    /// When the denial named more than 64 distinct resources (`resource` is then absent):
+    /// When the denial named more than 64 distinct resources (`resource` is then null):
     /// all of them, as ARNs and the patterns the tally's prefix tree collapsed them to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub folded_resources: Vec<FoldedResource>,
@@ -314,7 +314,7 @@ pub fn markdown(out: &mut String, denials: &[DenialReport]) {
             if d.folded_resources.is_empty() {
                 cell(d.resource.as_deref())
             } else {
-                folded(&d.folded_resources)
+                cell(Some(&folded(&d.folded_resources)))
             },
             d.decided_by.as_deref().unwrap_or("not said"),
             d.explicit
