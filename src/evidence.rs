@@ -314,25 +314,29 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_folded_denial_grants_the_patterns_its_resources_collapsed_to() {
+    /// The discovery of identity-policy denials of `action` in `call`, one per resource.
+    fn denied(call: (&str, &str), action: &str, resources: &[String]) -> Discovery {
         let mapper = Mapper::embedded().unwrap();
         let mut denials = Denials::default();
-        for n in 0..1_000 {
+        for resource in resources {
             let message = format!(
-                "User: arn:aws:sts::111122223333:assumed-role/deployer/ci is not authorized to perform: s3:GetObject on resource: arn:aws:s3:::app-data/k/{n} because no identity-based policy allows the s3:GetObject action"
+                "User: arn:aws:sts::111122223333:assumed-role/deployer/ci is not authorized to perform: {action} on resource: {resource} because no identity-based policy allows the {action} action"
             );
             let mut seen = Seen::default();
             seen.add(&event(Some(("AccessDenied", &message))));
-            denials.add(
-                ("s3.amazonaws.com", "GetObject"),
-                Some(&message),
-                seen,
-                &mapper,
-            );
+            denials.add(call, Some(&message), seen, &mapper);
         }
         let mut discovery = Discovery::default();
         discovery.add_denials(&denials, &mapper);
+        discovery
+    }
+
+    #[test]
+    fn a_folded_denial_grants_the_patterns_its_resources_collapsed_to() {
+        let objects: Vec<String> = (0..1_000)
+            .map(|n| format!("arn:aws:s3:::app-data/k/{n}"))
+            .collect();
+        let discovery = denied(("s3.amazonaws.com", "GetObject"), "s3:GetObject", &objects);
         let get = &discovery.actions["s3:GetObject"];
         assert_eq!(get.count, 1_000);
         let resources: Vec<(&str, &str)> =
@@ -345,23 +349,14 @@ mod tests {
 
     #[test]
     fn a_folded_pattern_takes_the_type_of_the_arns_it_stands_for() {
-        let mapper = Mapper::embedded().unwrap();
-        let mut denials = Denials::default();
-        for n in 0..100 {
-            let message = format!(
-                "User: arn:aws:sts::111122223333:assumed-role/deployer/ci is not authorized to perform: logs:PutLogEvents on resource: arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/fn-{n}:log-stream:2026/11/20/run because no identity-based policy allows the logs:PutLogEvents action"
-            );
-            let mut seen = Seen::default();
-            seen.add(&event(Some(("AccessDeniedException", &message))));
-            denials.add(
-                ("logs.amazonaws.com", "PutLogEvents"),
-                Some(&message),
-                seen,
-                &mapper,
-            );
-        }
-        let mut discovery = Discovery::default();
-        discovery.add_denials(&denials, &mapper);
+        let streams: Vec<String> = (0..100)
+            .map(|n| format!("arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/fn-{n}:log-stream:2026/11/20/run"))
+            .collect();
+        let discovery = denied(
+            ("logs.amazonaws.com", "PutLogEvents"),
+            "logs:PutLogEvents",
+            &streams,
+        );
         let put = &discovery.actions["logs:PutLogEvents"];
         let resources: Vec<(&str, &str)> =
             put.resources.iter().map(|r| (&*r.kind, &*r.arn)).collect();
