@@ -234,6 +234,11 @@ fn s3(bucket: &str) -> Value {
     json!({"bucketName": bucket, "Host": format!("{bucket}.s3.{REGION}.amazonaws.com")})
 }
 
+/// A request on one of a bucket's subresources (`?encryption`), as CloudTrail records it.
+fn subresource(bucket: &str, sub: &str) -> Value {
+    with(s3(bucket), &json!({ sub: "" }))
+}
+
 fn with(mut base: Value, extra: &Value) -> Value {
     if let (Some(base), Some(extra)) = (base.as_object_mut(), extra.as_object()) {
         for (k, v) in extra {
@@ -483,13 +488,13 @@ fn buckets(tf: &mut Actor<'_>) {
         tf.call(
             "s3.amazonaws.com",
             "PutBucketTagging",
-            with(s3(bucket), &json!({"tagging": ""})),
+            subresource(bucket, "tagging"),
             Value::Null,
         );
         tf.failed(
             "s3.amazonaws.com",
             "GetBucketPolicy",
-            with(s3(bucket), &json!({"policy": ""})),
+            subresource(bucket, "policy"),
             ("NoSuchBucketPolicy", "The bucket policy does not exist"),
         );
         for name in [
@@ -541,24 +546,18 @@ fn buckets(tf: &mut Actor<'_>) {
             "publicAccessBlock": "",
             "PublicAccessBlockConfiguration": {"BlockPublicAcls": true, "IgnorePublicAcls": true, "BlockPublicPolicy": true, "RestrictPublicBuckets": true}
         })), Value::Null);
-        tf.call(
-            "s3.amazonaws.com",
-            "GetBucketPublicAccessBlock",
-            with(s3(bucket), &json!({"publicAccessBlock": ""})),
-            Value::Null,
-        );
-        tf.call(
-            "s3.amazonaws.com",
-            "PutBucketEncryption",
-            with(s3(bucket), &json!({"encryption": ""})),
-            Value::Null,
-        );
-        tf.call(
-            "s3.amazonaws.com",
-            "PutBucketLifecycle",
-            with(s3(bucket), &json!({"lifecycle": ""})),
-            Value::Null,
-        );
+        for (name, sub) in [
+            ("GetBucketPublicAccessBlock", "publicAccessBlock"),
+            ("PutBucketEncryption", "encryption"),
+            ("PutBucketLifecycle", "lifecycle"),
+        ] {
+            tf.call(
+                "s3.amazonaws.com",
+                name,
+                subresource(bucket, sub),
+                Value::Null,
+            );
+        }
     }
 }
 
@@ -706,24 +705,14 @@ fn functions(tf: &mut Actor<'_>) {
             "code": {}, "description": "psoxy instance", "timeout": 55, "memorySize": 512, "publish": false,
             "environment": {}, "tags": tf.tags_map(), "architectures": ["arm64"], "packageType": "Zip"
         }), json!({"functionName": function, "functionArn": function_arn, "runtime": "java21", "role": role_arn, "state": "Pending"}));
-        tf.call(
-            "lambda.amazonaws.com",
-            &suffix("GetFunction", "20150331v2"),
-            json!({"functionName": function}),
-            Value::Null,
-        );
-        tf.call(
-            "lambda.amazonaws.com",
-            &suffix("ListVersionsByFunction", "20150331"),
-            json!({"functionName": function}),
-            Value::Null,
-        );
-        tf.call(
-            "lambda.amazonaws.com",
-            "GetFunctionCodeSigningConfig",
-            json!({"functionName": function}),
-            Value::Null,
-        );
+        for name in [
+            suffix("GetFunction", "20150331v2"),
+            suffix("ListVersionsByFunction", "20150331"),
+            "GetFunctionCodeSigningConfig".to_owned(),
+        ] {
+            let request = json!({"functionName": function});
+            tf.call("lambda.amazonaws.com", &name, request, Value::Null);
+        }
         tf.call(
             "lambda.amazonaws.com",
             &suffix("ListTags", "20170331"),
@@ -860,30 +849,19 @@ fn destroy_storage(tf: &mut Actor<'_>) {
         );
     }
     for bucket in ["psoxy-sanitized-7f3a", "psoxy-import-7f3a"] {
-        tf.call(
-            "s3.amazonaws.com",
-            "ListObjectVersions",
-            with(s3(bucket), &json!({"versions": ""})),
-            Value::Null,
-        );
-        tf.call(
-            "s3.amazonaws.com",
-            "DeleteBucketLifecycle",
-            with(s3(bucket), &json!({"lifecycle": ""})),
-            Value::Null,
-        );
-        tf.call(
-            "s3.amazonaws.com",
-            "DeleteBucketEncryption",
-            with(s3(bucket), &json!({"encryption": ""})),
-            Value::Null,
-        );
-        tf.call(
-            "s3.amazonaws.com",
-            "DeleteBucketPublicAccessBlock",
-            with(s3(bucket), &json!({"publicAccessBlock": ""})),
-            Value::Null,
-        );
+        for (name, sub) in [
+            ("ListObjectVersions", "versions"),
+            ("DeleteBucketLifecycle", "lifecycle"),
+            ("DeleteBucketEncryption", "encryption"),
+            ("DeleteBucketPublicAccessBlock", "publicAccessBlock"),
+        ] {
+            tf.call(
+                "s3.amazonaws.com",
+                name,
+                subresource(bucket, sub),
+                Value::Null,
+            );
+        }
         tf.call("s3.amazonaws.com", "DeleteBucket", s3(bucket), Value::Null);
     }
     tf.kms_resources(true).call(
